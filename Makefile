@@ -1,0 +1,51 @@
+# The two set-up commands (see README.md):
+#   make demo    install what is missing, build, open the shell on the bundled snapshot
+#   make check   install what is missing, build, run every test (plus an ASan/UBSan build)
+# Everything else is meson: build/ is the normal build, build-asan/ the sanitizer one.
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+MESON_OPTS ?=
+
+.PHONY: all deps deps-build build check check-asan test demo clean fuzz check-valgrind bench
+
+all: build
+
+deps:
+	build-aux/deps.sh test
+
+deps-build:
+	build-aux/deps.sh build
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: $(BUILD)/build.ninja
+	meson setup --reconfigure $(BUILD) >/dev/null
+	ninja -C $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dqemu_tests=disabled $(MESON_OPTS)
+
+# Runs every test in the normal build and every non-QEMU test under ASan/UBSan,
+# then prints one "N passed, N failed" line over both runs.
+check: deps
+	$(MAKE) --no-print-directory build
+	$(MAKE) --no-print-directory $(ASAN_BUILD)/build.ninja
+	meson setup --reconfigure $(ASAN_BUILD) >/dev/null
+	ninja -C $(ASAN_BUILD)
+	rc=0; \
+	meson test -C $(BUILD) --print-errorlogs --num-processes 2 || rc=1; \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 || rc=1; \
+	build-aux/summary.py $(BUILD)/meson-logs/testlog.json $(ASAN_BUILD)/meson-logs/testlog.json || rc=1; \
+	exit $$rc
+
+test: build
+	meson test -C $(BUILD) --print-errorlogs; build-aux/summary.py $(BUILD)/meson-logs/testlog.json
+
+demo: deps-build build
+	./$(BUILD)/iommush --demo
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

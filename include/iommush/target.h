@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Targets and backends. A target is one opened system (dump, live host,
+ * QEMU guest). Every decoder sees only ish_read_phys() and ish_read_reg();
+ * the target layer puts a page-granular cache in front of slow backends and
+ * drops it on any write and on resume.
+ */
+#ifndef IOMMUSH_TARGET_H
+#define IOMMUSH_TARGET_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <iommush/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ish_target;
+
+/* One DMA-remapping hardware unit (a DRHD). */
+struct ish_unit {
+	unsigned index;		/* position in the target, 0.. */
+	char name[16];		/* "dmar0", as Linux names them */
+	uint16_t segment;	/* PCI segment */
+	uint8_t drhd_flags;	/* ACPI DRHD flags (bit 0: INCLUDE_PCI_ALL) */
+	uint8_t size_pages;	/* register block size from DRHD, 0 = unknown */
+	uint64_t reg_base;	/* physical address of the register block */
+};
+
+/* A named backend parameter: "dump.regs", "gdbstub.timeout", ... */
+struct ish_param_def {
+	const char *name;
+	const char *def;	/* default value, NULL = unset */
+	const char *help;
+};
+
+struct ish_param {
+	const char *name;
+	const char *value;
+};
+
+enum {
+	/* Reads are cheap (memory, mmap): do not cache them. */
+	ISH_BACKEND_NOCACHE = 1u << 0,
+};
+
+/*
+ * A backend: one const table of hooks plus private data hung off the target
+ * (ish_target_priv). A NULL write hook means the backend is read-only.
+ */
+struct ish_backend {
+	const char *name;
+	const char *help;			/* one line */
+	const struct ish_param_def *params;	/* ends with {NULL} */
+	unsigned flags;
+	/* Does spec (the TARGET argument) name something this backend opens? */
+	bool (*detect)(const char *spec);
+	/* Fill units (ish_target_add_unit) and the DMAR table if known. */
+	struct ish_error *(*open)(struct ish_target *t, const char *spec);
+	void (*close)(struct ish_target *t);
+	struct ish_error *(*read_phys)(struct ish_target *t, uint64_t addr, void *buf, size_t len);
+	struct ish_error *(*write_phys)(struct ish_target *t, uint64_t addr, const void *buf,
+					size_t len);
+	/* width is 32 or 64; offset is from the unit's register base. */
+	struct ish_error *(*read_reg)(struct ish_target *t, const struct ish_unit *u, uint32_t offset,
+				      unsigned width, uint64_t *ret);
+	struct ish_error *(*write_reg)(struct ish_target *t, const struct ish_unit *u,
+				       uint32_t offset, unsigned width, uint64_t value);
+	/* Optional: stop/resume a running system (gdbstub). */
+	struct ish_error *(*stop)(struct ish_target *t);
+	struct ish_error *(*resume)(struct ish_target *t);
+	/* Optional: PCI config space (ECAM, libpci). */
+	struct ish_error *(*read_config)(struct ish_target *t, uint16_t segment, uint16_t bdf,
+					 uint32_t offset, unsigned width, uint32_t *ret);
+};
+
+/* The ordered backend registry, NULL-terminated; the order is the probe order. */
+extern const struct ish_backend *const ish_backends[];
+const struct ish_backend *ish_backend_find(const char *name);
+
+enum {
+	ISH_OPEN_WRITE = 1u << 0,	/* allow writes to the target */
+};
+
+/*
+ * Open spec with backend (NULL: the first registered backend whose detect()
+ * claims spec). params are "-O key=val" settings; unknown keys are an error.
+ */
+struct ish_error *ish_target_open(const char *spec, const char *backend,
+				  const struct ish_param *params, size_t nparams, unsigned flags,
+				  struct ish_target **ret);
+void ish_target_close(struct ish_target *t);
+
+const struct ish_backend *ish_target_backend(const struct ish_target *t);
+const char *ish_target_spec(const struct ish_target *t);
+/* The value of a parameter, its default, or NULL. */
+const char *ish_target_param(const struct ish_target *t, const char *name);
+/* Parse a parameter as an unsigned number (0x.. allowed); def if unset. */
+struct ish_error *ish_target_param_u64(const struct ish_target *t, const char *name, uint64_t def,
+				       uint64_t *ret);
+bool ish_target_writable(const struct ish_target *t);
+void ish_target_set_writable(struct ish_target *t, bool on);
+
+unsigned ish_target_nunits(const struct ish_target *t);
+const struct ish_unit *ish_target_unit(const struct ish_target *t, unsigned index);
+/* By name ("dmar0") or index ("0"). */
+const struct ish_unit *ish_target_unit_by_name(const struct ish_target *t, const char *name);
+/* The raw ACPI DMAR table, or NULL if the target has none. */
+const void *ish_target_dmar(const struct ish_target *t, size_t *len);
+
+/* Physical memory and registers, through the cache. */
+struct ish_error *ish_read_phys(struct ish_target *t, uint64_t addr, void *buf, size_t len);
+struct ish_error *ish_read_u64(struct ish_target *t, uint64_t addr, uint64_t *ret);
+struct ish_error *ish_write_phys(struct ish_target *t, uint64_t addr, const void *buf, size_t len);
+struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t offset, unsigned width,
+			       uint64_t *ret);
+struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t offset,
+				unsigned width, uint64_t value);
+struct ish_error *ish_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
+				  uint32_t offset, unsigned width, uint32_t *ret);
+struct ish_error *ish_target_stop(struct ish_target *t);
+struct ish_error *ish_target_resume(struct ish_target *t);
+void ish_target_cache_drop(struct ish_target *t);
+
+/* Request counters, for benchmarks and `show stats`. */
+struct ish_target_stats {
+	uint64_t phys_requests;	/* calls into the backend's read_phys */
+	uint64_t phys_bytes;
+	uint64_t reg_requests;
+	uint64_t cache_hits;
+	uint64_t cache_misses;
+};
+void ish_target_stats(const struct ish_target *t, struct ish_target_stats *ret);
+
+/*
+ * Interruption: long walks poll this flag (set from a SIGINT handler) and
+ * stop with ISH_ERROR_INTERRUPTED. Progress is reported on cache misses.
+ */
+void ish_target_set_interrupt(struct ish_target *t, volatile sig_atomic_t *flag);
+bool ish_target_interrupted(const struct ish_target *t);
+/* Returns an ISH_ERROR_INTERRUPTED error if the flag is set, else NULL. */
+struct ish_error *ish_target_check_interrupt(const struct ish_target *t);
+typedef void ish_progress_fn(void *arg, uint64_t requests);
+void ish_target_set_progress(struct ish_target *t, ish_progress_fn *fn, void *arg);
+
+/* For backends only. */
+void *ish_target_priv(const struct ish_target *t);
+void ish_target_set_priv(struct ish_target *t, void *priv);
+/* Adds a unit (index and, if empty, name are assigned); ret may be NULL. */
+struct ish_error *ish_target_add_unit(struct ish_target *t, const struct ish_unit *unit,
+				      unsigned *ret);
+/* Copies the table. */
+struct ish_error *ish_target_set_dmar(struct ish_target *t, const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

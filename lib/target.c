@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The target layer: backend selection, parameters, units, and the page cache
+ * that makes a walk over a slow backend cost one request per table page.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <iommush/dmar.h>
+#include <iommush/target.h>
+#include <iommush/vtd.h>
+
+/* Parameters every target understands, whatever its backend. */
+static const struct ish_param_def generic_params[] = {
+	{ "cache.pages", "8192", "pages the read cache holds before it is emptied" },
+	{ "walk.max_pages", "1048576", "table pages one walk may visit" },
+	{ "walk.max_mappings", "100000000", "mappings one walk may list" },
+	{ NULL, NULL, NULL },
+};
+
+struct cache_slot {
+	uint64_t page;		/* page frame address; ~0 = empty */
+	uint8_t *data;
+};
+
+struct ish_target {
+	const struct ish_backend *backend;
+	char *spec;
+	void *priv;
+	bool writable;
+
+	struct ish_param *params;	/* copies */
+	size_t nparams;
+
+	struct ish_unit *units;
+	unsigned nunits;
+	uint8_t *dmar;
+	size_t dmar_len;
+
+	/* open-addressing hash of page -> slot, capacity a power of two */
+	struct cache_slot *slots;
+	size_t cache_cap;	/* slots */
+	size_t cache_used;
+	size_t cache_limit;	/* pages before the cache is emptied */
+
+	struct ish_target_stats stats;
+	volatile sig_atomic_t *interrupt;
+	ish_progress_fn *progress;
+	void *progress_arg;
+};
+
+const struct ish_backend *ish_backend_find(const char *name)
+{
+	for (size_t i = 0; ish_backends[i]; i++)
+		if (!strcmp(ish_backends[i]->name, name))
+			return ish_backends[i];
+	return NULL;
+}
+
+static const struct ish_param_def *find_param_def(const struct ish_param_def *defs,
+						  const char *name)
+{
+	for (; defs && defs->name; defs++)
+		if (!strcmp(defs->name, name))
+			return defs;
+	return NULL;
+}
+
+static struct ish_error *copy_params(struct ish_target *t, const struct ish_param *params,
+				     size_t nparams)
+{
+	if (!nparams)
+		return NULL;
+	t->params = calloc(nparams, sizeof(*t->params));
+	if (!t->params)
+		return &ish_enomem;
+	for (size_t i = 0; i < nparams; i++) {
+		if (!params[i].name || !params[i].value)
+			return ish_error_create(ISH_ERROR_INVALID, "parameter without name or value");
+		if (!find_param_def(generic_params, params[i].name) &&
+		    !find_param_def(t->backend->params, params[i].name))
+			return ish_error_format(ISH_ERROR_INVALID,
+						"unknown parameter '%s' for backend %s (see 'backends -v')",
+						params[i].name, t->backend->name);
+		t->params[i].name = strdup(params[i].name);
+		t->params[i].value = strdup(params[i].value);
+		t->nparams = i + 1;
+		if (!t->params[i].name || !t->params[i].value)
+			return &ish_enomem;
+	}
+	return NULL;
+}
+
+const char *ish_target_param(const struct ish_target *t, const char *name)
+{
+	const struct ish_param_def *def;
+
+	/* The last setting wins, as with repeated -O options. */
+	for (size_t i = t->nparams; i-- > 0;)
+		if (!strcmp(t->params[i].name, name))
+			return t->params[i].value;
+	def = find_param_def(t->backend->params, name);
+	if (!def)
+		def = find_param_def(generic_params, name);
+	return def ? def->def : NULL;
+}
+
+struct ish_error *ish_target_param_u64(const struct ish_target *t, const char *name, uint64_t def,
+				       uint64_t *ret)
+{
+	const char *s = ish_target_param(t, name);
+	char *end;
+
+	if (!s || !*s) {
+		*ret = def;
+		return NULL;
+	}
+	errno = 0;
+	*ret = strtoull(s, &end, 0);
+	if (errno || *end || *s == '-')
+		return ish_error_format(ISH_ERROR_INVALID, "parameter %s: '%s' is not a number",
+					name, s);
+	return NULL;
+}
+
+static struct ish_error *add_dmar_unit(void *arg, const struct ish_unit *u)
+{
+	return ish_target_add_unit(arg, u, NULL);
+}
+
+struct ish_error *ish_target_open(const char *spec, const char *backend,
+				  const struct ish_param *params, size_t nparams, unsigned flags,
+				  struct ish_target **ret)
+{
+	struct ish_target *t;
+	struct ish_error *err;
+	uint64_t limit;
+
+	if (!spec)
+		spec = "";
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return &ish_enomem;
+	if (backend) {
+		t->backend = ish_backend_find(backend);
+		if (!t->backend) {
+			free(t);
+			return ish_error_format(ISH_ERROR_NOT_FOUND, "no backend named '%s'", backend);
+		}
+	} else {
+		for (size_t i = 0; ish_backends[i]; i++) {
+			if (ish_backends[i]->detect && ish_backends[i]->detect(spec)) {
+				t->backend = ish_backends[i];
+				break;
+			}
+		}
+		if (!t->backend) {
+			free(t);
+			return ish_error_format(ISH_ERROR_NOT_FOUND,
+						"'%s' is not a file, gdb:HOST:PORT or a backend name",
+						spec);
+		}
+	}
+	t->writable = flags & ISH_OPEN_WRITE;
+	t->spec = strdup(spec);
+	if (!t->spec) {
+		free(t);
+		return &ish_enomem;
+	}
+	err = copy_params(t, params, nparams);
+	if (!err)
+		err = ish_target_param_u64(t, "cache.pages", 8192, &limit);
+	if (err) {
+		ish_target_close(t);
+		return err;
+	}
+	t->cache_limit = limit;
+	err = t->backend->open(t, spec);
+	if (err) {
+		/* The backend cleaned up after itself; don't call close. */
+		t->backend = NULL;
+		ish_target_close(t);
+		return err;
+	}
+	if (!t->nunits && t->dmar) {
+		err = ish_dmar_units(t->dmar, t->dmar_len, add_dmar_unit, t);
+		if (err) {
+			ish_target_close(t);
+			return ish_error_prefix(err, "DMAR table");
+		}
+	}
+	*ret = t;
+	return NULL;
+}
+
+static void cache_free(struct ish_target *t)
+{
+	for (size_t i = 0; i < t->cache_cap; i++)
+		free(t->slots[i].data);
+	free(t->slots);
+	t->slots = NULL;
+	t->cache_cap = t->cache_used = 0;
+}
+
+void ish_target_close(struct ish_target *t)
+{
+	if (!t)
+		return;
+	if (t->backend && t->backend->close)
+		t->backend->close(t);
+	cache_free(t);
+	for (size_t i = 0; i < t->nparams; i++) {
+		free((char *)t->params[i].name);
+		free((char *)t->params[i].value);
+	}
+	free(t->params);
+	free(t->units);
+	free(t->dmar);
+	free(t->spec);
+	free(t);
+}
+
+const struct ish_backend *ish_target_backend(const struct ish_target *t)
+{
+	return t->backend;
+}
+
+const char *ish_target_spec(const struct ish_target *t)
+{
+	return t->spec;
+}
+
+bool ish_target_writable(const struct ish_target *t)
+{
+	return t->writable;
+}
+
+void ish_target_set_writable(struct ish_target *t, bool on)
+{
+	t->writable = on;
+}
+
+unsigned ish_target_nunits(const struct ish_target *t)
+{
+	return t->nunits;
+}
+
+const struct ish_unit *ish_target_unit(const struct ish_target *t, unsigned index)
+{
+	return index < t->nunits ? &t->units[index] : NULL;
+}
+
+const struct ish_unit *ish_target_unit_by_name(const struct ish_target *t, const char *name)
+{
+	char *end;
+	unsigned long i;
+
+	for (unsigned u = 0; u < t->nunits; u++)
+		if (!strcmp(t->units[u].name, name))
+			return &t->units[u];
+	i = strtoul(name, &end, 0);
+	if (*name && !*end && i < t->nunits)
+		return &t->units[i];
+	return NULL;
+}
+
+const void *ish_target_dmar(const struct ish_target *t, size_t *len)
+{
+	if (len)
+		*len = t->dmar_len;
+	return t->dmar;
+}
+
+void *ish_target_priv(const struct ish_target *t)
+{
+	return t->priv;
+}
+
+void ish_target_set_priv(struct ish_target *t, void *priv)
+{
+	t->priv = priv;
+}
+
+struct ish_error *ish_target_add_unit(struct ish_target *t, const struct ish_unit *unit,
+				      unsigned *ret)
+{
+	struct ish_unit *units;
+
+	if (t->nunits >= 256)
+		return ish_error_create(ISH_ERROR_LIMIT, "more than 256 remapping units");
+	units = realloc(t->units, (t->nunits + 1) * sizeof(*units));
+	if (!units)
+		return &ish_enomem;
+	t->units = units;
+	units[t->nunits] = *unit;
+	units[t->nunits].index = t->nunits;
+	if (!units[t->nunits].name[0])
+		snprintf(units[t->nunits].name, sizeof(units[t->nunits].name), "dmar%u", t->nunits);
+	if (ret)
+		*ret = t->nunits;
+	t->nunits++;
+	return NULL;
+}
+
+struct ish_error *ish_target_set_dmar(struct ish_target *t, const void *buf, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		return &ish_enomem;
+	memcpy(copy, buf, len);
+	free(t->dmar);
+	t->dmar = copy;
+	t->dmar_len = len;
+	return NULL;
+}
+
+void ish_target_set_interrupt(struct ish_target *t, volatile sig_atomic_t *flag)
+{
+	t->interrupt = flag;
+}
+
+bool ish_target_interrupted(const struct ish_target *t)
+{
+	return t->interrupt && *t->interrupt;
+}
+
+struct ish_error *ish_target_check_interrupt(const struct ish_target *t)
+{
+	if (ish_target_interrupted(t))
+		return ish_error_create(ISH_ERROR_INTERRUPTED, "interrupted");
+	return NULL;
+}
+
+void ish_target_set_progress(struct ish_target *t, ish_progress_fn *fn, void *arg)
+{
+	t->progress = fn;
+	t->progress_arg = arg;
+}
+
+void ish_target_stats(const struct ish_target *t, struct ish_target_stats *ret)
+{
+	*ret = t->stats;
+}
+
+/* --- the page cache --- */
+
+static size_t cache_hash(uint64_t page, size_t cap)
+{
+	uint64_t h = (page >> VTD_PAGE_SHIFT) * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h >> 20) & (cap - 1);
+}
+
+void ish_target_cache_drop(struct ish_target *t)
+{
+	for (size_t i = 0; i < t->cache_cap; i++)
+		t->slots[i].page = ~0ULL;
+	t->cache_used = 0;
+}
+
+static struct cache_slot *cache_lookup(struct ish_target *t, uint64_t page)
+{
+	if (!t->cache_cap)
+		return NULL;
+	for (size_t i = cache_hash(page, t->cache_cap);; i = (i + 1) & (t->cache_cap - 1)) {
+		if (t->slots[i].page == page)
+			return &t->slots[i];
+		if (t->slots[i].page == ~0ULL)
+			return NULL;
+	}
+}
+
+/* A free slot for page (the caller fills data); NULL if the cache is off. */
+static struct cache_slot *cache_insert(struct ish_target *t, uint64_t page)
+{
+	size_t i;
+
+	if (!t->cache_limit)
+		return NULL;
+	if (!t->cache_cap) {
+		size_t cap = 64;
+
+		while (cap < 2 * t->cache_limit && cap < ((size_t)1 << 30))
+			cap *= 2;
+		t->slots = calloc(cap, sizeof(*t->slots));
+		if (!t->slots)
+			return NULL;
+		t->cache_cap = cap;
+		ish_target_cache_drop(t);
+	}
+	if (t->cache_used >= t->cache_limit)
+		ish_target_cache_drop(t);
+	for (i = cache_hash(page, t->cache_cap); t->slots[i].page != ~0ULL;
+	     i = (i + 1) & (t->cache_cap - 1))
+		;
+	if (!t->slots[i].data) {
+		t->slots[i].data = malloc(VTD_PAGE_SIZE);
+		if (!t->slots[i].data)
+			return NULL;
+	}
+	return &t->slots[i];
+}
+
+static struct ish_error *backend_read(struct ish_target *t, uint64_t addr, void *buf, size_t len)
+{
+	t->stats.phys_requests++;
+	t->stats.phys_bytes += len;
+	if (t->progress)
+		t->progress(t->progress_arg, t->stats.phys_requests);
+	return t->backend->read_phys(t, addr, buf, len);
+}
+
+struct ish_error *ish_read_phys(struct ish_target *t, uint64_t addr, void *buf, size_t len)
+{
+	uint8_t *out = buf;
+
+	if (len && addr + len - 1 < addr)
+		return ish_error_fault(addr, "read of %zu bytes at %#" PRIx64 " wraps around", len,
+				       addr);
+	if (t->backend->flags & ISH_BACKEND_NOCACHE)
+		return backend_read(t, addr, buf, len);
+	while (len) {
+		uint64_t page = addr & VTD_PAGE_MASK;
+		size_t off = addr - page, n = VTD_PAGE_SIZE - off;
+		struct cache_slot *slot;
+		struct ish_error *err;
+
+		if (n > len)
+			n = len;
+		slot = cache_lookup(t, page);
+		if (slot) {
+			t->stats.cache_hits++;
+			memcpy(out, slot->data + off, n);
+		} else {
+			t->stats.cache_misses++;
+			slot = cache_insert(t, page);
+			if (slot && !backend_read(t, page, slot->data, VTD_PAGE_SIZE)) {
+				slot->page = page;
+				t->cache_used++;
+				memcpy(out, slot->data + off, n);
+			} else {
+				/*
+				 * The whole page is not readable (end of RAM, a hole):
+				 * read just what was asked, uncached.
+				 */
+				err = backend_read(t, addr, out, n);
+				if (err)
+					return err;
+			}
+		}
+		out += n;
+		addr += n;
+		len -= n;
+	}
+	return NULL;
+}
+
+struct ish_error *ish_read_u64(struct ish_target *t, uint64_t addr, uint64_t *ret)
+{
+	uint8_t b[8];
+	struct ish_error *err = ish_read_phys(t, addr, b, 8);
+
+	if (err)
+		return err;
+	*ret = 0;
+	for (int i = 7; i >= 0; i--)
+		*ret = *ret << 8 | b[i];
+	return NULL;
+}
+
+static struct ish_error *check_write(struct ish_target *t, const void *hook, const char *what)
+{
+	if (!t->writable)
+		return ish_error_format(ISH_ERROR_READ_ONLY,
+					"target is read-only: writing %s needs --write or 'set write on'",
+					what);
+	if (!hook)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend cannot write %s",
+					t->backend->name, what);
+	return NULL;
+}
+
+struct ish_error *ish_write_phys(struct ish_target *t, uint64_t addr, const void *buf, size_t len)
+{
+	struct ish_error *err = check_write(t, (const void *)t->backend->write_phys, "memory");
+
+	if (err)
+		return err;
+	ish_target_cache_drop(t);
+	return t->backend->write_phys(t, addr, buf, len);
+}
+
+static struct ish_error *check_reg(struct ish_target *t, unsigned unit, uint32_t offset,
+				   unsigned width)
+{
+	if (unit >= t->nunits)
+		return ish_error_format(ISH_ERROR_NOT_FOUND, "no remapping unit %u", unit);
+	if ((width != 32 && width != 64) || offset % (width / 8))
+		return ish_error_format(ISH_ERROR_INVALID,
+					"register access of width %u at offset %#x is not aligned",
+					width, offset);
+	return NULL;
+}
+
+struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t offset, unsigned width,
+			       uint64_t *ret)
+{
+	struct ish_error *err = check_reg(t, unit, offset, width);
+
+	if (err)
+		return err;
+	if (!t->backend->read_reg)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend has no registers",
+					t->backend->name);
+	t->stats.reg_requests++;
+	err = t->backend->read_reg(t, &t->units[unit], offset, width, ret);
+	return err ? ish_error_prefix(err, "%s", t->units[unit].name) : NULL;
+}
+
+struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t offset,
+				unsigned width, uint64_t value)
+{
+	struct ish_error *err = check_reg(t, unit, offset, width);
+
+	if (!err)
+		err = check_write(t, (const void *)t->backend->write_reg, "registers");
+	if (err)
+		return err;
+	/* A register write can make the hardware write memory (status, faults). */
+	ish_target_cache_drop(t);
+	return t->backend->write_reg(t, &t->units[unit], offset, width, value);
+}
+
+struct ish_error *ish_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
+				  uint32_t offset, unsigned width, uint32_t *ret)
+{
+	if (!t->backend->read_config)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED,
+					"the %s backend cannot read PCI configuration space",
+					t->backend->name);
+	return t->backend->read_config(t, segment, bdf, offset, width, ret);
+}
+
+struct ish_error *ish_target_stop(struct ish_target *t)
+{
+	if (!t->backend->stop)
+		return NULL;
+	return t->backend->stop(t);
+}
+
+struct ish_error *ish_target_resume(struct ish_target *t)
+{
+	if (!t->backend->resume)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend cannot resume",
+					t->backend->name);
+	ish_target_cache_drop(t);
+	return t->backend->resume(t);
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The shell: one session (target, output mode, write mode) and commands from
+ * plain-C tables. Each command group is one file exporting a table that ends
+ * with { NULL }; the help text lives in the entry, so `help`, the man page
+ * and the completion cannot drift apart (a test checks they agree).
+ */
+#ifndef IOMMUSH_SHELL_H
+#define IOMMUSH_SHELL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <iommush/error.h>
+#include <iommush/target.h>
+
+#include "json.h"
+
+enum ish_output_mode {
+	OUT_TEXT,
+	OUT_JSON,
+};
+
+struct ish_shell {
+	struct ish_target *target;	/* NULL when no target is open */
+	enum ish_output_mode mode;
+	bool write;			/* --write / set write on */
+	bool yes;			/* --yes: do not ask before writes */
+	bool batch;			/* no prompts, stop at the first error */
+	bool interactive;		/* stdin and stdout are a terminal */
+	bool color;
+	FILE *out;			/* stdout or the `output FILE` file */
+	struct json_writer json;	/* writes to out in OUT_JSON mode */
+	const char *cmd_name;		/* the command running, for messages */
+	struct ish_param *params;	/* -O settings, kept for `open` */
+	size_t nparams;
+	volatile sig_atomic_t interrupted;	/* set by SIGINT */
+	bool quit;
+	int exit_status;		/* of the last command */
+};
+
+enum {
+	CMD_NEEDS_TARGET = 1u << 0,	/* fails cleanly when no target is open */
+	CMD_WRITES_HW = 1u << 1,	/* needs write mode */
+};
+
+/* What an argument completes to, for the line editor. */
+enum ish_complete {
+	COMPLETE_NONE,
+	COMPLETE_COMMAND,
+	COMPLETE_REGISTER,
+	COMPLETE_BDF,
+	COMPLETE_UNIT,
+	COMPLETE_FILE,
+	COMPLETE_PARAM,
+};
+
+struct ish_command {
+	const char *name;
+	const char *alias;	/* another name, or NULL */
+	const char *synopsis;	/* "translate BDF IOVA [--pasid N] [--write]" */
+	const char *summary;	/* one line */
+	const char *help;	/* paragraphs, wrapped at 76 columns, no trailing newline */
+	/* Returns 0 on success, 1 on failure (after reporting it), 2 on usage error. */
+	int (*fn)(struct ish_shell *sh, int argc, char **argv);
+	unsigned flags;
+	enum ish_complete complete;	/* for the first argument */
+};
+
+/* Command groups; each array ends with an entry whose name is NULL. */
+extern const struct ish_command ish_cmds_core[];
+extern const struct ish_command ish_cmds_regs[];	/* regs, dmar */
+extern const struct ish_command ish_cmds_walk[];	/* devices, context, pasid, translate, mappings, who-maps */
+extern const struct ish_command ish_cmds_irq[];	/* irte, iq, faults */
+extern const struct ish_command ish_cmds_target[];	/* open, close, snapshot, invalidate, stop, cont */
+
+/* Every command group, NULL-terminated; iterate with for (g..) for (c..). */
+extern const struct ish_command *const ish_command_groups[];
+const struct ish_command *ish_command_find(const char *name, bool *ambiguous);
+
+/* Run one command line; returns its status (0, 1, 2). */
+int ish_shell_run_line(struct ish_shell *sh, const char *line);
+
+/* --- output (shell/out.c) --- */
+/* Text output to sh->out. */
+void sh_printf(struct ish_shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "iommush: CMD: message" on stderr; returns 1. Destroys err. */
+int sh_report(struct ish_shell *sh, struct ish_error *err);
+/* "iommush: CMD: message" on stderr; returns 1. */
+int sh_error(struct ish_shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "usage: SYNOPSIS" on stderr; returns 2. */
+int sh_usage(struct ish_shell *sh, const struct ish_command *cmd);
+bool sh_json(const struct ish_shell *sh);
+/* lspci-style flag: "Name+" or "Name-". */
+void sh_flag(struct ish_shell *sh, const char *name, bool on);
+
+/* --- argument parsing (shell/parse.c); each returns false on bad input --- */
+bool parse_u64(const char *s, uint64_t *ret);	/* 0x.., decimal, K/M/G suffix */
+/* "00:03.0", "0000:00:03.0", "3.0" (bus 0), or a 16-bit number; segment may be NULL. */
+bool parse_bdf(const char *s, uint16_t *segment, uint16_t *bdf);
+/* "LO-HI" (inclusive), "LO+SIZE", or "LO" (one page). */
+bool parse_range(const char *s, uint64_t *lo, uint64_t *hi);
+/* Formats a BDF as "00:03.0" into a static-free caller buffer of >= 8 bytes. */
+const char *fmt_bdf(uint16_t bdf, char buf[static 8]);
+/*
+ * Options in argv: removes "--name" / "--name VALUE" pairs listed in opts and
+ * leaves positional arguments. Returns false (after printing usage) on an
+ * unknown option or a missing value.
+ */
+struct sh_opt {
+	const char *name;	/* "--pasid" */
+	bool has_value;
+	const char *value;	/* out: the value, or "" for a flag given; NULL if absent */
+};
+bool sh_getopt(struct ish_shell *sh, const struct ish_command *cmd, int *argc, char **argv,
+	       struct sh_opt *opts, size_t nopts);
+
+/* The target, or report "no target is open" and return NULL. */
+struct ish_target *sh_target(struct ish_shell *sh);
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A tiny test harness for unit tests: CHECK() records a failure with its
+ * line and goes on; each test program prints "N passed, N failed" and exits
+ * non-zero on any failure. OK() asserts that a libiommush call succeeded.
+ */
+#ifndef IOMMUSH_CHECK_H
+#define IOMMUSH_CHECK_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <iommush/error.h>
+
+static unsigned check_passed, check_failed;
+
+#define CHECK(cond)                                                                   \
+	do {                                                                          \
+		if (cond) {                                                           \
+			check_passed++;                                               \
+		} else {                                                              \
+			check_failed++;                                               \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
+				#cond);                                               \
+		}                                                                     \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                                \
+	do {                                                                          \
+		unsigned long long check_a_ = (unsigned long long)(a);                \
+		unsigned long long check_b_ = (unsigned long long)(b);                \
+		if (check_a_ == check_b_) {                                           \
+			check_passed++;                                               \
+		} else {                                                              \
+			check_failed++;                                               \
+			fprintf(stderr, "%s:%d: %s == %s failed: %#llx != %#llx\n",   \
+				__FILE__, __LINE__, #a, #b, check_a_, check_b_);      \
+		}                                                                     \
+	} while (0)
+
+#define CHECK_STR(a, b)                                                               \
+	do {                                                                          \
+		const char *check_a_ = (a), *check_b_ = (b);                          \
+		if (check_a_ && check_b_ && !strcmp(check_a_, check_b_)) {            \
+			check_passed++;                                               \
+		} else {                                                              \
+			check_failed++;                                               \
+			fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", \
+				__FILE__, __LINE__, #a, #b, check_a_ ? check_a_ : "(null)", \
+				check_b_ ? check_b_ : "(null)");                      \
+		}                                                                     \
+	} while (0)
+
+/* The call must succeed; on failure print the error and abort the program. */
+#define OK(call)                                                                      \
+	do {                                                                          \
+		struct ish_error *ok_err_ = (call);                                   \
+		if (ok_err_) {                                                        \
+			fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, \
+				#call, ok_err_->message);                             \
+			exit(1);                                                      \
+		}                                                                     \
+		check_passed++;                                                       \
+	} while (0)
+
+/* The call must fail with code; the error is freed. */
+#define FAILS(call, errcode)                                                          \
+	do {                                                                          \
+		struct ish_error *f_err_ = (call);                                    \
+		if (f_err_ && f_err_->code == (errcode)) {                            \
+			check_passed++;                                               \
+		} else {                                                              \
+			check_failed++;                                               \
+			fprintf(stderr, "%s:%d: %s: expected error %s, got %s\n",     \
+				__FILE__, __LINE__, #call, ish_error_code_name(errcode), \
+				f_err_ ? f_err_->message : "success");                \
+		}                                                                     \
+		ish_error_destroy(f_err_);                                            \
+	} while (0)
+
+static inline int check_report(void)
+{
+	printf("%u passed, %u failed\n", check_passed, check_failed);
+	return check_failed ? 1 : 0;
+}
+
+#endif

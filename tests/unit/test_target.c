@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+/* The target layer: parameters, units, the cache, write gating. */
+#include <iommush/mem.h>
+#include <iommush/target.h>
+#include <iommush/vtd.h>
+
+#include "check.h"
+
+static void test_mem_basics(void)
+{
+	struct ish_target *t;
+	uint8_t buf[16];
+	uint64_t v;
+	unsigned u;
+
+	OK(ish_mem_open(&t));
+	OK(ish_mem_add_ram(t, 0x1000, 0x2000, NULL));
+	FAILS(ish_mem_add_ram(t, 0x2000, 0x1000, NULL), ISH_ERROR_INVALID);
+	CHECK(ish_mem_put64(t, 0x1ff8, 0x1122334455667788ULL));
+	CHECK(!ish_mem_put64(t, 0x2ffc, 1));
+	OK(ish_read_u64(t, 0x1ff8, &v));
+	CHECK_EQ(v, 0x1122334455667788ULL);
+	FAILS(ish_read_phys(t, 0x2ff8, buf, 16), ISH_ERROR_FAULT);
+	FAILS(ish_read_phys(t, ~0ULL - 3, buf, 8), ISH_ERROR_FAULT);
+
+	OK(ish_mem_add_unit(t, 0xfed90000, 0, &u));
+	CHECK_EQ(u, 0);
+	CHECK_EQ(ish_target_nunits(t), 1);
+	CHECK_STR(ish_target_unit(t, 0)->name, "dmar0");
+	CHECK(ish_target_unit_by_name(t, "dmar0") == ish_target_unit(t, 0));
+	CHECK(ish_target_unit_by_name(t, "0") == ish_target_unit(t, 0));
+	CHECK(ish_target_unit_by_name(t, "dmar1") == NULL);
+	OK(ish_mem_set_reg(t, 0, DMAR_CAP_REG, 64, 0xd2008c40660462ULL));
+	OK(ish_read_reg(t, 0, DMAR_CAP_REG, 64, &v));
+	CHECK_EQ(v, 0xd2008c40660462ULL);
+	OK(ish_read_reg(t, 0, DMAR_CAP_REG + 4, 32, &v));
+	CHECK_EQ(v, 0xd2008cULL);
+	FAILS(ish_read_reg(t, 0, DMAR_GSTS_REG, 32, &v), ISH_ERROR_NOT_FOUND);
+	FAILS(ish_read_reg(t, 0, 0x1a, 32, &v), ISH_ERROR_INVALID);
+	FAILS(ish_read_reg(t, 3, 0, 32, &v), ISH_ERROR_NOT_FOUND);
+
+	ish_target_set_writable(t, false);
+	FAILS(ish_write_reg(t, 0, DMAR_GCMD_REG, 32, 0), ISH_ERROR_READ_ONLY);
+	FAILS(ish_write_phys(t, 0x1000, buf, 8), ISH_ERROR_READ_ONLY);
+	ish_target_set_writable(t, true);
+	OK(ish_write_reg(t, 0, DMAR_GCMD_REG, 32, 0x80000000));
+	ish_target_close(t);
+}
+
+static void test_params(void)
+{
+	struct ish_param good[] = { { "walk.max_pages", "0x10" } };
+	struct ish_param bad[] = { { "nosuch.param", "1" } };
+	struct ish_target *t;
+	uint64_t v;
+
+	OK(ish_target_open("mem", NULL, good, 1, 0, &t));
+	CHECK_STR(ish_target_backend(t)->name, "mem");
+	OK(ish_target_param_u64(t, "walk.max_pages", 0, &v));
+	CHECK_EQ(v, 16);
+	OK(ish_target_param_u64(t, "walk.max_mappings", 0, &v));
+	CHECK_EQ(v, 100000000);
+	CHECK(ish_target_param(t, "nosuch") == NULL);
+	CHECK(!ish_target_writable(t));
+	ish_target_close(t);
+	FAILS(ish_target_open("mem", NULL, bad, 1, 0, &t), ISH_ERROR_INVALID);
+	FAILS(ish_target_open("mem", "nosuch", NULL, 0, 0, &t), ISH_ERROR_NOT_FOUND);
+}
+
+static void test_errors(void)
+{
+	struct ish_error *e = ish_error_errno(2, "open %s", "x");
+
+	CHECK_STR(e->message, "open x: No such file or directory");
+	CHECK_EQ(e->code, ISH_ERROR_OS);
+	e = ish_error_prefix(e, "dump");
+	CHECK_STR(e->message, "dump: open x: No such file or directory");
+	ish_error_destroy(e);
+	e = ish_error_fault(0x1234, "at %#x", 0x1234);
+	CHECK(e->has_address);
+	CHECK_EQ(e->address, 0x1234);
+	ish_error_destroy(e);
+	CHECK_STR(ish_error_code_name(ISH_ERROR_FAULT), "fault");
+	ish_error_destroy(&ish_enomem);
+	ish_error_destroy(NULL);
+}
+
+int main(void)
+{
+	test_mem_basics();
+	test_params();
+	test_errors();
+	return check_report();
+}
