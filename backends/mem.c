@@ -97,7 +97,7 @@ static struct ish_error *mem_regfile(struct ish_target *t, unsigned unit, struct
 static struct ish_error *mem_read_reg(struct ish_target *t, const struct ish_unit *u,
 				      uint32_t offset, unsigned width, uint64_t *ret)
 {
-	struct ish_regfile *rf;
+	struct ish_regfile *rf = NULL;
 	struct ish_error *err = mem_regfile(t, u->index, &rf);
 
 	return err ? err : ish_regfile_get(rf, offset, width, ret);
@@ -106,7 +106,7 @@ static struct ish_error *mem_read_reg(struct ish_target *t, const struct ish_uni
 static struct ish_error *mem_write_reg(struct ish_target *t, const struct ish_unit *u,
 				       uint32_t offset, unsigned width, uint64_t value)
 {
-	struct ish_regfile *rf;
+	struct ish_regfile *rf = NULL;
 	struct ish_error *err = mem_regfile(t, u->index, &rf);
 
 	return err ? err : ish_regfile_set(rf, offset, width, value);
@@ -198,7 +198,7 @@ struct ish_error *ish_mem_add_unit(struct ish_target *t, uint64_t reg_base, uint
 struct ish_error *ish_mem_set_reg(struct ish_target *t, unsigned unit, uint32_t offset,
 				  unsigned width, uint64_t value)
 {
-	struct ish_regfile *rf;
+	struct ish_regfile *rf = NULL;
 	struct ish_error *err;
 
 	if (!mem_priv(t))

@@ -76,9 +76,9 @@ extern const struct ish_command ish_cmds_walk[];	/* devices, context, pasid, tra
 extern const struct ish_command ish_cmds_irq[];	/* irte, iq, faults */
 extern const struct ish_command ish_cmds_target[];	/* open, close, snapshot, invalidate, stop, cont */
 
-/* Every command group, NULL-terminated; iterate with for (g..) for (c..). */
-extern const struct ish_command *const ish_command_groups[];
 const struct ish_command *ish_command_find(const char *name, bool *ambiguous);
+/* Every command in table order: pass NULL first, then the previous one. */
+const struct ish_command *ish_command_next(const struct ish_command *prev);
 
 /* Run one command line; returns its status (0, 1, 2). */
 int ish_shell_run_line(struct ish_shell *sh, const char *line);

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: MIT
+/*
+ * iommush: the command-line front end. The contract (DESIGN.md):
+ *   iommush [OPTIONS] [TARGET]
+ * Exit status: 0 ok, 1 a command failed, 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "lineedit.h"
+#include "shell.h"
+
+static struct ish_shell *sigint_shell;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	if (sigint_shell)
+		sigint_shell->interrupted = 1;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: iommush [OPTIONS] [TARGET]\n"
+	      "Inspect Intel VT-d IOMMU state: live, in a QEMU guest, or in a dump.\n"
+	      "\n"
+	      "TARGET   FILE (ELF core, snapshot, raw image) | gdb:HOST:PORT | gdb:unix:PATH\n"
+	      "         | live | devmem | debugfs | mem\n"
+	      "  -c CMD         run CMD (repeatable), then exit\n"
+	      "  -f FILE        run a command file or a .lua script, then exit\n"
+	      "  -e LUA         run a Lua chunk, then exit\n"
+	      "  -O KEY=VALUE   backend parameter, e.g. -O dump.regs=regs.txt\n"
+	      "  -b NAME        use backend NAME instead of detecting it\n"
+	      "  --json         machine-readable output (set mode json)\n"
+	      "  --write        allow writes (invalidations, registers)\n"
+	      "  --yes          do not ask before each write on a live host\n"
+	      "  --batch        no prompt; stop at the first failing command\n"
+	      "  --demo         open the bundled snapshot of a real QEMU guest\n"
+	      "  -h, --help     this text;  -V, --version  the version\n"
+	      "Type 'help' in the shell for the commands.\n",
+	      f);
+}
+
+/* Splits line into words: whitespace separates, quotes group, '#' starts a comment. */
+static int split_line(const char *line, char ***ret)
+{
+	size_t cap = 8, n = 0, len = strlen(line);
+	char **argv = malloc(cap * sizeof(*argv));
+	char *buf = malloc(len + 1), *w = buf;
+	const char *p = line;
+
+	if (!argv || !buf)
+		goto fail;
+	for (;;) {
+		char quote = 0;
+		bool have = false;
+		char *start = w;
+
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (!*p || *p == '#')
+			break;
+		while (*p && (quote || (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n'))) {
+			if (quote && *p == quote) {
+				quote = 0;
+			} else if (!quote && (*p == '"' || *p == '\'')) {
+				quote = *p;
+			} else if (*p == '\\' && p[1] && quote != '\'') {
+				*w++ = *++p;
+			} else {
+				*w++ = *p;
+			}
+			have = true;
+			p++;
+		}
+		if (quote) {
+			free(argv);
+			free(buf);
+			return -2;
+		}
+		*w++ = 0;
+		if (have || w - start > 1) {
+			if (n + 2 > cap) {
+				char **na = realloc(argv, (cap *= 2) * sizeof(*argv));
+
+				if (!na)
+					goto fail;
+				argv = na;
+			}
+			argv[n++] = start;
+		}
+	}
+	argv[n] = NULL;
+	if (!n)
+		free(buf);
+	*ret = argv;
+	return (int)n;
+fail:
+	free(argv);
+	free(buf);
+	return -1;
+}
+
+int ish_shell_run_line(struct ish_shell *sh, const char *line)
+{
+	const struct ish_command *cmd;
+	bool ambiguous;
+	char **argv;
+	int argc, rc;
+
+	argc = split_line(line, &argv);
+	if (argc == -2) {
+		sh->cmd_name = NULL;
+		return sh_error(sh, "unterminated quote in: %s", line);
+	}
+	if (argc < 0) {
+		sh->cmd_name = NULL;
+		return sh_report(sh, &ish_enomem);
+	}
+	if (argc == 0) {
+		free(argv);
+		return 0;
+	}
+	cmd = ish_command_find(argv[0], &ambiguous);
+	sh->cmd_name = NULL;
+	if (!cmd) {
+		rc = ambiguous ? sh_error(sh, "'%s' is ambiguous: say more (see 'help')", argv[0])
+			       : sh_error(sh, "unknown command '%s' (see 'help')", argv[0]);
+		rc = 2;
+		goto out;
+	}
+	sh->cmd_name = cmd->name;
+	if ((cmd->flags & CMD_NEEDS_TARGET) && !sh_target(sh)) {
+		rc = 1;
+		goto out;
+	}
+	if ((cmd->flags & CMD_WRITES_HW) && !sh->write) {
+		rc = sh_error(sh, "%s writes to the target: enable writes with --write or 'set write on'",
+			      cmd->name);
+		goto out;
+	}
+	sh->interrupted = 0;
+	json_init(&sh->json, sh->out);
+	rc = cmd->fn(sh, argc, argv);
+	fflush(sh->out);
+	if (sh->interrupted && rc == 0)
+		rc = 1;
+out:
+	sh->cmd_name = NULL;
+	sh->exit_status = rc;
+	free(argv[0]);
+	free(argv);
+	return rc;
+}
+
+static bool is_lua_file(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 4 && !strcmp(path + n - 4, ".lua");
+}
+
+int ish_lua_run(struct ish_shell *sh, const char *chunk, const char *file, int argc,
+		char **argv) __attribute__((weak));
+
+/* Runs a file of commands, one per line; stops at the first failure in batch mode. */
+static int run_file(struct ish_shell *sh, const char *path)
+{
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	if (is_lua_file(path)) {
+		if (!ish_lua_run)
+			return sh_error(sh, "%s: this iommush was built without Lua", path);
+		return ish_lua_run(sh, NULL, path, 0, NULL);
+	}
+	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!f)
+		return sh_error(sh, "%s: %s", path, strerror(errno));
+	while (!sh->quit && getline(&line, &cap, f) >= 0) {
+		int r = ish_shell_run_line(sh, line);
+
+		if (r) {
+			rc = r;
+			if (sh->batch)
+				break;
+		}
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+static void repl(struct ish_shell *sh)
+{
+	char *history = NULL;
+	const char *h = getenv("IOMMUSH_HISTORY");
+	char *line;
+
+	if (!h && getenv("HOME") && asprintf(&history, "%s/.iommush_history", getenv("HOME")) >= 0)
+		h = history;
+	le_init(h, sh->interactive);
+	while (!sh->quit) {
+		sh->interrupted = 0;
+		line = le_readline(sh->interactive ? "iommush> " : NULL);
+		if (!line) {
+			if (sh->interactive)
+				putchar('\n');
+			break;
+		}
+		le_add_history(line);
+		ish_shell_run_line(sh, line);
+		free(line);
+	}
+	le_deinit();
+	free(history);
+}
+
+static const char *demo_path(void)
+{
+	static const char *const candidates[] = {
+		ISH_SOURCE_ROOT "/demo/demo.snapshot",
+		ISH_DATADIR "/demo.snapshot",
+	};
+	const char *env = getenv("IOMMUSH_DEMO");
+	struct stat st;
+
+	if (env)
+		return env;
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
+		if (!stat(candidates[i], &st))
+			return candidates[i];
+	return NULL;
+}
+
+struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const char *backend);
+
+struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const char *backend)
+{
+	struct ish_target *t;
+	struct ish_error *err;
+
+	err = ish_target_open(spec, backend, sh->params, sh->nparams, sh->write ? ISH_OPEN_WRITE : 0,
+			      &t);
+	if (err)
+		return err;
+	ish_target_close(sh->target);
+	sh->target = t;
+	ish_target_set_interrupt(t, &sh->interrupted);
+	return NULL;
+}
+
+enum { OPT_JSON = 0x100, OPT_WRITE, OPT_YES, OPT_BATCH, OPT_DEMO };
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "write", no_argument, NULL, OPT_WRITE },
+		{ "yes", no_argument, NULL, OPT_YES },
+		{ "batch", no_argument, NULL, OPT_BATCH },
+		{ "demo", no_argument, NULL, OPT_DEMO },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ish_shell sh = { .out = stdout };
+	/* actions in command-line order: 'c' command, 'f' file, 'e' lua */
+	struct { char kind; const char *arg; } *actions = calloc((size_t)argc + 1, sizeof(*actions));
+	size_t nactions = 0;
+	const char *backend = NULL, *spec = NULL;
+	bool demo = false;
+	struct sigaction sa = { .sa_handler = on_sigint };
+	int opt, rc = 0;
+
+	sh.params = calloc((size_t)argc + 1, sizeof(*sh.params));
+	if (!actions || !sh.params) {
+		fputs("iommush: out of memory\n", stderr);
+		return 1;
+	}
+	while ((opt = getopt_long(argc, argv, "+c:f:e:O:b:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+		case 'f':
+		case 'e':
+			actions[nactions].kind = (char)opt;
+			actions[nactions++].arg = optarg;
+			break;
+		case 'O': {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg) {
+				fprintf(stderr, "iommush: -O wants KEY=VALUE, not '%s'\n", optarg);
+				return 2;
+			}
+			*eq = 0;
+			sh.params[sh.nparams].name = optarg;
+			sh.params[sh.nparams++].value = eq + 1;
+			break;
+		}
+		case 'b': backend = optarg; break;
+		case OPT_JSON: sh.mode = OUT_JSON; break;
+		case OPT_WRITE: sh.write = true; break;
+		case OPT_YES: sh.yes = true; break;
+		case OPT_BATCH: sh.batch = true; break;
+		case OPT_DEMO: demo = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("iommush %s (%s)\n", ISH_VERSION, le_name()); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc)
+		spec = argv[optind++];
+	/* "iommush script.lua ARGS": the rest are the script's arguments. */
+	if (spec && is_lua_file(spec) && !demo) {
+		actions[nactions].kind = 'f';
+		actions[nactions++].arg = spec;
+		spec = NULL;
+	} else if (optind < argc) {
+		fprintf(stderr, "iommush: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (demo) {
+		if (spec) {
+			fputs("iommush: --demo opens the bundled snapshot; give no TARGET with it\n", stderr);
+			return 2;
+		}
+		spec = demo_path();
+		if (!spec) {
+			fputs("iommush: the demo snapshot is not installed (expected demo/demo.snapshot)\n",
+			      stderr);
+			return 1;
+		}
+	}
+
+	sigint_shell = &sh;
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sh.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && !nactions && !sh.batch;
+
+	if (spec) {
+		struct ish_error *err = ish_shell_open(&sh, spec, backend);
+
+		if (err) {
+			fprintf(stderr, "iommush: %s: %s\n", spec, err->message);
+			ish_error_destroy(err);
+			rc = 1;
+			goto out;
+		}
+	}
+	if (nactions) {
+		sh.batch = true;
+		for (size_t i = 0; i < nactions && !sh.quit; i++) {
+			int r;
+
+			switch (actions[i].kind) {
+			case 'c': r = ish_shell_run_line(&sh, actions[i].arg); break;
+			case 'f': r = run_file(&sh, actions[i].arg); break;
+			default:
+				r = ish_lua_run ? ish_lua_run(&sh, actions[i].arg, NULL, 0, NULL)
+						: sh_error(&sh, "this iommush was built without Lua");
+			}
+			if (r) {
+				rc = r == 2 ? 2 : 1;
+				break;
+			}
+		}
+	} else {
+		if (sh.interactive && sh.target)
+			printf("iommush %s: %s (%s backend, %u unit%s)%s\n", ISH_VERSION,
+			       ish_target_spec(sh.target), ish_target_backend(sh.target)->name,
+			       ish_target_nunits(sh.target), ish_target_nunits(sh.target) == 1 ? "" : "s",
+			       sh.write ? ", WRITES ENABLED" : ", read-only");
+		if (sh.interactive)
+			repl(&sh);
+		else
+			rc = run_file(&sh, "-") ? 1 : 0;
+	}
+out:
+	if (sh.out != stdout)
+		fclose(sh.out);
+	ish_target_close(sh.target);
+	free(sh.params);
+	free(actions);
+	return rc;
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+/* Output helpers: text, errors, usage. JSON goes through json.c. */
+#include <stdarg.h>
+
+#include "shell.h"
+
+void sh_printf(struct ish_shell *sh, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(sh->out, fmt, ap);
+	va_end(ap);
+}
+
+static void error_prefix(struct ish_shell *sh)
+{
+	fflush(sh->out);
+	fputs("iommush: ", stderr);
+	if (sh->cmd_name)
+		fprintf(stderr, "%s: ", sh->cmd_name);
+}
+
+int sh_report(struct ish_shell *sh, struct ish_error *err)
+{
+	error_prefix(sh);
+	fprintf(stderr, "%s\n", err ? err->message : "unknown error");
+	ish_error_destroy(err);
+	return 1;
+}
+
+int sh_error(struct ish_shell *sh, const char *fmt, ...)
+{
+	va_list ap;
+
+	error_prefix(sh);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int sh_usage(struct ish_shell *sh, const struct ish_command *cmd)
+{
+	fflush(sh->out);
+	fprintf(stderr, "usage: %s\n", cmd->synopsis);
+	return 2;
+}
+
+bool sh_json(const struct ish_shell *sh)
+{
+	return sh->mode == OUT_JSON;
+}
+
+void sh_flag(struct ish_shell *sh, const char *name, bool on)
+{
+	sh_printf(sh, "%s%c", name, on ? '+' : '-');
+}
+
+struct ish_target *sh_target(struct ish_shell *sh)
+{
+	if (!sh->target)
+		sh_error(sh, "no target is open (give one on the command line or use 'open TARGET')");
+	return sh->target;
+}
