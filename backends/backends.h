@@ -5,6 +5,7 @@
 
 #include <iommush/target.h>
 
+extern const struct ish_backend ish_backend_gdbstub;
 extern const struct ish_backend ish_backend_mem;
 extern const struct ish_backend ish_backend_dump;
 

@@ -8,6 +8,7 @@
 #include "backends.h"
 
 const struct ish_backend *const ish_backends[] = {
+	&ish_backend_gdbstub,
 	&ish_backend_mem,
 	NULL,
 };
