@@ -1,0 +1,856 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VT-d register table (VT-d spec 11.4) and its enumeration over a target.
+ * Field layouts from the spec; names follow Linux drivers/iommu/intel/iommu.h
+ * and QEMU hw/i386/intel_iommu_internal.h so that grep finds all three.
+ * Where a section number below is only "11.4" the register is cited by the
+ * spec's register title: numbering of the later subsections moved between
+ * spec revisions.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <iommush/regs.h>
+#include <iommush/vtd.h>
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define FLAG(name, bit, desc) { name, bit, bit, ISH_FMT_FLAG, desc, NULL }
+#define HEX(name, hi, lo, desc) { name, hi, lo, ISH_FMT_HEX, desc, NULL }
+#define DEC(name, hi, lo, desc) { name, hi, lo, ISH_FMT_DEC, desc, NULL }
+#define ADDR(name, hi, lo, desc) { name, hi, lo, ISH_FMT_ADDR, desc, NULL }
+#define ENUM(name, hi, lo, desc, tab) { name, hi, lo, ISH_FMT_ENUM, desc, tab }
+#define BITSET(name, hi, lo, desc, tab) { name, hi, lo, ISH_FMT_BITSET, desc, tab }
+#define FMT(name, hi, lo, fmt, desc) { name, hi, lo, fmt, desc, NULL }
+
+/* --- value names --- */
+
+/* CAP.ND: domain-id width; 2^(4+2*ND) domains. */
+static const struct ish_value_name nd_names[] = {
+	{ 0, "4-bit" }, { 1, "6-bit" }, { 2, "8-bit" }, { 3, "10-bit" },
+	{ 4, "12-bit" }, { 5, "14-bit" }, { 6, "16-bit" }, { 0, NULL },
+};
+
+/* CAP.SAGAW bits: adjusted guest address widths (page-table levels). */
+static const struct ish_value_name sagaw_bits[] = {
+	{ 1, "39-bit" }, { 2, "48-bit" }, { 3, "57-bit" }, { 0, NULL },
+};
+
+/* CAP.SLLPS bits: second-level large page sizes. */
+static const struct ish_value_name sllps_bits[] = {
+	{ 0, "2M" }, { 1, "1G" }, { 2, "512G" }, { 3, "1T" }, { 0, NULL },
+};
+
+/* RTADDR.TTM: translation table mode. */
+static const struct ish_value_name ttm_names[] = {
+	{ 0, "legacy" }, { 1, "scalable" }, { 2, "reserved" }, { 3, "abort-dma" }, { 0, NULL },
+};
+
+/* CCMD.CIRG / CAIG: context-cache invalidation granularity. */
+static const struct ish_value_name ccmd_gran[] = {
+	{ 1, "global" }, { 2, "domain" }, { 3, "device" }, { 0, NULL },
+};
+
+/* IOTLB.IIRG / IAIG: IOTLB invalidation granularity. */
+static const struct ish_value_name iotlb_gran[] = {
+	{ 1, "global" }, { 2, "domain" }, { 3, "page" }, { 0, NULL },
+};
+
+/* IQERCD.IQEI: invalidation queue error information. */
+static const struct ish_value_name iqei_names[] = {
+	{ 0, "no-info" }, { 1, "tail-invalid" }, { 2, "fetch-error" },
+	{ 3, "invalid-type" }, { 4, "reserved-set" }, { 5, "invalid-width" },
+	{ 6, "tail-misaligned" }, { 7, "invalid-ttm" }, { 0, NULL },
+};
+
+/* FRCD.AT: address type of the faulting request. */
+static const struct ish_value_name at_names[] = {
+	{ 0, "untranslated" }, { 1, "translation-request" }, { 2, "translated" }, { 0, NULL },
+};
+
+/* MTRR memory types. */
+static const struct ish_value_name memtype_names[] = {
+	{ 0, "UC" }, { 1, "WC" }, { 4, "WT" }, { 5, "WP" }, { 6, "WB" }, { 0, NULL },
+};
+
+/* --- fields, one array per register layout --- */
+
+static const struct ish_field_def ver_fields[] = {
+	DEC("MAX", 7, 4, "major version"),
+	DEC("MIN", 3, 0, "minor version"),
+};
+
+static const struct ish_field_def cap_fields[] = {
+	ENUM("ND", 2, 0, "number of domains supported", nd_names),
+	FLAG("AFL", 3, "advanced fault logging"),
+	FLAG("RWBF", 4, "required write-buffer flushing"),
+	FLAG("PLMR", 5, "protected low-memory region"),
+	FLAG("PHMR", 6, "protected high-memory region"),
+	FLAG("CM", 7, "caching mode"),
+	BITSET("SAGAW", 12, 8, "supported adjusted guest address widths", sagaw_bits),
+	FMT("MGAW", 21, 16, ISH_FMT_PLUS1, "maximum guest address width - 1"),
+	FLAG("ZLR", 22, "zero length read"),
+	FMT("FRO", 33, 24, ISH_FMT_X16, "fault-recording register offset / 16"),
+	BITSET("SLLPS", 37, 34, "second-level large page support", sllps_bits),
+	FLAG("PSI", 39, "page selective invalidation"),
+	FMT("NFR", 47, 40, ISH_FMT_PLUS1, "number of fault-recording registers - 1"),
+	DEC("MAMV", 53, 48, "maximum address mask value"),
+	FLAG("DWD", 54, "write draining"),
+	FLAG("DRD", 55, "read draining"),
+	FLAG("FL1GP", 56, "first-level 1-GByte page support"),
+	FLAG("PI", 59, "posted interrupts support"),
+	FLAG("FL5LP", 60, "first-level 5-level paging support"),
+	FLAG("ECMDS", 61, "enhanced command support"),
+	FLAG("ESIRTPS", 62, "enhanced set interrupt remap table pointer support"),
+	FLAG("ESRTPS", 63, "enhanced set root table pointer support"),
+};
+
+static const struct ish_field_def ecap_fields[] = {
+	FLAG("C", 0, "page-walk coherency"),
+	FLAG("QI", 1, "queued invalidation support"),
+	FLAG("DT", 2, "device-TLB support"),
+	FLAG("IR", 3, "interrupt remapping support"),
+	FLAG("EIM", 4, "extended interrupt mode (x2APIC)"),
+	FLAG("PT", 6, "pass through"),
+	FLAG("SC", 7, "snoop control"),
+	FMT("IRO", 17, 8, ISH_FMT_X16, "IOTLB register offset / 16"),
+	DEC("MHMV", 23, 20, "maximum handle mask value"),
+	FLAG("MTS", 25, "memory type support"),
+	FLAG("NEST", 26, "nested translation support"),
+	FLAG("PRS", 29, "page request support"),
+	FLAG("ERS", 30, "execute request support"),
+	FLAG("SRS", 31, "supervisor request support"),
+	FLAG("NWFS", 33, "no write flag support"),
+	FLAG("EAFS", 34, "extended accessed flag support"),
+	FMT("PSS", 39, 35, ISH_FMT_PLUS1, "PASID size supported - 1 (bits)"),
+	FLAG("PASID", 40, "process address space ID support"),
+	FLAG("DIT", 41, "device-TLB invalidation throttle"),
+	FLAG("PDS", 42, "page-request drain support"),
+	FLAG("SMTS", 43, "scalable mode translation support"),
+	FLAG("VCS", 44, "virtual command support"),
+	FLAG("SLADS", 45, "second-level accessed/dirty support"),
+	FLAG("SLTS", 46, "second-level translation support"),
+	FLAG("FLTS", 47, "first-level translation support"),
+	FLAG("SMPWCS", 48, "scalable-mode page-walk coherency support"),
+	FLAG("RPS", 49, "RID-PASID support"),
+	FLAG("PMS", 51, "performance monitoring support"),
+	FLAG("ADMS", 52, "abort DMA mode support"),
+	FLAG("RPRIVS", 53, "RID_PRIV support"),
+};
+
+static const struct ish_field_def gcmd_fields[] = {
+	FLAG("TE", 31, "translation enable"),
+	FLAG("SRTP", 30, "set root table pointer"),
+	FLAG("SFL", 29, "set fault log"),
+	FLAG("EAFL", 28, "enable advanced fault logging"),
+	FLAG("WBF", 27, "write buffer flush"),
+	FLAG("QIE", 26, "queued invalidation enable"),
+	FLAG("IRE", 25, "interrupt remapping enable"),
+	FLAG("SIRTP", 24, "set interrupt remap table pointer"),
+	FLAG("CFI", 23, "compatibility format interrupt"),
+};
+
+static const struct ish_field_def gsts_fields[] = {
+	FLAG("TES", 31, "translation enable status"),
+	FLAG("RTPS", 30, "root table pointer status"),
+	FLAG("FLS", 29, "fault log status"),
+	FLAG("AFLS", 28, "advanced fault logging status"),
+	FLAG("WBFS", 27, "write buffer flush status"),
+	FLAG("QIES", 26, "queued invalidation enable status"),
+	FLAG("IRES", 25, "interrupt remapping enable status"),
+	FLAG("IRTPS", 24, "interrupt remapping table pointer status"),
+	FLAG("CFIS", 23, "compatibility format interrupt status"),
+};
+
+static const struct ish_field_def rtaddr_fields[] = {
+	ADDR("RTA", 63, 12, "root table address"),
+	ENUM("TTM", 11, 10, "translation table mode", ttm_names),
+};
+
+static const struct ish_field_def ccmd_fields[] = {
+	FLAG("ICC", 63, "invalidate context-cache"),
+	ENUM("CIRG", 62, 61, "context invalidation request granularity", ccmd_gran),
+	ENUM("CAIG", 60, 59, "context actual invalidation granularity", ccmd_gran),
+	DEC("FM", 33, 32, "function mask"),
+	HEX("SID", 31, 16, "source-id"),
+	DEC("DID", 15, 0, "domain-id"),
+};
+
+static const struct ish_field_def fsts_fields[] = {
+	DEC("FRI", 15, 8, "fault record index"),
+	FLAG("PRO", 7, "page request overflow (deprecated)"),
+	FLAG("ITE", 6, "invalidation time-out error"),
+	FLAG("ICE", 5, "invalidation completion error"),
+	FLAG("IQE", 4, "invalidation queue error"),
+	FLAG("APF", 3, "advanced pending fault"),
+	FLAG("AFO", 2, "advanced fault overflow"),
+	FLAG("PPF", 1, "primary pending fault"),
+	FLAG("PFO", 0, "primary fault overflow"),
+};
+
+/* FECTL, IECTL, PECTL share one layout. */
+static const struct ish_field_def ectl_fields[] = {
+	FLAG("IM", 31, "interrupt mask"),
+	FLAG("IP", 30, "interrupt pending"),
+};
+
+static const struct ish_field_def edata_fields[] = {
+	HEX("IMD", 15, 0, "interrupt message data"),
+};
+
+static const struct ish_field_def eaddr_fields[] = {
+	FMT("MA", 31, 2, ISH_FMT_HEX, "message address bits 31:2"),
+};
+
+static const struct ish_field_def euaddr_fields[] = {
+	HEX("MUA", 31, 0, "message upper address"),
+};
+
+static const struct ish_field_def aflog_fields[] = {
+	ADDR("FLA", 63, 12, "fault log address"),
+	DEC("FLS", 11, 9, "fault log size (2^FLS pages)"),
+};
+
+static const struct ish_field_def pmen_fields[] = {
+	FLAG("EPM", 31, "enable protected memory"),
+	FLAG("PRS", 0, "protected region status"),
+};
+
+static const struct ish_field_def plmbase_fields[] = {
+	HEX("PLMB", 31, 0, "protected low-memory base"),
+};
+
+static const struct ish_field_def plmlimit_fields[] = {
+	HEX("PLML", 31, 0, "protected low-memory limit"),
+};
+
+static const struct ish_field_def phmbase_fields[] = {
+	HEX("PHMB", 63, 0, "protected high-memory base"),
+};
+
+static const struct ish_field_def phmlimit_fields[] = {
+	HEX("PHML", 63, 0, "protected high-memory limit"),
+};
+
+static const struct ish_field_def iqh_fields[] = {
+	HEX("QH", 18, 4, "queue head (offset / 16)"),
+};
+
+static const struct ish_field_def iqt_fields[] = {
+	HEX("QT", 18, 4, "queue tail (offset / 16)"),
+};
+
+static const struct ish_field_def iqa_fields[] = {
+	ADDR("IQA", 63, 12, "invalidation queue base address"),
+	FLAG("DW", 11, "256-bit descriptors"),
+	FMT("QS", 2, 0, ISH_FMT_POW2, "queue size (2^QS pages)"),
+};
+
+static const struct ish_field_def ics_fields[] = {
+	FLAG("IWC", 0, "invalidation wait descriptor complete"),
+};
+
+static const struct ish_field_def iqercd_fields[] = {
+	HEX("ICESID", 63, 48, "invalidation completion error source-id"),
+	HEX("ITESID", 47, 32, "invalidation time-out error source-id"),
+	ENUM("IQEI", 3, 0, "invalidation queue error info", iqei_names),
+};
+
+static const struct ish_field_def irta_fields[] = {
+	ADDR("IRTA", 63, 12, "interrupt remapping table address"),
+	FLAG("EIME", 11, "extended interrupt mode enable"),
+	FMT("S", 3, 0, ISH_FMT_POW2_PLUS1, "table size (2^(S+1) entries)"),
+};
+
+static const struct ish_field_def pqh_fields[] = {
+	HEX("PQH", 18, 5, "page queue head (offset / 32)"),
+};
+
+static const struct ish_field_def pqt_fields[] = {
+	HEX("PQT", 18, 5, "page queue tail (offset / 32)"),
+};
+
+static const struct ish_field_def pqa_fields[] = {
+	ADDR("PQA", 63, 12, "page request queue base address"),
+	FMT("PQS", 2, 0, ISH_FMT_POW2, "queue size (2^PQS pages)"),
+};
+
+static const struct ish_field_def prs_fields[] = {
+	FLAG("PRO", 1, "page request overflow"),
+	FLAG("PPR", 0, "pending page request"),
+};
+
+static const struct ish_field_def mtrrcap_fields[] = {
+	FLAG("WC", 10, "write combining supported"),
+	FLAG("FIX", 8, "fixed range MTRRs supported"),
+	DEC("VCNT", 7, 0, "variable MTRR count"),
+};
+
+static const struct ish_field_def mtrrdef_fields[] = {
+	FLAG("E", 11, "MTRR enable"),
+	FLAG("FE", 10, "fixed range MTRR enable"),
+	ENUM("TYPE", 7, 0, "default memory type", memtype_names),
+};
+
+/* A fixed-range MTRR: eight one-byte memory types, lowest range first. */
+static const struct ish_field_def mtrrfix_fields[] = {
+	ENUM("R7", 63, 56, "type of range 7", memtype_names),
+	ENUM("R6", 55, 48, "type of range 6", memtype_names),
+	ENUM("R5", 47, 40, "type of range 5", memtype_names),
+	ENUM("R4", 39, 32, "type of range 4", memtype_names),
+	ENUM("R3", 31, 24, "type of range 3", memtype_names),
+	ENUM("R2", 23, 16, "type of range 2", memtype_names),
+	ENUM("R1", 15, 8, "type of range 1", memtype_names),
+	ENUM("R0", 7, 0, "type of range 0", memtype_names),
+};
+
+static const struct ish_field_def physbase_fields[] = {
+	ADDR("PHYSBASE", 63, 12, "range base"),
+	ENUM("TYPE", 7, 0, "memory type", memtype_names),
+};
+
+static const struct ish_field_def physmask_fields[] = {
+	ADDR("PHYSMASK", 63, 12, "range mask"),
+	FLAG("V", 11, "valid"),
+};
+
+static const struct ish_field_def perfcap_fields[] = {
+	DEC("CNTR_STRIDE", 54, 52, "counter stride (2^(x+10) bytes)"),
+	FLAG("INTR", 50, "counter overflow interrupt support"),
+	HEX("FILTERS", 36, 32, "supported filters"),
+	DEC("NUM_EVENT_GROUP", 28, 24, "number of event groups"),
+	DEC("CNTR_WIDTH", 22, 16, "counter width"),
+	DEC("NUM_CNTR", 15, 0, "number of counters"),
+};
+
+static const struct ish_field_def perfintrsts_fields[] = {
+	FLAG("PIS", 0, "performance interrupt status"),
+};
+
+static const struct ish_field_def perfevntcap_fields[] = {
+	HEX("ES", 27, 0, "supported events of group 0"),
+};
+
+static const struct ish_field_def ecmd_fields[] = {
+	HEX("OA", 63, 16, "operand"),
+	HEX("CMD", 7, 0, "command"),
+};
+
+static const struct ish_field_def ecrsp_fields[] = {
+	HEX("SC", 7, 1, "status code"),
+	FLAG("IP", 0, "in progress"),
+};
+
+static const struct ish_field_def eccap3_fields[] = {
+	FLAG("UFCNTS", 53, "unfreeze performance counters supported"),
+	FLAG("FCNTS", 52, "freeze performance counters supported"),
+	FLAG("DCNTS", 49, "disable performance counters supported"),
+	FLAG("ECNTS", 48, "enable performance counters supported"),
+};
+
+static const struct ish_field_def vccap_fields[] = {
+	FLAG("PAS", 0, "PASID allocation support"),
+};
+
+static const struct ish_field_def vcmd_fields[] = {
+	HEX("OP", 63, 8, "operand"),
+	HEX("CMD", 7, 0, "command"),
+};
+
+static const struct ish_field_def vcrsp_fields[] = {
+	HEX("RSLT", 63, 8, "result"),
+	HEX("SC", 2, 1, "status code"),
+	FLAG("IP", 0, "in progress"),
+};
+
+static const struct ish_field_def frcd_lo_fields[] = {
+	ADDR("FI", 63, 12, "fault info: page address of the faulting request"),
+};
+
+static const struct ish_field_def frcd_hi_fields[] = {
+	FLAG("F", 63, "fault"),
+	FLAG("T1", 62, "type bit 1: 0 write, 1 read (with T2)"),
+	ENUM("AT", 61, 60, "address type", at_names),
+	HEX("PV", 59, 40, "PASID value"),
+	HEX("FR", 39, 32, "fault reason"),
+	FLAG("PP", 31, "PASID present"),
+	FLAG("EXE", 30, "execute permission requested"),
+	FLAG("PRIV", 29, "privileged mode requested"),
+	FLAG("T2", 28, "type bit 2"),
+	HEX("SID", 15, 0, "source-id"),
+};
+
+static const struct ish_field_def iva_fields[] = {
+	ADDR("ADDR", 63, 12, "page address to invalidate"),
+	FLAG("IH", 6, "invalidation hint"),
+	DEC("AM", 5, 0, "address mask (2^AM pages)"),
+};
+
+static const struct ish_field_def iotlb_fields[] = {
+	FLAG("IVT", 63, "invalidate IOTLB"),
+	ENUM("IIRG", 61, 60, "IOTLB invalidation request granularity", iotlb_gran),
+	ENUM("IAIG", 58, 57, "IOTLB actual invalidation granularity", iotlb_gran),
+	FLAG("DR", 49, "drain reads"),
+	FLAG("DW", 48, "drain writes"),
+	DEC("DID", 47, 32, "domain-id"),
+};
+
+/* --- the register table --- */
+
+#define F(a) a, N(a)
+#define NOF NULL, 0
+#define REG(name, off, w, fields, desc, spec) \
+	{ name, NULL, off, w, ISH_REG_FIXED, ISH_COND_ALWAYS, 0, fields, desc, spec }
+#define REGC(name, off, w, cr, cb, fields, desc, spec) \
+	{ name, NULL, off, w, ISH_REG_FIXED, cr, cb, fields, desc, spec }
+#define CAPC ISH_COND_CAP
+#define ECAPC ISH_COND_ECAP
+/* ECAP bits that gate registers */
+#define E_QI 1
+#define E_IR 3
+#define E_MTS 25
+#define E_PRS 29
+#define E_VCS 44
+#define E_PMS 51
+#define C_AFL 3
+#define C_PLMR 5
+#define C_PHMR 6
+#define C_ECMDS 61
+
+#define MTRRFIX(name, off) \
+	REGC(name, off, 64, ECAPC, E_MTS, F(mtrrfix_fields), "fixed-range MTRR", "11.4 MTRR Registers")
+#define MTRRVAR(n, off) \
+	REGC("MTRR_PHYSBASE" #n, off, 64, ECAPC, E_MTS, F(physbase_fields), "variable-range MTRR base", \
+	     "11.4 MTRR Registers"), \
+	REGC("MTRR_PHYSMASK" #n, off + 8, 64, ECAPC, E_MTS, F(physmask_fields), \
+	     "variable-range MTRR mask", "11.4 MTRR Registers")
+
+static const struct ish_reg_def reg_table[] = {
+	REG("VER", 0x00, 32, F(ver_fields), "version", "11.4.1"),
+	REG("CAP", 0x08, 64, F(cap_fields), "capability", "11.4.2"),
+	REG("ECAP", 0x10, 64, F(ecap_fields), "extended capability", "11.4.3"),
+	REG("GCMD", 0x18, 32, F(gcmd_fields), "global command", "11.4.4.1"),
+	REG("GSTS", 0x1c, 32, F(gsts_fields), "global status", "11.4.4.2"),
+	REG("RTADDR", 0x20, 64, F(rtaddr_fields), "root table address", "11.4.5"),
+	REG("CCMD", 0x28, 64, F(ccmd_fields), "context command", "11.4 Context Command Register"),
+	REG("FSTS", 0x34, 32, F(fsts_fields), "fault status", "11.4 Fault Status Register"),
+	REG("FECTL", 0x38, 32, F(ectl_fields), "fault event control",
+	    "11.4 Fault Event Control Register"),
+	REG("FEDATA", 0x3c, 32, F(edata_fields), "fault event data",
+	    "11.4 Fault Event Data Register"),
+	REG("FEADDR", 0x40, 32, F(eaddr_fields), "fault event address",
+	    "11.4 Fault Event Address Register"),
+	REG("FEUADDR", 0x44, 32, F(euaddr_fields), "fault event upper address",
+	    "11.4 Fault Event Upper Address Register"),
+	REGC("AFLOG", 0x58, 64, CAPC, C_AFL, F(aflog_fields), "advanced fault log",
+	     "11.4 Advanced Fault Log Register"),
+	REG("PMEN", 0x64, 32, F(pmen_fields), "protected memory enable",
+	    "11.4 Protected Memory Enable Register"),
+	REGC("PLMBASE", 0x68, 32, CAPC, C_PLMR, F(plmbase_fields), "protected low-memory base",
+	     "11.4 Protected Low-Memory Base Register"),
+	REGC("PLMLIMIT", 0x6c, 32, CAPC, C_PLMR, F(plmlimit_fields), "protected low-memory limit",
+	     "11.4 Protected Low-Memory Limit Register"),
+	REGC("PHMBASE", 0x70, 64, CAPC, C_PHMR, F(phmbase_fields), "protected high-memory base",
+	     "11.4 Protected High-Memory Base Register"),
+	REGC("PHMLIMIT", 0x78, 64, CAPC, C_PHMR, F(phmlimit_fields), "protected high-memory limit",
+	     "11.4 Protected High-Memory Limit Register"),
+	REGC("IQH", 0x80, 64, ECAPC, E_QI, F(iqh_fields), "invalidation queue head",
+	     "11.4 Invalidation Queue Head Register"),
+	REGC("IQT", 0x88, 64, ECAPC, E_QI, F(iqt_fields), "invalidation queue tail",
+	     "11.4 Invalidation Queue Tail Register"),
+	REGC("IQA", 0x90, 64, ECAPC, E_QI, F(iqa_fields), "invalidation queue address",
+	     "11.4 Invalidation Queue Address Register"),
+	REGC("ICS", 0x9c, 32, ECAPC, E_QI, F(ics_fields), "invalidation completion status",
+	     "11.4 Invalidation Completion Status Register"),
+	REGC("IECTL", 0xa0, 32, ECAPC, E_QI, F(ectl_fields), "invalidation event control",
+	     "11.4 Invalidation Event Control Register"),
+	REGC("IEDATA", 0xa4, 32, ECAPC, E_QI, F(edata_fields), "invalidation event data",
+	     "11.4 Invalidation Event Data Register"),
+	REGC("IEADDR", 0xa8, 32, ECAPC, E_QI, F(eaddr_fields), "invalidation event address",
+	     "11.4 Invalidation Event Address Register"),
+	REGC("IEUADDR", 0xac, 32, ECAPC, E_QI, F(euaddr_fields), "invalidation event upper address",
+	     "11.4 Invalidation Event Upper Address Register"),
+	{ "IQERCD", "IQER", 0xb0, 64, ISH_REG_FIXED, ECAPC, E_QI, F(iqercd_fields),
+	  "invalidation queue error record", "11.4 Invalidation Queue Error Record Register" },
+	REGC("IRTA", 0xb8, 64, ECAPC, E_IR, F(irta_fields), "interrupt remapping table address",
+	     "11.4 Interrupt Remapping Table Address Register"),
+	REGC("PQH", 0xc0, 64, ECAPC, E_PRS, F(pqh_fields), "page request queue head",
+	     "11.4 Page Request Queue Head Register"),
+	REGC("PQT", 0xc8, 64, ECAPC, E_PRS, F(pqt_fields), "page request queue tail",
+	     "11.4 Page Request Queue Tail Register"),
+	REGC("PQA", 0xd0, 64, ECAPC, E_PRS, F(pqa_fields), "page request queue address",
+	     "11.4 Page Request Queue Address Register"),
+	REGC("PRS", 0xdc, 32, ECAPC, E_PRS, F(prs_fields), "page request status",
+	     "11.4 Page Request Status Register"),
+	REGC("PECTL", 0xe0, 32, ECAPC, E_PRS, F(ectl_fields), "page request event control",
+	     "11.4 Page Request Event Control Register"),
+	REGC("PEDATA", 0xe4, 32, ECAPC, E_PRS, F(edata_fields), "page request event data",
+	     "11.4 Page Request Event Data Register"),
+	REGC("PEADDR", 0xe8, 32, ECAPC, E_PRS, F(eaddr_fields), "page request event address",
+	     "11.4 Page Request Event Address Register"),
+	REGC("PEUADDR", 0xec, 32, ECAPC, E_PRS, F(euaddr_fields),
+	     "page request event upper address", "11.4 Page Request Event Upper Address Register"),
+	REGC("MTRRCAP", 0x100, 64, ECAPC, E_MTS, F(mtrrcap_fields), "MTRR capability",
+	     "11.4 MTRR Capability Register"),
+	REGC("MTRRDEF", 0x108, 64, ECAPC, E_MTS, F(mtrrdef_fields), "MTRR default type",
+	     "11.4 MTRR Default Type Register"),
+	MTRRFIX("MTRR_FIX64K_00000", 0x120),
+	MTRRFIX("MTRR_FIX16K_80000", 0x128),
+	MTRRFIX("MTRR_FIX16K_A0000", 0x130),
+	MTRRFIX("MTRR_FIX4K_C0000", 0x138),
+	MTRRFIX("MTRR_FIX4K_C8000", 0x140),
+	MTRRFIX("MTRR_FIX4K_D0000", 0x148),
+	MTRRFIX("MTRR_FIX4K_D8000", 0x150),
+	MTRRFIX("MTRR_FIX4K_E0000", 0x158),
+	MTRRFIX("MTRR_FIX4K_E8000", 0x160),
+	MTRRFIX("MTRR_FIX4K_F0000", 0x168),
+	MTRRFIX("MTRR_FIX4K_F8000", 0x170),
+	MTRRVAR(0, 0x180),
+	MTRRVAR(1, 0x190),
+	MTRRVAR(2, 0x1a0),
+	MTRRVAR(3, 0x1b0),
+	MTRRVAR(4, 0x1c0),
+	MTRRVAR(5, 0x1d0),
+	MTRRVAR(6, 0x1e0),
+	MTRRVAR(7, 0x1f0),
+	MTRRVAR(8, 0x200),
+	MTRRVAR(9, 0x210),
+	REGC("PERFCAP", 0x300, 64, ECAPC, E_PMS, F(perfcap_fields), "performance monitoring capability",
+	     "11.4 Performance Monitoring Capability Register"),
+	REGC("PERFCFGOFF", 0x310, 32, ECAPC, E_PMS, NOF, "performance counter configuration offset",
+	     "11.4 Performance Monitoring Counter Configuration Offset Register"),
+	REGC("PERFOVFOFF", 0x318, 32, ECAPC, E_PMS, NOF, "performance overflow status offset",
+	     "11.4 Performance Monitoring Overflow Status Offset Register"),
+	REGC("PERFCNTROFF", 0x31c, 32, ECAPC, E_PMS, NOF, "performance counter offset",
+	     "11.4 Performance Monitoring Counter Offset Register"),
+	REGC("PERFINTRSTS", 0x324, 32, ECAPC, E_PMS, F(perfintrsts_fields),
+	     "performance interrupt status", "11.4 Performance Monitoring Interrupt Status Register"),
+	REGC("PERFINTRCTL", 0x328, 32, ECAPC, E_PMS, F(ectl_fields), "performance interrupt control",
+	     "11.4 Performance Monitoring Interrupt Control Register"),
+	REGC("PERFEVNTCAP", 0x380, 64, ECAPC, E_PMS, F(perfevntcap_fields),
+	     "performance event capability (group 0)",
+	     "11.4 Performance Monitoring Event Capability Register"),
+	REGC("ECMD", 0x400, 64, CAPC, C_ECMDS, F(ecmd_fields), "enhanced command",
+	     "11.4 Enhanced Command Register"),
+	REGC("ECEO", 0x408, 64, CAPC, C_ECMDS, NOF, "enhanced command extended operand",
+	     "11.4 Enhanced Command Extended Operand Register"),
+	REGC("ECRSP", 0x410, 64, CAPC, C_ECMDS, F(ecrsp_fields), "enhanced command response",
+	     "11.4 Enhanced Command Response Register"),
+	{ "ECCAP0", "ECCAP", 0x430, 64, ISH_REG_FIXED, CAPC, C_ECMDS, NOF,
+	  "enhanced command capability 0", "11.4 Enhanced Command Capability Register" },
+	REGC("ECCAP1", 0x438, 64, CAPC, C_ECMDS, NOF, "enhanced command capability 1",
+	     "11.4 Enhanced Command Capability Register"),
+	REGC("ECCAP2", 0x440, 64, CAPC, C_ECMDS, NOF, "enhanced command capability 2",
+	     "11.4 Enhanced Command Capability Register"),
+	REGC("ECCAP3", 0x448, 64, CAPC, C_ECMDS, F(eccap3_fields), "enhanced command capability 3",
+	     "11.4 Enhanced Command Capability Register"),
+	/* Linux moved these to the spec 3.1+ offsets; older headers had 0xe00/0xe10/0xe20. */
+	REGC("VCMD", 0xe00, 64, ECAPC, E_VCS, F(vcmd_fields), "virtual command",
+	     "11.4 Virtual Command Register"),
+	REGC("VCRSP", 0xe10, 64, ECAPC, E_VCS, F(vcrsp_fields), "virtual command response",
+	     "11.4 Virtual Command Response Register"),
+	REGC("VCCAP", 0xe30, 64, ECAPC, E_VCS, F(vccap_fields), "virtual command capability",
+	     "11.4 Virtual Command Capability Register"),
+	/* Dynamic: 128-bit fault records at CAP.FRO*16, CAP.NFR+1 of them. */
+	{ "FRCD_LO", NULL, 0, 64, ISH_REG_FRCD, ISH_COND_ALWAYS, 0, F(frcd_lo_fields),
+	  "fault recording, low qword", "11.4 Fault Recording Registers [n]" },
+	{ "FRCD_HI", NULL, 8, 64, ISH_REG_FRCD, ISH_COND_ALWAYS, 0, F(frcd_hi_fields),
+	  "fault recording, high qword", "11.4 Fault Recording Registers [n]" },
+	/* Dynamic: IOTLB registers at ECAP.IRO*16. */
+	{ "IVA", NULL, 0, 64, ISH_REG_IRO, ISH_COND_ALWAYS, 0, F(iva_fields), "invalidate address",
+	  "11.4 Invalidate Address Register" },
+	{ "IOTLB", NULL, 8, 64, ISH_REG_IRO, ISH_COND_ALWAYS, 0, F(iotlb_fields),
+	  "IOTLB invalidate", "11.4 IOTLB Invalidate Register" },
+};
+
+const struct ish_reg_def *ish_reg_table(size_t *n)
+{
+	*n = N(reg_table);
+	return reg_table;
+}
+
+/* Compares name (length len) with s, ignoring case. */
+static bool name_eq(const char *name, size_t len, const char *s)
+{
+	return s && strlen(s) == len && !strncasecmp(name, s, len);
+}
+
+const struct ish_reg_def *ish_reg_parse(const char *name, unsigned *index)
+{
+	size_t len;
+
+	if (index)
+		*index = 0;
+	if (!name)
+		return NULL;
+	if (!strncasecmp(name, "DMAR_", 5))
+		name += 5;
+	len = strlen(name);
+	if (len > 4 && !strcasecmp(name + len - 4, "_REG"))
+		len -= 4;
+	if (!len || len > 40)
+		return NULL;
+	for (size_t i = 0; i < N(reg_table); i++)
+		if (name_eq(name, len, reg_table[i].name) || name_eq(name, len, reg_table[i].alias))
+			return &reg_table[i];
+	/* "FRCD<n>_LO" / "FRCD<n>_HI": a record number between FRCD and the half. */
+	if (len > 7 && !strncasecmp(name, "FRCD", 4)) {
+		size_t d = 4;
+		unsigned long n = 0;
+
+		while (d < len && name[d] >= '0' && name[d] <= '9' && d < 8)
+			n = n * 10 + (unsigned long)(name[d++] - '0');
+		if (d == 4 || d >= len || n > 255 || len - d != 3)
+			return NULL;
+		for (size_t i = 0; i < N(reg_table); i++) {
+			if (reg_table[i].loc == ISH_REG_FRCD &&
+			    !strncasecmp(name + d, reg_table[i].name + 4, 3)) {
+				if (index)
+					*index = (unsigned)n;
+				return &reg_table[i];
+			}
+		}
+	}
+	return NULL;
+}
+
+const struct ish_reg_def *ish_reg_find(const char *name)
+{
+	return ish_reg_parse(name, NULL);
+}
+
+struct ish_error *ish_reg_offset(const struct ish_reg_def *r, unsigned index, uint64_t cap,
+				 uint64_t ecap, uint32_t *ret)
+{
+	switch (r->loc) {
+	case ISH_REG_FIXED:
+		*ret = r->offset;
+		return NULL;
+	case ISH_REG_FRCD:
+		if (index >= cap_num_fault_regs(cap))
+			return ish_error_format(ISH_ERROR_INVALID,
+						"fault record %u does not exist: CAP.NFR says %u records",
+						index, cap_num_fault_regs(cap));
+		*ret = cap_fault_reg_offset(cap) + 16 * index + r->offset;
+		return NULL;
+	case ISH_REG_IRO:
+		*ret = ecap_iotlb_offset(ecap) + r->offset;
+		return NULL;
+	}
+	return ish_error_create(ISH_ERROR_INVALID, "bad register location");
+}
+
+bool ish_reg_present(const struct ish_reg_def *r, uint64_t cap, uint64_t ecap)
+{
+	switch (r->cond_reg) {
+	case ISH_COND_CAP:
+		return ISH_BIT(cap, r->cond_bit);
+	case ISH_COND_ECAP:
+		return ISH_BIT(ecap, r->cond_bit);
+	default:
+		return true;
+	}
+}
+
+const char *ish_reg_instance_name(const struct ish_reg_def *r, unsigned index, char *buf,
+				  size_t len)
+{
+	if (r->loc == ISH_REG_FRCD)
+		snprintf(buf, len, "FRCD%u%s", index, r->name + 4);
+	else
+		snprintf(buf, len, "%s", r->name);
+	return buf;
+}
+
+const struct ish_field_def *ish_field_find(const struct ish_reg_def *r, const char *name)
+{
+	for (size_t i = 0; i < r->nfields; i++)
+		if (!strcasecmp(r->fields[i].name, name))
+			return &r->fields[i];
+	return NULL;
+}
+
+const char *ish_value_lookup(const struct ish_value_name *t, uint64_t v)
+{
+	for (; t && t->name; t++)
+		if (t->value == v)
+			return t->name;
+	return NULL;
+}
+
+const char *ish_field_meaning(const struct ish_field_def *f, uint64_t v, char *buf, size_t len)
+{
+	const char *s;
+	size_t used = 0;
+
+	if (!len)
+		return NULL;
+	buf[0] = 0;
+	switch (f->fmt) {
+	case ISH_FMT_ENUM:
+		s = ish_value_lookup(f->values, v);
+		if (s)
+			snprintf(buf, len, "%s", s);
+		else
+			snprintf(buf, len, "??%" PRIu64, v);
+		return buf;
+	case ISH_FMT_BITSET:
+		for (unsigned b = 0; b < 64; b++) {
+			int w;
+
+			if (!(v >> b & 1))
+				continue;
+			s = ish_value_lookup(f->values, b);
+			if (s)
+				w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", s);
+			else
+				w = snprintf(buf + used, len - used, "%s??%u", used ? "," : "", b);
+			if (w < 0 || (size_t)w >= len - used)
+				break;
+			used += (size_t)w;
+		}
+		if (!used)
+			snprintf(buf, len, "none");
+		return buf;
+	case ISH_FMT_ADDR:
+		snprintf(buf, len, "%#" PRIx64, f->lo < 64 ? v << f->lo : 0);
+		return buf;
+	case ISH_FMT_PLUS1:
+		snprintf(buf, len, "%" PRIu64, v + 1);
+		return buf;
+	case ISH_FMT_X16:
+		snprintf(buf, len, "%#" PRIx64, v * 16);
+		return buf;
+	case ISH_FMT_POW2_PLUS1:
+		if (v + 1 < 64)
+			snprintf(buf, len, "%" PRIu64 " entries", (uint64_t)1 << (v + 1));
+		else
+			snprintf(buf, len, "??%" PRIu64, v);
+		return buf;
+	case ISH_FMT_POW2:
+		if (v < 64)
+			snprintf(buf, len, "%" PRIu64 " pages", (uint64_t)1 << v);
+		else
+			snprintf(buf, len, "??%" PRIu64, v);
+		return buf;
+	case ISH_FMT_FLAG:
+	case ISH_FMT_HEX:
+	case ISH_FMT_DEC:
+		break;
+	}
+	return NULL;
+}
+
+/* --- enumeration over a target --- */
+
+static struct ish_error *emit(ish_reg_fn *fn, void *arg, const struct ish_reg_def *r,
+			      unsigned index, uint32_t offset, bool present, uint64_t value,
+			      const struct ish_error *err)
+{
+	struct ish_reg_value v = {
+		.def = r,
+		.index = index,
+		.offset = offset,
+		.present = present,
+		.value = err ? 0 : value,
+		.err = err,
+	};
+
+	ish_reg_instance_name(r, index, v.name, sizeof(v.name));
+	return fn(arg, &v);
+}
+
+/* Reads one register and hands it on; a read error goes into the record. */
+static struct ish_error *read_emit(struct ish_target *t, unsigned unit, ish_reg_fn *fn, void *arg,
+				   const struct ish_reg_def *r, unsigned index, uint32_t offset,
+				   bool present)
+{
+	uint64_t value = 0;
+	struct ish_error *rerr = ish_read_reg(t, unit, offset, r->width, &value);
+	struct ish_error *err;
+
+	if (rerr == &ish_enomem)
+		return rerr;
+	err = emit(fn, arg, r, index, offset, present, value, rerr);
+	ish_error_destroy(rerr);
+	return err;
+}
+
+struct ish_error *ish_unit_regs(struct ish_target *t, unsigned unit, unsigned flags,
+				ish_reg_fn *fn, void *arg)
+{
+	struct ish_error *cap_err, *ecap_err, *err = NULL;
+	uint64_t cap = 0, ecap = 0;
+
+	if (unit >= ish_target_nunits(t))
+		return ish_error_format(ISH_ERROR_NOT_FOUND, "no remapping unit %u", unit);
+	cap_err = ish_read_reg(t, unit, DMAR_CAP_REG, 64, &cap);
+	ecap_err = ish_read_reg(t, unit, DMAR_ECAP_REG, 64, &ecap);
+	if (cap_err == &ish_enomem || ecap_err == &ish_enomem) {
+		ish_error_destroy(cap_err);
+		ish_error_destroy(ecap_err);
+		return &ish_enomem;
+	}
+	for (size_t i = 0; i < N(reg_table) && !err; i++) {
+		const struct ish_reg_def *r = &reg_table[i];
+		/* Without CAP/ECAP nobody knows: show the register and let its read decide. */
+		bool known = r->cond_reg == ISH_COND_ALWAYS ||
+			     (r->cond_reg == ISH_COND_CAP ? !cap_err : !ecap_err);
+		bool present = !known || ish_reg_present(r, cap, ecap);
+		const struct ish_error *why;
+
+		if (!present && !(flags & ISH_REGS_ALL))
+			continue;
+		switch (r->loc) {
+		case ISH_REG_FIXED:
+			err = read_emit(t, unit, fn, arg, r, 0, r->offset, present);
+			break;
+		case ISH_REG_FRCD:
+			if (cap_err) {
+				why = cap_err;
+				err = emit(fn, arg, r, 0, 0, present, 0, why);
+				break;
+			}
+			for (unsigned n = 0; n < cap_num_fault_regs(cap) && !err; n++)
+				err = read_emit(t, unit, fn, arg, r, n,
+						cap_fault_reg_offset(cap) + 16 * n + r->offset, present);
+			break;
+		case ISH_REG_IRO:
+			if (ecap_err) {
+				why = ecap_err;
+				err = emit(fn, arg, r, 0, 0, present, 0, why);
+				break;
+			}
+			err = read_emit(t, unit, fn, arg, r, 0, ecap_iotlb_offset(ecap) + r->offset,
+					present);
+			break;
+		}
+	}
+	ish_error_destroy(cap_err);
+	ish_error_destroy(ecap_err);
+	return err;
+}
+
+struct ish_error *ish_unit_reg_read(struct ish_target *t, unsigned unit,
+				    const struct ish_reg_def *r, unsigned index, uint64_t *ret)
+{
+	uint64_t cap = 0, ecap = 0;
+	uint32_t offset;
+	struct ish_error *err;
+
+	if (r->loc == ISH_REG_FRCD) {
+		err = ish_read_reg(t, unit, DMAR_CAP_REG, 64, &cap);
+		if (err)
+			return ish_error_prefix(err, "%s needs CAP", r->name);
+	} else if (r->loc == ISH_REG_IRO) {
+		err = ish_read_reg(t, unit, DMAR_ECAP_REG, 64, &ecap);
+		if (err)
+			return ish_error_prefix(err, "%s needs ECAP", r->name);
+	}
+	err = ish_reg_offset(r, index, cap, ecap, &offset);
+	if (err)
+		return err;
+	return ish_read_reg(t, unit, offset, r->width, ret);
+}
