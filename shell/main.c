@@ -259,7 +259,79 @@ struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const c
 	return NULL;
 }
 
-enum { OPT_JSON = 0x100, OPT_WRITE, OPT_YES, OPT_BATCH, OPT_DEMO };
+/* roff text with backslashes and leading dots/quotes made literal */
+static void roff_text(FILE *f, const char *s)
+{
+	bool bol = true;
+
+	for (; *s; s++) {
+		if (bol && (*s == '.' || *s == '\''))
+			fputs("\\&", f);
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+		bol = *s == '\n';
+	}
+}
+
+/*
+ * The man pages' generated sections, from the same tables that drive `help`
+ * and the backend registry, so they cannot drift (man/meson.build).
+ */
+static int print_man_section(const char *what)
+{
+	if (!strcmp(what, "commands")) {
+		for (const struct ish_command *c = ish_command_next(NULL); c; c = ish_command_next(c)) {
+			fputs(".TP\n.B ", stdout);
+			roff_text(stdout, c->synopsis);
+			fputc('\n', stdout);
+			roff_text(stdout, c->summary);
+			fputs(".\n", stdout);
+			if (c->alias) {
+				fputs(" Also: ", stdout);
+				roff_text(stdout, c->alias);
+				fputs(".\n", stdout);
+			}
+			if (c->help && *c->help) {
+				fputs(".IP\n.nf\n", stdout);
+				roff_text(stdout, c->help);
+				fputs("\n.fi\n", stdout);
+			}
+		}
+		return 0;
+	}
+	if (!strcmp(what, "backends")) {
+		for (size_t i = 0; ish_backends[i]; i++) {
+			const struct ish_backend *b = ish_backends[i];
+
+			fputs(".SS ", stdout);
+			roff_text(stdout, b->name);
+			fputc('\n', stdout);
+			roff_text(stdout, b->help);
+			fputs(b->write_phys || b->write_reg ? ".\n" : ". Read-only.\n", stdout);
+			for (const struct ish_param_def *p = b->params; p && p->name; p++) {
+				fputs(".TP\n.B \\-O ", stdout);
+				roff_text(stdout, p->name);
+				fputs("=\\fIVALUE\\fR\n", stdout);
+				roff_text(stdout, p->help);
+				if (p->def) {
+					fputs(" (default ", stdout);
+					roff_text(stdout, p->def);
+					fputc(')', stdout);
+				}
+				fputs("\n", stdout);
+			}
+		}
+		return 0;
+	}
+	fprintf(stderr, "iommush: --man-section wants 'commands' or 'backends'\n");
+	return 2;
+}
+
+enum { OPT_JSON = 0x100, OPT_WRITE, OPT_YES, OPT_BATCH, OPT_DEMO, OPT_MAN };
 
 int main(int argc, char **argv)
 {
@@ -269,6 +341,7 @@ int main(int argc, char **argv)
 		{ "yes", no_argument, NULL, OPT_YES },
 		{ "batch", no_argument, NULL, OPT_BATCH },
 		{ "demo", no_argument, NULL, OPT_DEMO },
+		{ "man-section", required_argument, NULL, OPT_MAN },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -314,6 +387,7 @@ int main(int argc, char **argv)
 		case OPT_YES: sh.yes = true; break;
 		case OPT_BATCH: sh.batch = true; break;
 		case OPT_DEMO: demo = true; break;
+		case OPT_MAN: return print_man_section(optarg);
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("iommush %s (%s)\n", ISH_VERSION, le_name()); return 0;
 		default: usage(stderr); return 2;
