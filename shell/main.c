@@ -353,6 +353,8 @@ int main(int argc, char **argv)
 	size_t nactions = 0;
 	const char *backend = NULL, *spec = NULL;
 	bool demo = false;
+	int script_argc = 0;
+	char **script_argv = NULL;
 	struct sigaction sa = { .sa_handler = on_sigint };
 	int opt, rc = 0;
 
@@ -361,7 +363,29 @@ int main(int argc, char **argv)
 		fputs("iommush: out of memory\n", stderr);
 		return 1;
 	}
-	while ((opt = getopt_long(argc, argv, "+c:f:e:O:b:hV", longopts, NULL)) != -1) {
+	/*
+	 * Options may follow TARGET (iommush dump.elf -c units), but everything
+	 * after a Lua script's name is the script's own (iommush audit.lua -v).
+	 */
+	int nargs = argc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (argv[i][0] == '-' && argv[i][1] && strchr("cfeOb", argv[i][1]) && !argv[i][2]) {
+			i++;
+			continue;
+		}
+		if (!strcmp(argv[i], "--backend") || !strcmp(argv[i], "--man-section")) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] != '-' && is_lua_file(argv[i])) {
+			nargs = i + 1;
+			break;
+		}
+	}
+	while ((opt = getopt_long(nargs, argv, "c:f:e:O:b:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 		case 'f':
@@ -393,13 +417,15 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc)
+	if (optind < nargs)
 		spec = argv[optind++];
 	/* "iommush script.lua ARGS": the rest are the script's arguments. */
 	if (spec && is_lua_file(spec) && !demo) {
 		actions[nactions].kind = 'f';
 		actions[nactions++].arg = spec;
 		spec = NULL;
+		script_argc = argc - nargs;
+		script_argv = argv + nargs;
 	} else if (optind < argc) {
 		fprintf(stderr, "iommush: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
@@ -440,7 +466,12 @@ int main(int argc, char **argv)
 
 			switch (actions[i].kind) {
 			case 'c': r = ish_shell_run_line(&sh, actions[i].arg); break;
-			case 'f': r = run_file(&sh, actions[i].arg); break;
+			case 'f':
+				if (is_lua_file(actions[i].arg) && ish_lua_run)
+					r = ish_lua_run(&sh, NULL, actions[i].arg, script_argc, script_argv);
+				else
+					r = run_file(&sh, actions[i].arg);
+				break;
 			default:
 				r = ish_lua_run ? ish_lua_run(&sh, actions[i].arg, NULL, 0, NULL)
 						: sh_error(&sh, "this iommush was built without Lua");
