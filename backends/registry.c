@@ -10,5 +10,6 @@
 const struct ish_backend *const ish_backends[] = {
 	&ish_backend_gdbstub,
 	&ish_backend_mem,
+	&ish_backend_dump,
 	NULL,
 };

@@ -19,11 +19,11 @@
  *     "DMAR: dmar0: reg_base_addr fed90000" headers are accepted too). The
  *     column header line is skipped. A row is NAME OFFSET VALUE; the offset
  *     in the row is what counts, the name only gives the width (32 or 64,
- *     from the VT-d register table; an unknown name is 64 bits if its offset
- *     is 8-aligned, else 32). Kernels before the 32/64 split read every
- *     register with a 64-bit access: for a 32-bit register only the low
- *     half is kept, since the upper half belongs to the next register,
- *     which has its own row.
+ *     from the register table in include/iommush/regs.h; an unknown name is
+ *     64 bits if its offset is 8-aligned, else 32). Kernels before the
+ *     32/64 split read every register with a 64-bit access: for a 32-bit
+ *     register only the low half is kept, since the upper half belongs to
+ *     the next register, which has its own row.
  *
  * (b) Assignments, one per line, '#' starts a comment:
  *
@@ -75,14 +75,5 @@ struct ish_error *ish_regsfile_parse(const char *text, size_t len, const char *w
 /* Reads and parses the file at path. */
 struct ish_error *ish_regsfile_load(const char *path, struct ish_regsfile **ret);
 void ish_regsfile_destroy(struct ish_regsfile *rf);
-
-/*
- * Width and name of a VT-d register, for register files and messages.
- * ish_regsfile_reg_by_name() is case-insensitive and takes "GSTS" or
- * "DMAR_GSTS_REG"; ish_regsfile_reg_name() gives NULL for an offset that
- * names no fixed register.
- */
-bool ish_regsfile_reg_by_name(const char *name, uint32_t *offset, unsigned *width);
-const char *ish_regsfile_reg_name(uint32_t offset);
 
 #endif
