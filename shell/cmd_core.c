@@ -246,7 +246,13 @@ static int cmd_set(struct ish_shell *sh, int argc, char **argv)
 			ish_target_set_writable(sh->target, on);
 		return 0;
 	}
-	return sh_error(sh, "no setting '%s' (settings: mode, write)", argv[1]);
+	if (!strcmp(argv[1], "pager")) {
+		if (!parse_onoff(argv[2], &on))
+			return sh_error(sh, "pager is 'on' or 'off', not '%s'", argv[2]);
+		sh->pager = on;
+		return 0;
+	}
+	return sh_error(sh, "no setting '%s' (settings: mode, write, pager)", argv[1]);
 }
 
 static int cmd_show(struct ish_shell *sh, int argc, char **argv)
@@ -296,7 +302,8 @@ static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 		json_end_line(&sh->json);
 		return 0;
 	}
-	sh_printf(sh, "mode    text\nwrite   %s\n", sh->write ? "on" : "off");
+	sh_printf(sh, "mode    text\nwrite   %s\npager   %s\n", sh->write ? "on" : "off",
+		  sh->pager ? "on" : "off");
 	if (sh->target) {
 		const struct ish_param_def *p = ish_target_backend(sh->target)->params;
 
@@ -378,6 +385,13 @@ static int cmd_output(struct ish_shell *sh, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_source(struct ish_shell *sh, int argc, char **argv)
+{
+	if (argc != 2)
+		return sh_usage(sh, ish_command_find("source", &(bool){ false }));
+	return ish_shell_run_file(sh, argv[1]) ? 1 : 0;
+}
+
 static int cmd_echo(struct ish_shell *sh, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
@@ -399,10 +413,12 @@ const struct ish_command ish_cmds_core[] = {
 	  "translation table mode (RTADDR.TTM: legacy, scalable, abort-dma). Units come\n"
 	  "from the target's DMAR table or, for dumps, its register file.",
 	  cmd_units, CMD_NEEDS_TARGET, COMPLETE_NONE },
-	{ "set", NULL, "set mode text|json | set write on|off", "change a session setting",
+	{ "set", NULL, "set mode text|json | set write on|off | set pager on|off",
+	  "change a session setting",
 	  "mode   text for people, json for programs (one JSON value per command).\n"
 	  "write  allow commands that write to the target (invalidate, set reg). Off by\n"
-	  "       default; --write on the command line turns it on.",
+	  "       default; --write on the command line turns it on.\n"
+	  "pager  page long output through $PAGER (or less) on a terminal; on by default.",
 	  cmd_set, 0, COMPLETE_PARAM },
 	{ "show", NULL, "show [stats]", "show session settings, or the target's request counters",
 	  "Without an argument: output mode, write mode, the open target and its backend\n"
@@ -418,6 +434,11 @@ const struct ish_command ish_cmds_core[] = {
 	  "truncated). 'output -' goes back to standard output. Errors still go to\n"
 	  "standard error.",
 	  cmd_output, 0, COMPLETE_FILE },
+	{ "source", NULL, "source FILE", "run the commands in FILE, or a Lua script",
+	  "Runs FILE one line at a time as if typed; a FILE ending in .lua is run as a Lua\n"
+	  "script. Failing lines are reported and the rest still run, unless in batch\n"
+	  "mode (-c, --batch), where the first failure stops the file.",
+	  cmd_source, 0, COMPLETE_FILE },
 	{ "echo", NULL, "echo TEXT...", "print TEXT", "Prints its arguments, for command files.",
 	  cmd_echo, 0, COMPLETE_NONE },
 	{ "quit", "exit", "quit", "leave the shell", "Leaves the shell. End of input (Ctrl-D) does the same.",

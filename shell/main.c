@@ -12,6 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <inttypes.h>
+#include <time.h>
+
+#include "complete.h"
 #include "config.h"
 #include "lineedit.h"
 #include "shell.h"
@@ -166,11 +170,8 @@ static bool is_lua_file(const char *path)
 	return n > 4 && !strcmp(path + n - 4, ".lua");
 }
 
-int ish_lua_run(struct ish_shell *sh, const char *chunk, const char *file, int argc,
-		char **argv) __attribute__((weak));
-
 /* Runs a file of commands, one per line; stops at the first failure in batch mode. */
-static int run_file(struct ish_shell *sh, const char *path)
+int ish_shell_run_file(struct ish_shell *sh, const char *path)
 {
 	FILE *f;
 	char *line = NULL;
@@ -200,6 +201,76 @@ static int run_file(struct ish_shell *sh, const char *path)
 	return rc;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* On a slow backend, a request counter on stderr, at most five times a second. */
+static void show_progress(void *arg, uint64_t requests)
+{
+	struct ish_shell *sh = arg;
+	uint64_t now = now_ns();
+
+	if (!sh->progress_last_ns) {
+		sh->progress_last_ns = now;	/* quiet for the first 200 ms */
+		return;
+	}
+	if (now - sh->progress_last_ns < 200000000u)
+		return;
+	sh->progress_last_ns = now;
+	fprintf(stderr, "\r  reading target: %" PRIu64 " requests (Ctrl-C stops) ", requests);
+	sh->progress_shown = true;
+}
+
+static void end_progress(struct ish_shell *sh)
+{
+	if (sh->progress_shown)
+		fputs("\r\033[K", stderr);
+	sh->progress_shown = false;
+	sh->progress_last_ns = 0;
+}
+
+/* The pager for one command's output, or NULL: $PAGER, else less if it exists. */
+static FILE *start_pager(void)
+{
+	const char *pager = getenv("PAGER");
+
+	if (!pager || !*pager) {
+		if (system("command -v less >/dev/null 2>&1"))
+			return NULL;
+		pager = "less";
+	}
+	if (!strcmp(pager, "cat"))
+		return NULL;
+	/* Quit at once if it fits on a screen, keep colours, don't clear the screen. */
+	setenv("LESS", getenv("LESS") ? getenv("LESS") : "FRX", 0);
+	return popen(pager, "w");
+}
+
+static struct ish_shell *complete_shell;
+
+static char **repl_complete(const char *line, size_t start, const char *text)
+{
+	return sh_complete(complete_shell, line, start, text);
+}
+
+static void run_rc_file(struct ish_shell *sh)
+{
+	const char *rc = getenv("IOMMUSH_RC");
+	char *path = NULL;
+	struct stat st;
+
+	if (!rc && getenv("HOME") && asprintf(&path, "%s/.iommushrc", getenv("HOME")) >= 0)
+		rc = path;
+	if (rc && !stat(rc, &st))
+		ish_shell_run_file(sh, rc);
+	free(path);
+}
+
 static void repl(struct ish_shell *sh)
 {
 	char *history = NULL;
@@ -208,8 +279,12 @@ static void repl(struct ish_shell *sh)
 
 	if (!h && getenv("HOME") && asprintf(&history, "%s/.iommush_history", getenv("HOME")) >= 0)
 		h = history;
-	le_init(h, sh->interactive);
+	complete_shell = sh;
+	le_init(h, sh->interactive, repl_complete, &sh->interrupted);
+	run_rc_file(sh);
 	while (!sh->quit) {
+		FILE *pager = NULL;
+
 		sh->interrupted = 0;
 		line = le_readline(sh->interactive ? "iommush> " : NULL);
 		if (!line) {
@@ -218,7 +293,16 @@ static void repl(struct ish_shell *sh)
 			break;
 		}
 		le_add_history(line);
+		if (sh->pager && sh->out == stdout && line[strspn(line, " \t")])
+			pager = start_pager();
+		if (pager)
+			sh->out = pager;
 		ish_shell_run_line(sh, line);
+		end_progress(sh);
+		if (pager) {
+			pclose(pager);
+			sh->out = stdout;
+		}
 		free(line);
 	}
 	le_deinit();
@@ -242,8 +326,6 @@ static const char *demo_path(void)
 	return NULL;
 }
 
-struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const char *backend);
-
 struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const char *backend)
 {
 	struct ish_target *t;
@@ -256,6 +338,8 @@ struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const c
 	ish_target_close(sh->target);
 	sh->target = t;
 	ish_target_set_interrupt(t, &sh->interrupted);
+	if (sh->interactive && !(ish_target_backend(t)->flags & ISH_BACKEND_NOCACHE))
+		ish_target_set_progress(t, show_progress, sh);
 	return NULL;
 }
 
@@ -347,7 +431,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ish_shell sh = { .out = stdout };
+	struct ish_shell sh = { .out = stdout, .pager = true };
 	/* actions in command-line order: 'c' command, 'f' file, 'e' lua */
 	struct { char kind; const char *arg; } *actions = calloc((size_t)argc + 1, sizeof(*actions));
 	size_t nactions = 0;
@@ -448,6 +532,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sh.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && !nactions && !sh.batch;
+	sh.color = isatty(STDERR_FILENO) && !getenv("NO_COLOR");
 
 	if (spec) {
 		struct ish_error *err = ish_shell_open(&sh, spec, backend);
@@ -470,7 +555,7 @@ int main(int argc, char **argv)
 				if (is_lua_file(actions[i].arg) && ish_lua_run)
 					r = ish_lua_run(&sh, NULL, actions[i].arg, script_argc, script_argv);
 				else
-					r = run_file(&sh, actions[i].arg);
+					r = ish_shell_run_file(&sh, actions[i].arg);
 				break;
 			default:
 				r = ish_lua_run ? ish_lua_run(&sh, actions[i].arg, NULL, 0, NULL)
@@ -490,7 +575,7 @@ int main(int argc, char **argv)
 		if (sh.interactive)
 			repl(&sh);
 		else
-			rc = run_file(&sh, "-") ? 1 : 0;
+			rc = ish_shell_run_file(&sh, "-") ? 1 : 0;
 	}
 out:
 	if (sh.out != stdout)

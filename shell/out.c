@@ -16,7 +16,11 @@ void sh_printf(struct ish_shell *sh, const char *fmt, ...)
 static void error_prefix(struct ish_shell *sh)
 {
 	fflush(sh->out);
+	if (sh->color)
+		fputs("\033[31m", stderr);
 	fputs("iommush: ", stderr);
+	if (sh->color)
+		fputs("\033[0m", stderr);
 	if (sh->cmd_name)
 		fprintf(stderr, "%s: ", sh->cmd_name);
 }

@@ -30,7 +30,10 @@ struct ish_shell {
 	bool yes;			/* --yes: do not ask before writes */
 	bool batch;			/* no prompts, stop at the first error */
 	bool interactive;		/* stdin and stdout are a terminal */
-	bool color;
+	bool color;			/* colour on stderr (a terminal, no NO_COLOR) */
+	bool pager;			/* page long output on a terminal (set pager) */
+	bool progress_shown;		/* a progress line is on stderr */
+	uint64_t progress_last_ns;
 	FILE *out;			/* stdout or the `output FILE` file */
 	struct json_writer json;	/* writes to out in OUT_JSON mode */
 	const char *cmd_name;		/* the command running, for messages */
@@ -82,6 +85,13 @@ const struct ish_command *ish_command_next(const struct ish_command *prev);
 
 /* Run one command line; returns its status (0, 1, 2). */
 int ish_shell_run_line(struct ish_shell *sh, const char *line);
+/* Run a command file ("-" = stdin) or a .lua script; returns 0 or the last failure. */
+int ish_shell_run_file(struct ish_shell *sh, const char *path);
+/* Open TARGET (closing the current one on success). */
+struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const char *backend);
+/* Lua (shell/cmd_lua.c; weak: absent when built without Lua). */
+int ish_lua_run(struct ish_shell *sh, const char *chunk, const char *file, int argc,
+		char **argv) __attribute__((weak));
 
 /* --- output (shell/out.c) --- */
 /* Text output to sh->out. */
