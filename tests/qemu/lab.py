@@ -160,7 +160,15 @@ def stamp_of(cache):
 
 
 def fetch(args):
+	# parallel test runs share the cache: one fetch at a time
+	import fcntl
 	cache = cache_dir()
+	with open(os.path.join(cache, ".lock"), "w") as lk:
+		fcntl.flock(lk, fcntl.LOCK_EX)
+		return fetch_locked(cache)
+
+
+def fetch_locked(cache):
 	init_mtime = os.stat(os.path.join(HERE, "init")).st_mtime
 	st = stamp_of(cache)
 	if st and os.path.exists(st.get("kernel", "")) and \

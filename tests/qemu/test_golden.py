@@ -1,0 +1,449 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Golden test: iommush against QEMU's own translation trace.
+
+  test_golden.py IOMMUSH DIR [--capture MODE] [--corrupt rtaddr|pte]
+
+DIR holds a capture from `lab.py capture` (memory.elf, regs.txt,
+trace.log).  With --capture MODE and no memory.elf in DIR, the capture is
+made first.  QEMU logged every IOTLB fill as
+
+  vtd_iotlb_page_update IOTLB page update sid 0x.. iova 0x.. slpte 0x.. domain 0x..
+
+followed by `vtd_dmar_translate dev BB:DD.FF iova 0x.. -> gpa 0x.. mask 0x..`
+(the page size), so for each fill we know what the hardware model answered.
+
+Which traced mappings are still present in the dump (the rule; nothing in
+it asks iommush):
+  1. it is the last fill the trace shows for that (source-id, page);
+  2. no later invalidation in the trace covers it: a page-selective IOTLB
+     invalidation of its domain whose range overlaps the page, a
+     domain-selective one of its domain, a global one, or any context-cache
+     or PASID-cache invalidation (counted as global: conservative).  The lab
+     runs QEMU with caching-mode=on, under which Linux 6.1 flushes every
+     unmap at once, so an unmapped page always has a later invalidation;
+  3. an independent walk of the dump (vtdwalk.py, a few dozen lines that
+     read the core and regs.txt directly) reaches a leaf entry whose eight
+     bytes are identical to the traced slpte, at a page size equal to the
+     traced mask.
+For each such mapping iommush must translate the traced IOVA and the last
+byte of its page to (slpte address bits, masked to the page size) + offset,
+reading with --write when the entry is write-only; a read of a write-only
+entry must fault; and `mappings BDF` must list the IOVA with the same HPA.
+
+--corrupt gives iommush (only) a damaged copy of the input: RTADDR moved by
+one page, or one present leaf PTE pointing one page off; the check must then
+fail.  --self-test runs both after the real check and requires them to fail,
+and requires a fixture cut from the capture (lab.py fixture: only the VT-d
+table pages) to translate exactly like the full dump.
+
+Exit status: 0 pass, 1 fail, 77 skip (QEMU or the guest kernel cannot be had).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import vtdwalk  # noqa: E402
+
+SKIP = 77
+MIN_PRESENT = 5		# fewer still-present mappings proves too little
+ADDR_MASK = ((1 << 52) - 1) & ~0xfff	# second-level PTE bits 51:12
+BATCH = 150		# -c commands per iommush run
+
+RE_PREFIX = r"^(?:\d+@[\d.]+:)?"
+RE_UPDATE = re.compile(RE_PREFIX + r"vtd_iotlb_page_update\b.*?sid 0x([0-9a-f]+) iova 0x([0-9a-f]+) "
+		       r"slpte 0x([0-9a-f]+) domain 0x([0-9a-f]+)")
+RE_XLATE = re.compile(RE_PREFIX + r"vtd_dmar_translate\b.*?dev ([0-9a-f]+):([0-9a-f]+)\.([0-9a-f]+) "
+		      r"iova 0x([0-9a-f]+) -> gpa 0x([0-9a-f]+) mask 0x([0-9a-f]+)")
+RE_INV_PAGES = re.compile(RE_PREFIX + r"vtd_inv_desc_iotlb_pages\b.*?domain 0x([0-9a-f]+) "
+			  r"addr 0x([0-9a-f]+) mask 0x([0-9a-f]+)")
+RE_INV_DOMAIN = re.compile(RE_PREFIX + r"vtd_inv_desc_iotlb_domain\b.*?domain 0x([0-9a-f]+)")
+# Anything else that drops cached translations is taken as global.
+RE_INV_OTHER = re.compile(RE_PREFIX + r"vtd_(inv_desc_(iotlb|cc|pc|piotlb)\w*|iotlb_reset|"
+			  r"context_cache_reset|pasid_cache\w*)\b")
+
+
+class Fill:
+	__slots__ = ("line", "sid", "iova", "slpte", "domain", "size", "gpa")
+
+	def __init__(self, line, sid, iova, slpte, domain):
+		self.line, self.sid, self.iova = line, sid, iova
+		self.slpte, self.domain = slpte, domain
+		self.size = None
+		self.gpa = None
+
+	def bdf(self):
+		return "%02x:%02x.%x" % (self.sid >> 8, (self.sid >> 3) & 0x1f, self.sid & 7)
+
+	def page(self):
+		return self.iova & ~(self.size - 1)
+
+	def hpa(self, iova):
+		return (self.slpte & ADDR_MASK & ~(self.size - 1)) + (iova & (self.size - 1))
+
+
+def parse_trace(path):
+	"""-> (fills in order, invalidations [(line, kind, domain, lo, hi)])."""
+	fills = []
+	invs = []
+	pending = []	# fills waiting for their vtd_dmar_translate line
+	with open(path, errors="replace") as f:
+		for n, line in enumerate(f):
+			m = RE_UPDATE.match(line)
+			if m:
+				sid, iova, slpte, dom = (int(x, 16) for x in m.groups())
+				fl = Fill(n, sid, iova, slpte, dom)
+				fills.append(fl)
+				pending.append(fl)
+				continue
+			m = RE_XLATE.match(line)
+			if m:
+				b, d, fn, iova, gpa, mask = (int(x, 16) for x in m.groups())
+				sid = (b << 8) | (d << 3) | fn
+				for fl in pending:
+					if fl.sid == sid and fl.iova & ~mask == iova & ~mask \
+					   and fl.size is None:
+						fl.size = mask + 1
+						fl.gpa = gpa & ~mask
+						pending.remove(fl)
+						break
+				# a fill is answered within a few lines; forget old ones
+				pending = [p for p in pending if n - p.line < 64]
+				continue
+			m = RE_INV_PAGES.match(line)
+			if m:
+				dom, addr, am = (int(x, 16) for x in m.groups())
+				invs.append((n, "pages", dom, addr, addr + (4096 << am)))
+				continue
+			m = RE_INV_DOMAIN.match(line)
+			if m:
+				invs.append((n, "domain", int(m.group(1), 16), 0, 1 << 64))
+				continue
+			if RE_INV_OTHER.match(line):
+				invs.append((n, "global", None, 0, 1 << 64))
+	return fills, invs
+
+
+def live_fills(fills, invs):
+	"""Rules 1 and 2: the last fill of each (sid, page), not invalidated since."""
+	last = {}
+	for fl in fills:
+		if fl.size is None or fl.size & (fl.size - 1):
+			continue
+		last[(fl.sid, fl.page())] = fl
+	# a fill is live unless an invalidation after it covers it
+	out = []
+	for fl in sorted(last.values(), key=lambda x: x.line):
+		lo, hi = fl.page(), fl.page() + fl.size
+		dead = False
+		for (n, kind, dom, a, b) in invs:
+			if n <= fl.line:
+				continue
+			if kind == "global" or (dom == fl.domain and a < hi and lo < b):
+				dead = True
+				break
+		if not dead:
+			out.append(fl)
+	return out
+
+
+def iter_json(text):
+	dec = json.JSONDecoder()
+	i = 0
+	out = []
+	while True:
+		while i < len(text) and text[i].isspace():
+			i += 1
+		if i >= len(text):
+			return out
+		v, i = dec.raw_decode(text, i)
+		out.append(v)
+
+
+class Iommush:
+	def __init__(self, exe, mem, regs):
+		self.base = [exe, "--json", "-O", "dump.regs=" + regs]
+		self.mem = mem
+		self.runs = 0
+
+	def _run(self, cmds):
+		argv = list(self.base)
+		for c in cmds:
+			argv += ["-c", c]
+		argv.append(self.mem)
+		self.runs += 1
+		try:
+			p = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+		except subprocess.TimeoutExpired:
+			return 1, [], "timed out"
+		try:
+			vals = iter_json(p.stdout)
+		except ValueError as e:
+			return 1, [], "unparsable JSON (%s): %r" % (e, p.stdout[:200])
+		return p.returncode, vals, p.stderr.strip()
+
+	def run(self, cmds):
+		"""One result per command: (value or None, stderr text)."""
+		res = []
+		for i in range(0, len(cmds), BATCH):
+			chunk = cmds[i:i + BATCH]
+			rc, vals, err = self._run(chunk)
+			if rc == 0 and len(vals) == len(chunk):
+				res += [(v, "") for v in vals]
+				continue
+			# -c stops at the first failing command: run them one by one
+			for c in chunk:
+				rc, vals, err = self._run([c])
+				res.append((vals[0] if len(vals) == 1 else None,
+					    err or "exit %d" % rc))
+		return res
+
+
+def corrupt(kind, d, tmp, fills_present):
+	"""A damaged copy of the capture for iommush only -> (memory, regs)."""
+	mem, regs = os.path.join(d, "memory.elf"), os.path.join(d, "regs.txt")
+	if kind == "rtaddr":
+		out = os.path.join(tmp, "regs.txt")
+		with open(regs) as f, open(out, "w") as g:
+			for line in f:
+				m = re.match(r"\s*0x0*20(:64)?\s*=\s*0x([0-9a-f]+)", line)
+				if m:
+					v = int(m.group(2), 16) + 0x1000
+					line = "0x020%s = 0x%x\n" % (m.group(1) or "", v)
+				g.write(line)
+		return mem, out
+	out = os.path.join(tmp, "memory.elf")
+	shutil.copyfile(mem, out)
+	core = vtdwalk.Core(mem)
+	walker = vtdwalk.Walker(core, vtdwalk.read_regs(regs))
+	fl = fills_present[0]
+	addr, pte, size = walker.leaf(fl.sid >> 8, fl.sid & 0xff, fl.iova)
+	for pa, filesz, off in core.loads:
+		if pa <= addr < pa + filesz:
+			with open(out, "r+b") as f:
+				f.seek(off + addr - pa)
+				f.write(struct.pack("<Q", pte ^ size))
+	core.close()
+	print("corrupt: PTE at 0x%x for %s iova 0x%x now 0x%x"
+	      % (addr, fl.bdf(), fl.iova, pte ^ size))
+	return out, regs
+
+
+def analyse(d):
+	"""-> (still-present fills, problems), by the rule in the module text."""
+	fills, invs = parse_trace(os.path.join(d, "trace.log"))
+	live = live_fills(fills, invs)
+	core = vtdwalk.Core(os.path.join(d, "memory.elf"))
+	walker = vtdwalk.Walker(core, vtdwalk.read_regs(os.path.join(d, "regs.txt")))
+	present = []
+	problems = []
+	unconfirmed = 0
+	for fl in live:
+		leaf = walker.leaf(fl.sid >> 8, fl.sid & 0xff, fl.iova)
+		if leaf is None or leaf[1] != fl.slpte:
+			unconfirmed += 1
+			continue
+		if leaf[2] != fl.size:
+			problems.append("%s iova 0x%x: trace says page size 0x%x, the dump's tables 0x%x"
+					% (fl.bdf(), fl.iova, fl.size, leaf[2]))
+			continue
+		if fl.gpa != fl.hpa(fl.page()):
+			problems.append("%s iova 0x%x: trace gpa 0x%x disagrees with its slpte 0x%x"
+					% (fl.bdf(), fl.iova, fl.gpa, fl.slpte))
+			continue
+		present.append(fl)
+	core.close()
+	print("trace: %d fills, %d invalidations; %d (sid, page) not invalidated since, "
+	      "%d of them with the traced leaf byte-identical in the dump"
+	      % (len(fills), len(invs), len(live), len(present)))
+	if unconfirmed:
+		print("note: %d not confirmed by the dump (changed since, without a traced flush)"
+		      % unconfirmed)
+	return present, problems
+
+
+def self_test(args, d, present):
+	"""The check must fail on damaged input (a wrong translation, not just
+	any complaint) and pass on the cut-down fixture."""
+	bad = 0
+	tmp = tempfile.mkdtemp(prefix="ish-golden-")
+	try:
+		for kind in ("rtaddr", "pte"):
+			sub = os.path.join(tmp, kind)
+			os.makedirs(sub)
+			mem, regs = corrupt(kind, d, sub, present)
+			print("self-test: --corrupt %s (must fail):" % kind)
+			rc, wrong = check(args, present, [], mem, regs, quiet=True)
+			if rc == 0 or wrong == 0:
+				print("self-test FAIL: no translation went wrong on corrupted %s" % kind)
+				bad += 1
+			if kind == "pte":
+				os.unlink(mem)
+		fx = os.path.join(tmp, "fixture")
+		vtdwalk.write_fixture(d, fx)
+		print("self-test: fixture (only the VT-d table pages; must pass):")
+		if check(args, present, [], os.path.join(fx, "memory.elf"),
+			 os.path.join(fx, "regs.txt"), quiet=True)[0]:
+			print("self-test FAIL: the fixture does not translate like the full dump")
+			bad += 1
+	finally:
+		shutil.rmtree(tmp, ignore_errors=True)
+	return 1 if bad else 0
+
+
+def main():
+	ap = argparse.ArgumentParser(description=__doc__,
+				     formatter_class=argparse.RawDescriptionHelpFormatter)
+	ap.add_argument("iommush")
+	ap.add_argument("dir")
+	ap.add_argument("--capture", metavar="MODE",
+			help="capture into DIR first when it holds no memory.elf")
+	ap.add_argument("--fresh", action="store_true", help="with --capture: always capture")
+	ap.add_argument("--corrupt", choices=["rtaddr", "pte"],
+			help="give iommush a damaged copy (the check must then fail)")
+	ap.add_argument("--self-test", action="store_true",
+			help="also check that --corrupt rtaddr/pte fail and a fixture passes")
+	ap.add_argument("-v", "--verbose", action="store_true")
+	args = ap.parse_args()
+	d = os.path.abspath(args.dir)
+
+	if args.capture and (args.fresh or not os.path.exists(os.path.join(d, "memory.elf"))):
+		rc = subprocess.call([sys.executable, os.path.join(HERE, "lab.py"), "capture",
+				      "--mode", args.capture, "--out", d])
+		if rc:
+			return rc
+	for n in ("memory.elf", "regs.txt", "trace.log"):
+		if not os.path.exists(os.path.join(d, n)):
+			print("no %s in %s (run lab.py capture)" % (n, d))
+			return 1
+	if not os.access(args.iommush, os.X_OK):
+		print("no iommush binary at %s" % args.iommush)
+		return 1
+
+	present, problems = analyse(d)
+	if len(present) < MIN_PRESENT:
+		print("FAIL: fewer than %d present mappings: the capture proves too little"
+		      % MIN_PRESENT)
+		return 1
+
+	mem, regs = os.path.join(d, "memory.elf"), os.path.join(d, "regs.txt")
+	tmp = None
+	if args.corrupt:
+		tmp = tempfile.mkdtemp(prefix="ish-golden-")
+		mem, regs = corrupt(args.corrupt, d, tmp, present)
+	try:
+		rc = check(args, present, problems, mem, regs)[0]
+	finally:
+		if tmp:
+			shutil.rmtree(tmp, ignore_errors=True)
+	if args.self_test:
+		rc |= self_test(args, d, present)
+	return rc
+
+
+def check(args, present, problems, mem, regs, quiet=False):
+	"""Runs iommush -> (exit status, number of wrong translations)."""
+	ish = Iommush(os.path.abspath(args.iommush), mem, regs)
+	cmds = []
+	expect = []	# (kind, fill, iova, expected hpa or None)
+	for fl in present:
+		acc = "" if fl.slpte & 1 else " --write"
+		for iova in (fl.iova, fl.page() + fl.size - 1):
+			cmds.append("translate %s 0x%x%s" % (fl.bdf(), iova, acc))
+			expect.append(("translate", fl, iova, fl.hpa(iova)))
+		if not fl.slpte & 1:
+			cmds.append("translate %s 0x%x" % (fl.bdf(), fl.iova))
+			expect.append(("read-of-write-only", fl, fl.iova, None))
+	sids = sorted({fl.sid for fl in present})
+	for sid in sids:
+		fl = next(f for f in present if f.sid == sid)
+		cmds.append("mappings %s" % fl.bdf())
+		expect.append(("mappings", fl, None, None))
+
+	results = ish.run(cmds)
+	ok = {"translate": 0, "read-of-write-only": 0, "mappings": 0}
+	maps = {}
+	for (kind, fl, iova, hpa), (val, err), cmd in zip(expect, results, cmds):
+		if kind == "mappings":
+			if isinstance(val, dict):
+				val = val.get("mappings", val.get("ranges"))
+			if not isinstance(val, list):
+				problems.append("%s: no JSON list (%s)" % (cmd, err or val))
+				continue
+			maps[fl.sid] = val
+			ok["mappings"] += 1
+			continue
+		if not isinstance(val, dict):
+			problems.append("%s: no JSON object (%s)" % (cmd, err))
+			continue
+		if kind == "read-of-write-only":
+			if "fault" in val and "hpa" not in val:
+				ok[kind] += 1
+			else:
+				problems.append("%s: a read of a write-only entry gave %s, not a fault"
+						% (cmd, json.dumps(val)))
+			continue
+		got = val.get("hpa")
+		if got != hpa:
+			problems.append("%s: hpa %s, QEMU translated it to 0x%x (slpte 0x%x, trace line %d)"
+					% (cmd, "0x%x" % got if isinstance(got, int) else json.dumps(val),
+					   hpa, fl.slpte, fl.line + 1))
+		else:
+			ok[kind] += 1
+
+	# mappings must hold every present IOVA with the same HPA
+	in_maps = 0
+	for fl in present:
+		ranges = maps.get(fl.sid)
+		if ranges is None:
+			continue
+		hit = None
+		for r in ranges:
+			try:
+				lo, size, hpa = int(r["iova"]), int(r["size"]), int(r["hpa"])
+			except (KeyError, TypeError, ValueError):
+				continue
+			if lo <= fl.iova < lo + size:
+				hit = hpa + (fl.iova - lo)
+				break
+		if hit == fl.hpa(fl.iova):
+			in_maps += 1
+		else:
+			problems.append("mappings %s: iova 0x%x %s, QEMU: 0x%x"
+					% (fl.bdf(), fl.iova, "missing" if hit is None else
+					   "-> 0x%x" % hit, fl.hpa(fl.iova)))
+
+	nxl = sum(1 for e in expect if e[0] == "translate")
+	nro = sum(1 for e in expect if e[0] == "read-of-write-only")
+	shown = 3 if quiet else 40
+	for p in problems[:shown]:
+		print("  " + p)
+	if len(problems) > shown:
+		print("  ... and %d more" % (len(problems) - shown))
+	print("golden: %d still present, %d/%d translations verified, %d/%d write-only reads "
+	      "faulted, %d/%d in mappings (%d iommush runs)"
+	      % (len(present), ok["translate"], nxl, ok["read-of-write-only"], nro,
+		 in_maps, len(present), ish.runs))
+	if args.verbose and not quiet:
+		for fl in present:
+			print("  %s iova 0x%x -> 0x%x size 0x%x slpte 0x%x domain %d"
+			      % (fl.bdf(), fl.iova, fl.hpa(fl.iova), fl.size, fl.slpte, fl.domain))
+	wrong = nxl - ok["translate"]
+	if problems:
+		print("FAIL")
+		return 1, wrong
+	print("PASS")
+	return 0, wrong
+
+
+if __name__ == "__main__":
+	sys.exit(main())
