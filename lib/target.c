@@ -46,6 +46,10 @@ struct ish_target {
 	size_t cache_used;
 	size_t cache_limit;	/* pages before the cache is emptied */
 
+	/* recorded pages: open-addressing set, ~0 = empty; NULL = not recording */
+	uint64_t *rec;
+	size_t rec_cap, rec_used;
+
 	struct ish_target_stats stats;
 	volatile sig_atomic_t *interrupt;
 	ish_progress_fn *progress;
@@ -212,6 +216,7 @@ void ish_target_close(struct ish_target *t)
 	if (t->backend && t->backend->close)
 		t->backend->close(t);
 	cache_free(t);
+	free(t->rec);
 	for (size_t i = 0; i < t->nparams; i++) {
 		free((char *)t->params[i].name);
 		free((char *)t->params[i].value);
@@ -414,7 +419,100 @@ static struct ish_error *backend_read(struct ish_target *t, uint64_t addr, void 
 	return t->backend->read_phys(t, addr, buf, len);
 }
 
+/* --- recording --- */
+
+static bool rec_insert(uint64_t *set, size_t cap, uint64_t page)
+{
+	size_t i;
+
+	for (i = cache_hash(page, cap); set[i] != ~0ULL; i = (i + 1) & (cap - 1))
+		if (set[i] == page)
+			return false;
+	set[i] = page;
+	return true;
+}
+
+static struct ish_error *rec_add(struct ish_target *t, uint64_t page)
+{
+	if (2 * (t->rec_used + 1) > t->rec_cap) {
+		size_t cap = 2 * t->rec_cap;
+		uint64_t *set = malloc(cap * sizeof(*set));
+
+		if (!set)
+			return &ish_enomem;
+		memset(set, 0xff, cap * sizeof(*set));
+		for (size_t i = 0; i < t->rec_cap; i++)
+			if (t->rec[i] != ~0ULL)
+				rec_insert(set, cap, t->rec[i]);
+		free(t->rec);
+		t->rec = set;
+		t->rec_cap = cap;
+	}
+	t->rec_used += rec_insert(t->rec, t->rec_cap, page);
+	return NULL;
+}
+
+static struct ish_error *rec_range(struct ish_target *t, uint64_t addr, size_t len)
+{
+	if (!t->rec || !len)
+		return NULL;
+	for (uint64_t p = addr & VTD_PAGE_MASK; p <= ((addr + len - 1) & VTD_PAGE_MASK); p += VTD_PAGE_SIZE) {
+		struct ish_error *err = rec_add(t, p);
+
+		if (err)
+			return err;
+		if (p + VTD_PAGE_SIZE < p)
+			break;
+	}
+	return NULL;
+}
+
+struct ish_error *ish_target_record_start(struct ish_target *t)
+{
+	free(t->rec);
+	t->rec_cap = 1024;
+	t->rec_used = 0;
+	t->rec = malloc(t->rec_cap * sizeof(*t->rec));
+	if (!t->rec)
+		return &ish_enomem;
+	memset(t->rec, 0xff, t->rec_cap * sizeof(*t->rec));
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct ish_error *ish_target_record_stop(struct ish_target *t, uint64_t **ret, size_t *nret)
+{
+	size_t n = 0;
+
+	if (!t->rec)
+		return ish_error_create(ISH_ERROR_INVALID, "not recording");
+	for (size_t i = 0; i < t->rec_cap; i++)
+		if (t->rec[i] != ~0ULL)
+			t->rec[n++] = t->rec[i];
+	qsort(t->rec, n, sizeof(*t->rec), cmp_u64);
+	*ret = t->rec;
+	*nret = n;
+	t->rec = NULL;
+	t->rec_cap = t->rec_used = 0;
+	return NULL;
+}
+
+static struct ish_error *read_phys(struct ish_target *t, uint64_t addr, void *buf, size_t len);
+
 struct ish_error *ish_read_phys(struct ish_target *t, uint64_t addr, void *buf, size_t len)
+{
+	struct ish_error *err = read_phys(t, addr, buf, len);
+
+	return err ? err : rec_range(t, addr, len);
+}
+
+static struct ish_error *read_phys(struct ish_target *t, uint64_t addr, void *buf, size_t len)
 {
 	uint8_t *out = buf;
 

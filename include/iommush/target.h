@@ -147,6 +147,14 @@ struct ish_error *ish_target_check_interrupt(const struct ish_target *t);
 typedef void ish_progress_fn(void *arg, uint64_t requests);
 void ish_target_set_progress(struct ish_target *t, ish_progress_fn *fn, void *arg);
 
+/*
+ * Recording, for snapshots: while on, every 4 KiB page that ish_read_phys()
+ * reads successfully is remembered. Stop returns the pages, sorted, as a
+ * malloc'd array the caller frees.
+ */
+struct ish_error *ish_target_record_start(struct ish_target *t);
+struct ish_error *ish_target_record_stop(struct ish_target *t, uint64_t **ret, size_t *nret);
+
 /* For backends only. */
 void *ish_target_priv(const struct ish_target *t);
 void ish_target_set_priv(struct ish_target *t, void *priv);

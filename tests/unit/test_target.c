@@ -85,8 +85,43 @@ static void test_errors(void)
 	ish_error_destroy(NULL);
 }
 
+static void test_record(void)
+{
+	struct ish_target *t;
+	uint64_t *pages, v;
+	uint8_t buf[0x1800];
+	size_t n;
+
+	OK(ish_mem_open(&t));
+	OK(ish_mem_add_ram(t, 0x10000, 0x10000, NULL));
+	FAILS(ish_target_record_stop(t, &pages, &n), ISH_ERROR_INVALID);
+	OK(ish_read_u64(t, 0x10008, &v));	/* before recording: not remembered */
+	OK(ish_target_record_start(t));
+	OK(ish_read_u64(t, 0x13ff8, &v));
+	OK(ish_read_phys(t, 0x11ff0, buf, sizeof(buf)));	/* spans 0x11000..0x13000 */
+	OK(ish_read_u64(t, 0x13000, &v));
+	FAILS(ish_read_u64(t, 0x30000, &v), ISH_ERROR_FAULT);	/* failed reads are not pages */
+	for (uint64_t a = 0x10000; a < 0x20000; a += 0x1000)	/* grows the set past its first size */
+		OK(ish_read_u64(t, a + 0x10, &v));
+	OK(ish_target_record_stop(t, &pages, &n));
+	CHECK_EQ(n, 16);
+	for (size_t i = 0; i < n && i < 16; i++)
+		CHECK_EQ(pages[i], 0x10000 + 0x1000 * i);
+	free(pages);
+	OK(ish_target_record_start(t));
+	OK(ish_read_phys(t, 0x11ff0, buf, sizeof(buf)));
+	OK(ish_target_record_stop(t, &pages, &n));
+	CHECK_EQ(n, 3);
+	CHECK_EQ(pages[0], 0x11000);
+	CHECK_EQ(pages[2], 0x13000);
+	free(pages);
+	OK(ish_target_record_start(t));	/* closing while recording frees the set */
+	ish_target_close(t);
+}
+
 int main(void)
 {
+	test_record();
 	test_mem_basics();
 	test_params();
 	test_errors();
