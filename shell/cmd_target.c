@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* Switching targets within a session: open, close. */
+#include <inttypes.h>
 #include <string.h>
 
-#include "shell.h"
+#include <iommush/capture.h>
 
-struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const char *backend);
+#include "shell.h"
 
 static int cmd_open(struct ish_shell *sh, int argc, char **argv)
 {
@@ -35,6 +36,38 @@ static int cmd_close(struct ish_shell *sh, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_snapshot(struct ish_shell *sh, int argc, char **argv)
+{
+	struct ish_capture_stats st;
+	struct ish_error *err;
+
+	if (argc != 2)
+		return sh_usage(sh, &ish_cmds_target[2]);
+	err = ish_snapshot_capture(sh->target, argv[1], &st);
+	if (err)
+		return sh_report(sh, ish_error_prefix(err, "%s", argv[1]));
+	if (sh_json(sh)) {
+		json_begin_object(&sh->json);
+		json_kv_str(&sh->json, "file", argv[1]);
+		json_kv_u64(&sh->json, "units", st.units);
+		json_kv_u64(&sh->json, "registers", st.registers);
+		json_kv_u64(&sh->json, "devices", st.devices);
+		json_kv_u64(&sh->json, "pasids", st.pasids);
+		json_kv_u64(&sh->json, "mappings", st.mappings);
+		json_kv_u64(&sh->json, "findings", st.findings);
+		json_kv_u64(&sh->json, "pages", st.pages);
+		json_end_object(&sh->json);
+		json_end_line(&sh->json);
+	} else {
+		sh_printf(sh,
+			  "%s: %" PRIu64 " unit%s, %" PRIu64 " registers, %" PRIu64 " devices, %" PRIu64
+			  " PASIDs, %" PRIu64 " mappings, %" PRIu64 " pages (%" PRIu64 " KiB)%s\n",
+			  argv[1], st.units, st.units == 1 ? "" : "s", st.registers, st.devices, st.pasids,
+			  st.mappings, st.pages, st.pages * 4, st.findings ? "; the tables have findings" : "");
+	}
+	return 0;
+}
+
 const struct ish_command ish_cmds_target[] = {
 	{ "open", NULL, "open [--backend NAME] TARGET", "open a target, closing the current one",
 	  "TARGET is a dump or snapshot file, a raw image, gdb:HOST:PORT, gdb:unix:PATH,\n"
@@ -44,5 +77,14 @@ const struct ish_command ish_cmds_target[] = {
 	  cmd_open, 0, COMPLETE_FILE },
 	{ "close", NULL, "close", "close the current target", "Closes the current target.",
 	  cmd_close, CMD_NEEDS_TARGET, COMPLETE_NONE },
+	{ "snapshot", NULL, "snapshot FILE", "save the target's VT-d state as a snapshot file",
+	  "Writes an ELF core holding every register of every unit, the DMAR table, and\n"
+	  "every page a full traversal reads: root, context and PASID tables, the page\n"
+	  "tables of every device and PASID, the interrupt-remapping table with the\n"
+	  "posted descriptors it names, and the invalidation queue. Open the file later\n"
+	  "(iommush FILE) and every command answers as the target did. The file is\n"
+	  "written under a temporary name and renamed, so an interrupted snapshot leaves\n"
+	  "no partial file.",
+	  cmd_snapshot, CMD_NEEDS_TARGET, COMPLETE_FILE },
 	{ NULL },
 };

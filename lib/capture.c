@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Snapshot capture: traverse everything once with the target recording the
+ * pages it reads, then write those pages, the registers and the DMAR table.
+ * Recording the reads, rather than listing table pages by hand, keeps the
+ * snapshot honest: whatever a command reads on the live target was captured.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <iommush/capture.h>
+#include <iommush/iq.h>
+#include <iommush/irte.h>
+#include <iommush/regfile.h>
+#include <iommush/regs.h>
+#include <iommush/snapshot.h>
+#include <iommush/vtd.h>
+#include <iommush/walk.h>
+
+struct capture {
+	struct ish_target *t;
+	struct ish_capture_stats st;
+	struct ish_regfile *rf;		/* the unit being read */
+	struct ish_unit_state us;	/* the unit of the device being walked */
+	const struct ish_device *dev;
+};
+
+static struct ish_error *on_reg(void *arg, const struct ish_reg_value *v)
+{
+	struct capture *c = arg;
+
+	if (v->err)
+		return NULL;	/* not readable here: not captured */
+	c->st.registers++;
+	return ish_regfile_set(c->rf, v->offset, v->def->width, v->value);
+}
+
+static struct ish_error *on_finding(void *arg, const struct ish_finding *f)
+{
+	struct capture *c = arg;
+
+	(void)f;
+	c->st.findings++;
+	return NULL;
+}
+
+static struct ish_error *on_mapping(void *arg, const struct ish_mapping *m)
+{
+	struct capture *c = arg;
+
+	(void)m;
+	c->st.mappings++;
+	return ish_target_check_interrupt(c->t);
+}
+
+/* A walk that ends in a fault or a finding is part of the picture, not a failure. */
+static bool fatal(const struct ish_error *err)
+{
+	return err && (err->code == ISH_ERROR_NOMEM || err->code == ISH_ERROR_INTERRUPTED ||
+		       err->code == ISH_ERROR_LIMIT || err->code == ISH_ERROR_PROTOCOL ||
+		       err->code == ISH_ERROR_TIMEOUT || err->code == ISH_ERROR_OS);
+}
+
+static struct ish_error *walk_one(struct capture *c, unsigned unit, uint16_t bdf, uint32_t pasid)
+{
+	struct ish_error *err = ish_mappings(c->t, (int)unit, bdf, pasid, 0, ~0ULL, on_mapping,
+					     on_finding, c, NULL, NULL);
+
+	if (fatal(err))
+		return err;
+	if (err)
+		c->st.findings++;
+	ish_error_destroy(err);
+	return NULL;
+}
+
+static struct ish_error *on_pasid(void *arg, uint32_t pasid, const struct ish_pasid_entry *pe)
+{
+	struct capture *c = arg;
+
+	(void)pe;
+	c->st.pasids++;
+	return walk_one(c, c->dev->unit, c->dev->bdf, pasid);
+}
+
+static struct ish_error *on_device(void *arg, const struct ish_device *d)
+{
+	struct capture *c = arg;
+	struct ish_error *err;
+
+	c->st.devices++;
+	err = walk_one(c, d->unit, d->bdf, ISH_PASID_NONE);
+	if (err || !d->scalable)
+		return err;
+	err = ish_unit_state_read(c->t, d->unit, &c->us);
+	if (err)
+		return fatal(err) ? err : (ish_error_destroy(err), NULL);
+	c->dev = d;
+	err = ish_device_pasids(c->t, &c->us, &d->ce, on_pasid, on_finding, c);
+	if (fatal(err))
+		return err;
+	ish_error_destroy(err);
+	return NULL;
+}
+
+/* Reads [base, base + size) page by page; unreadable pages are skipped. */
+static struct ish_error *read_region(struct capture *c, uint64_t base, uint64_t size)
+{
+	static uint8_t page[VTD_PAGE_SIZE];
+
+	for (uint64_t off = 0; off < size; off += VTD_PAGE_SIZE) {
+		uint64_t n = size - off < VTD_PAGE_SIZE ? size - off : VTD_PAGE_SIZE;
+		struct ish_error *err = ish_read_phys(c->t, base + off, page, (size_t)n);
+
+		if (fatal(err))
+			return err;
+		ish_error_destroy(err);
+		err = ish_target_check_interrupt(c->t);
+		if (err)
+			return err;
+		if (base + off + VTD_PAGE_SIZE < base)
+			break;
+	}
+	return NULL;
+}
+
+static struct ish_error *capture_irt(struct capture *c, unsigned unit)
+{
+	struct ish_ir_state ir;
+	struct ish_error *err = ish_ir_state_read(c->t, unit, &ir);
+
+	if (err || !ir.irta.addr) {
+		if (fatal(err))
+			return err;
+		ish_error_destroy(err);
+		return NULL;
+	}
+	err = read_region(c, ir.irta.addr, (uint64_t)ir.irta.entries * ISH_IRTE_SIZE);
+	for (uint32_t i = 0; !err && i < ir.irta.entries; i++) {
+		struct ish_irte e;
+		struct ish_pid pid;
+		struct ish_error *e2 = ish_irte_read(c->t, &ir, i, &e);
+
+		if (!e2 && e.present && e.posted)
+			e2 = ish_pid_read(c->t, e.pda, ir.irta.eime, &pid);
+		if (fatal(e2))
+			err = e2;
+		else
+			ish_error_destroy(e2);
+	}
+	return err;
+}
+
+static struct ish_error *capture_iq(struct capture *c, unsigned unit)
+{
+	struct ish_iq_state q;
+	struct ish_error *err = ish_iq_state_read(c->t, unit, &q);
+
+	if (err || !q.base) {
+		if (fatal(err))
+			return err;
+		ish_error_destroy(err);
+		return NULL;
+	}
+	return read_region(c, q.base, q.size);
+}
+
+static struct ish_error *traverse(struct capture *c, struct ish_snapshot_unit *units)
+{
+	unsigned n = ish_target_nunits(c->t);
+	struct ish_error *err;
+
+	for (unsigned u = 0; u < n; u++) {
+		units[u].unit = *ish_target_unit(c->t, u);
+		err = ish_regfile_create((struct ish_regfile **)&units[u].regs);
+		if (err)
+			return err;
+		c->rf = (struct ish_regfile *)units[u].regs;
+		err = ish_unit_regs(c->t, u, 0, on_reg, c);
+		if (fatal(err))
+			return err;
+		ish_error_destroy(err);
+		c->st.units++;
+	}
+	err = ish_devices(c->t, false, on_device, on_finding, c);
+	if (fatal(err))
+		return err;
+	ish_error_destroy(err);
+	for (unsigned u = 0; u < n; u++) {
+		err = capture_irt(c, u);
+		if (!err)
+			err = capture_iq(c, u);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+struct ish_error *ish_snapshot_capture(struct ish_target *t, const char *path,
+				       struct ish_capture_stats *stats)
+{
+	struct capture c = { .t = t };
+	unsigned nunits = ish_target_nunits(t);
+	struct ish_snapshot_unit *units = calloc(nunits ? nunits : 1, sizeof(*units));
+	struct ish_snapshot_range *ranges = NULL;
+	struct ish_snapshot snap = { 0 };
+	uint64_t *pages = NULL;
+	uint8_t *bytes = NULL;
+	size_t npages = 0;
+	struct ish_error *err;
+
+	if (!units)
+		return &ish_enomem;
+	err = ish_target_record_start(t);
+	if (!err)
+		err = traverse(&c, units);
+	{
+		struct ish_error *e2 = ish_target_record_stop(t, &pages, &npages);
+
+		if (!err)
+			err = e2;
+		else
+			ish_error_destroy(e2);
+	}
+	if (err)
+		goto out;
+	ranges = calloc(npages ? npages : 1, sizeof(*ranges));
+	bytes = malloc(npages ? npages * VTD_PAGE_SIZE : 1);
+	if (!ranges || !bytes) {
+		err = &ish_enomem;
+		goto out;
+	}
+	for (size_t i = 0; i < npages; i++) {
+		/* Served from the cache on slow backends: each page was just read. */
+		err = ish_read_phys(t, pages[i], bytes + i * VTD_PAGE_SIZE, VTD_PAGE_SIZE);
+		if (err)
+			goto out;
+		ranges[i].addr = pages[i];
+		ranges[i].len = VTD_PAGE_SIZE;
+		ranges[i].bytes = bytes + i * VTD_PAGE_SIZE;
+	}
+	snap.ranges = ranges;
+	snap.nranges = npages;
+	snap.units = units;
+	snap.nunits = nunits;
+	snap.dmar = ish_target_dmar(t, &snap.dmar_len);
+	err = ish_snapshot_write_elf(path, &snap);
+	c.st.pages = npages;
+	if (stats)
+		*stats = c.st;
+out:
+	for (unsigned u = 0; u < nunits; u++)
+		ish_regfile_destroy((struct ish_regfile *)units[u].regs);
+	free(units);
+	free(ranges);
+	free(bytes);
+	free(pages);
+	return err;
+}
