@@ -503,6 +503,8 @@ struct ish_error *ish_translate(struct ish_target *t, int unit, uint16_t bdf, ui
 	} else {
 		u = (unsigned)unit;
 	}
+	if (pasid != ISH_PASID_NONE && pasid > ISH_PASID_MAX)
+		return ish_error_format(ISH_ERROR_INVALID, "PASID %#x is more than 20 bits", pasid);
 	if (pasid == ISH_PASID_NONE && (access & (ISH_ACCESS_EXEC | ISH_ACCESS_PRIV)))
 		return ish_error_create(ISH_ERROR_INVALID,
 					"execute and supervisor requests need a PASID");

@@ -16,9 +16,9 @@
 void ish_walk_caps_init(const struct ish_unit_state *us, struct ish_walk_caps *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	ret->haw = us->mgaw ? us->mgaw : 64;
-	if (ret->haw > 52)
-		ret->haw = 52;	/* entries hold 52-bit addresses at most */
+	ret->mgaw = us->mgaw ? us->mgaw : 64;
+	/* entries hold 52-bit addresses at most */
+	ret->haw = ret->mgaw > 52 ? 52 : ret->mgaw;
 	ret->sllps = cap_super_page_val(us->cap);
 	ret->fl1gp = cap_fl1gp_support(us->cap);
 	/* SL bit 11 is SNP when snoop control exists; QEMU treats it so in scalable mode too. */
@@ -244,7 +244,7 @@ static struct ish_error *sl_walk_one(struct ish_target *t, const struct ish_xlat
 	bool r = true, w = true, xx = true;
 	struct ish_pte pte;
 
-	if ((width < 64 && addr >> width) || (x->caps.haw < 64 && addr >> x->caps.haw)) {
+	if ((width < 64 && addr >> width) || (x->caps.mgaw < 64 && addr >> x->caps.mgaw)) {
 		fault_at(tr, c->beyond, -1, report);
 		return NULL;
 	}
@@ -773,7 +773,7 @@ struct ish_error *ish_walk_mappings(struct ish_target *t, const struct ish_xlate
 		struct ish_mapping m = { .iova = lo, .hpa = lo, .page_size = VTD_PAGE_SIZE,
 					 .read = true, .write = true, .exec = true, .user = true,
 					 .pass_through = true };
-		unsigned haw = x->caps.haw < 63 ? x->caps.haw : 63;
+		unsigned haw = x->caps.mgaw < 63 ? x->caps.mgaw : 63;
 
 		if (hi > (1ULL << haw) - 1)
 			hi = (1ULL << haw) - 1;

@@ -64,7 +64,8 @@ struct ish_error *ish_unit_for_device(struct ish_target *t, uint16_t segment, ui
 
 /* What the unit and the PASID entry allow; fills the reserved-bit checks. */
 struct ish_walk_caps {
-	unsigned haw;		/* address bits allowed in entries (MGAW) */
+	unsigned haw;		/* address bits allowed in entries (MGAW, at most 52) */
+	unsigned mgaw;		/* CAP.MGAW + 1: input addresses must be below 2^mgaw */
 	unsigned sllps;		/* CAP.SLLPS: bit 0 = 2 MiB, bit 1 = 1 GiB second-level */
 	bool fl1gp;		/* CAP.FL1GP: 1 GiB first-level pages */
 	bool snp;		/* SL bit 11 is SNP (scalable mode or ECAP.SC), else reserved */
