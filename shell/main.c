@@ -482,7 +482,8 @@ int main(int argc, char **argv)
 
 			if (!eq || eq == optarg) {
 				fprintf(stderr, "iommush: -O wants KEY=VALUE, not '%s'\n", optarg);
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			*eq = 0;
 			sh.params[sh.nparams].name = optarg;
@@ -495,10 +496,10 @@ int main(int argc, char **argv)
 		case OPT_YES: sh.yes = true; break;
 		case OPT_BATCH: sh.batch = true; break;
 		case OPT_DEMO: demo = true; break;
-		case OPT_MAN: return print_man_section(optarg);
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("iommush %s (%s)\n", ISH_VERSION, le_name()); return 0;
-		default: usage(stderr); return 2;
+		case OPT_MAN: rc = print_man_section(optarg); goto out;
+		case 'h': usage(stdout); rc = 0; goto out;
+		case 'V': printf("iommush %s (%s)\n", ISH_VERSION, le_name()); rc = 0; goto out;
+		default: usage(stderr); rc = 2; goto out;
 		}
 	}
 	if (optind < nargs)
@@ -513,18 +514,21 @@ int main(int argc, char **argv)
 	} else if (optind < argc) {
 		fprintf(stderr, "iommush: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if (demo) {
 		if (spec) {
 			fputs("iommush: --demo opens the bundled snapshot; give no TARGET with it\n", stderr);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 		spec = demo_path();
 		if (!spec) {
 			fputs("iommush: the demo snapshot is not installed (expected demo/demo.snapshot)\n",
 			      stderr);
-			return 1;
+			rc = 1;
+			goto out;
 		}
 	}
 
