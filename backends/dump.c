@@ -261,6 +261,8 @@ static struct ish_error *normalize_segs(struct dump_priv *p)
 {
 	size_t kept = 0;
 
+	if (!p->nsegs)
+		return NULL;
 	qsort(p->segs, p->nsegs, sizeof(*p->segs), cmp_seg);
 	for (size_t i = 0; i < p->nsegs; i++) {
 		struct dump_seg *s = &p->segs[i];

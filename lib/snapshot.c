@@ -217,7 +217,8 @@ static struct ish_error *plan_segments(const struct ish_snapshot *snap, struct r
 		idx[n].addr = r->addr;
 		idx[n++].i = i;
 	}
-	qsort(idx, n, sizeof(*idx), cmp_range);
+	if (n)
+		qsort(idx, n, sizeof(*idx), cmp_range);
 	for (size_t i = 0; i < n; i++) {
 		const struct ish_snapshot_range *r = &snap->ranges[idx[i].i];
 
@@ -470,6 +471,9 @@ static struct ish_error *parse_unit(struct ish_snapshot_notes *n, const uint8_t 
 			err = ish_regfile_set(rf, get32(r), width, value);
 		if (err) {
 			ish_regfile_destroy(rf);
+			/* A bad offset is bad input here, not a bad argument. */
+			if (err != &ish_enomem && err->code == ISH_ERROR_INVALID)
+				err->code = ISH_ERROR_FORMAT;
 			return ish_error_prefix(err, "snapshot note at %#zx, register %u", at, i);
 		}
 	}
