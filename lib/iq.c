@@ -77,7 +77,8 @@ void ish_qi_decode(const uint64_t qw[4], unsigned width, struct ish_qi_desc *ret
 	ret->type = (unsigned)(ISH_BITS(lo, 3, 0) | ISH_BITS(lo, 11, 9) << 4);
 	row = qi_type_find(ret->type);
 	if (!row) {
-		ret->name = "unknown";
+		/* Type 0 is no descriptor at all: what an unused slot holds. */
+		ret->name = ret->type ? "unknown" : "none";
 		return;
 	}
 	ret->name = row->name;

@@ -50,7 +50,7 @@ struct ish_qi_desc {
 	uint64_t qw[4];		/* raw; qw[2], qw[3] only for 256-bit */
 	unsigned width;		/* 128 or 256 */
 	unsigned type;		/* bits 3:0 | bits 11:9 << 4 */
-	const char *name;	/* "iotlb", "wait", ..., "unknown" */
+	const char *name;	/* "iotlb", "wait", ..., "none" (type 0), "unknown" */
 	unsigned gran;		/* G field */
 	const char *gran_name;	/* "global", "domain", "page", ... */
 	uint16_t did;

@@ -121,7 +121,7 @@ static void test_decode_types(void)
 	CHECK_EQ(d.type, 0x15);
 	CHECK_STR(d.name, "unknown");
 	dec(0, 0, &d);
-	CHECK_STR(d.name, "unknown");
+	CHECK_STR(d.name, "none");
 	dec(0xf, 0x1, &d);
 	CHECK_STR(ish_qi_describe(&d, buf, sizeof(buf)), "unknown type=15 qw0=0xf qw1=0x1");
 	dec(0x9, 0, &d);
