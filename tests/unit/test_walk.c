@@ -270,13 +270,14 @@ static void test_stream_coalesce(void)
 
 static void test_stream_hostile(void)
 {
+	struct ish_param p[] = { { "walk.max_pages", "20000" } };
 	struct fx f;
 	struct got g;
 	struct ish_walk_stats st;
 	uint64_t root, l3, l2;
 	struct ish_xlate_tables x;
 
-	fx_open(&f, NULL, 0);
+	fx_open(&f, p, 1);
 	root = page(&f);
 	x = sl_tables(root, 4);
 	map(&f, false, root, 4, 0x1000, 0x200000, 3, 1);
