@@ -297,11 +297,11 @@ static struct ish_error *recv_packet(struct ish_rsp *r, int64_t until, bool have
 			if (r->noack)
 				return lose(r, ish_error_create(ISH_ERROR_PROTOCOL,
 								"gdbstub packet with a bad checksum (no-ack mode)"));
-			r->stats.naks++;
 			if (++bad > RSP_MAX_RETRIES)
 				return lose(r, ish_error_format(ISH_ERROR_PROTOCOL,
 								"%u gdbstub packets in a row with bad checksums",
 								bad));
+			r->stats.naks++;
 			err = send_bytes(r, "-", 1, until);
 			if (err)
 				return err;
