@@ -49,3 +49,15 @@ demo: deps-build build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Fuzzing: see tests/fuzz/README.md.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@echo "fuzz: placeholder, replaced by the fuzz harnesses" >&2; exit 1
+
+# The whole suite but QEMU under valgrind memcheck: zero errors, zero leaks.
+check-valgrind: build
+	meson test -C $(BUILD) --no-suite qemu --print-errorlogs --num-processes 2 \
+	  --wrapper 'valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet' \
+	  --timeout-multiplier 10; \
+	rc=$$?; build-aux/summary.py $(BUILD)/meson-logs/testlog.json; exit $$rc
