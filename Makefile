@@ -27,18 +27,31 @@ build: $(BUILD)/build.ninja
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dqemu_tests=disabled $(MESON_OPTS)
 
-# Runs every test in the normal build and every non-QEMU test under ASan/UBSan,
-# then prints one "N passed, N failed" line over both runs.
+LIBEDIT_BUILD ?= build-libedit
+PLAIN_BUILD ?= build-plain
+
+$(LIBEDIT_BUILD)/build.ninja:
+	meson setup $(LIBEDIT_BUILD) -Dreadline=disabled -Dlibedit=enabled -Dqemu_tests=disabled $(MESON_OPTS)
+
+$(PLAIN_BUILD)/build.ninja:
+	meson setup $(PLAIN_BUILD) -Dreadline=disabled -Dlibedit=disabled -Dqemu_tests=disabled $(MESON_OPTS)
+
+# Every test in the normal (readline) build; every non-QEMU test again under
+# ASan/UBSan; the shell tests in the libedit and the no-line-editor builds.
+# Ends with one "N passed, N failed" line over all runs.
 check: deps
 	$(MAKE) --no-print-directory build
-	$(MAKE) --no-print-directory $(ASAN_BUILD)/build.ninja
-	meson setup --reconfigure $(ASAN_BUILD) >/dev/null
-	ninja -C $(ASAN_BUILD)
+	$(MAKE) --no-print-directory $(ASAN_BUILD)/build.ninja $(LIBEDIT_BUILD)/build.ninja $(PLAIN_BUILD)/build.ninja
+	for b in $(ASAN_BUILD) $(LIBEDIT_BUILD) $(PLAIN_BUILD); do \
+	  meson setup --reconfigure $$b >/dev/null && ninja -C $$b || exit 1; done
 	rc=0; \
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2 || rc=1; \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 || rc=1; \
-	build-aux/summary.py $(BUILD)/meson-logs/testlog.json $(ASAN_BUILD)/meson-logs/testlog.json || rc=1; \
+	meson test -C $(LIBEDIT_BUILD) --suite shell --print-errorlogs --num-processes 2 || rc=1; \
+	meson test -C $(PLAIN_BUILD) --suite shell --print-errorlogs --num-processes 2 || rc=1; \
+	build-aux/summary.py $(BUILD)/meson-logs/testlog.json $(ASAN_BUILD)/meson-logs/testlog.json \
+	  $(LIBEDIT_BUILD)/meson-logs/testlog.json $(PLAIN_BUILD)/meson-logs/testlog.json || rc=1; \
 	exit $$rc
 
 test: build
@@ -48,7 +61,7 @@ demo: deps-build build
 	./$(BUILD)/iommush --demo
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(LIBEDIT_BUILD) $(PLAIN_BUILD)
 
 # Fuzzing: see tests/fuzz/README.md.
 FUZZ_SECONDS ?= 60
