@@ -740,6 +740,47 @@ static void test_raw(void)
 	}
 }
 
+/*
+ * A real QEMU 7.2 q35 guest after SeaBIOS ran (tests/fixtures/dump/
+ * make-q35-firmware.py): the DMAR table is found from the firmware's RSDP.
+ */
+static void test_real_firmware(void)
+{
+	const char *core = ISH_SOURCE_ROOT "/tests/fixtures/dump/q35-seabios.core";
+	struct ish_param p[] = { { "dump.regs", ISH_SOURCE_ROOT "/tests/fixtures/dump/q35-seabios.regs" } };
+	struct ish_acpi_rsdp rsdp;
+	struct ish_target *t;
+	const uint8_t *dmar;
+	size_t len;
+	uint64_t v, sum = file_sum(core);
+
+	t = open_dump(core, NULL, 0);
+	OK(ish_acpi_find_rsdp(t, &rsdp));
+	CHECK_EQ(rsdp.addr, 0xf59e0);
+	CHECK_EQ(rsdp.revision, 0);
+	CHECK_STR(rsdp.oem_id, "BOCHS ");
+	dmar = ish_target_dmar(t, &len);
+	CHECK(dmar && !memcmp(dmar, "DMAR", 4));
+	CHECK_EQ(len, 104);
+	CHECK_EQ(ish_target_nunits(t), 1);
+	CHECK_EQ(ish_target_unit(t, 0)->reg_base, 0xfed90000);
+	CHECK_EQ(ish_target_unit(t, 0)->segment, 0);
+	CHECK_EQ(ish_target_unit(t, 0)->drhd_flags, 0);	/* QEMU lists device scopes */
+	FAILS(ish_read_reg(t, 0, DMAR_VER_REG, 32, &v), ISH_ERROR_NOT_FOUND);
+	ish_target_close(t);
+
+	t = open_dump(core, p, 1);
+	CHECK_EQ(ish_target_nunits(t), 1);
+	OK(ish_read_reg(t, 0, DMAR_VER_REG, 32, &v));
+	CHECK_EQ(v, 0x10);	/* DESIGN.md: QEMU's VER reads 0x10 */
+	OK(ish_read_reg(t, 0, DMAR_CAP_REG, 64, &v));
+	CHECK_EQ(cap_fault_reg_offset(v), 0x220);
+	OK(ish_read_reg(t, 0, DMAR_GSTS_REG, 32, &v));
+	CHECK_EQ(v & DMA_GSTS_TES, 0);	/* no OS: translation is off */
+	ish_target_close(t);
+	CHECK_EQ(file_sum(core), sum);
+}
+
 static void test_detect(void)
 {
 	const struct ish_backend *b = ish_backend_find("dump");
@@ -832,6 +873,7 @@ int main(void)
 	}
 	test_acpi();
 	test_detect();
+	test_real_firmware();
 	test_qemu_like_core();
 	test_segments();
 	test_raw();
