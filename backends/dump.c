@@ -580,12 +580,23 @@ static struct ish_error *units_from_notes(struct ish_target *t, struct dump_priv
 static struct ish_error *open_format(struct ish_target *t, struct dump_priv *p, bool *elf)
 {
 	const char *fmt = ish_target_param(t, "dump.format");
-	uint8_t magic[SELFMAG];
+	uint8_t magic[12];
 	ssize_t r;
 
 	if (!fmt || !strcmp(fmt, "auto")) {
-		r = pread(p->fd, magic, SELFMAG, 0);
-		*elf = r == SELFMAG && !memcmp(magic, ELFMAG, SELFMAG);
+		r = pread(p->fd, magic, sizeof(magic), 0);
+		/*
+		 * Compressed dumps (makedumpfile/QEMU "dump-guest-memory -z"
+		 * KDUMP or DISKDUMP headers, makedumpfile -F flattened) would
+		 * otherwise pass for raw images of garbage.
+		 */
+		if (r >= 8 && (!memcmp(magic, "KDUMP   ", 8) || !memcmp(magic, "DISKDUMP", 8) ||
+			       (r == 12 && !memcmp(magic, "makedumpfile", 12))))
+			return ish_error_create(ISH_ERROR_UNSUPPORTED,
+						"compressed (kdump/diskdump/flattened) dumps are not supported: "
+						"write ELF instead (dump-guest-memory without -z, makedumpfile -E), "
+						"or force -O dump.format=raw");
+		*elf = r >= SELFMAG && !memcmp(magic, ELFMAG, SELFMAG);
 	} else if (!strcmp(fmt, "elf")) {
 		*elf = true;
 	} else if (!strcmp(fmt, "raw")) {

@@ -683,6 +683,16 @@ static void test_raw(void)
 
 		open_fails(path, p, 1, ISH_ERROR_INVALID);
 	}
+	/* a kdump-compressed file is refused, not read as a raw image */
+	{
+		const char *kd = tmp_path("kdump.img");
+
+		f = fopen(kd, "wb");
+		fwrite("KDUMP   \x06\0\0\0", 1, 12, f);
+		fwrite(img, 1, 1000, f);
+		fclose(f);
+		CHECK(strstr(open_fails(kd, NULL, 0, ISH_ERROR_UNSUPPORTED), "dump-guest-memory without -z"));
+	}
 	/* registers for a raw image: the unit's base from dump.unit_base */
 	{
 		const char *regs = tmp_path("unit.regs");
