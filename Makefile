@@ -68,9 +68,14 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@echo "fuzz: placeholder, replaced by the fuzz harnesses" >&2; exit 1
 
-# The whole suite but QEMU under valgrind memcheck: zero errors, zero leaks.
+# Unit tests and shell transcripts under valgrind memcheck: zero errors, zero leaks.
+VALGRIND = valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --quiet
 check-valgrind: build
-	meson test -C $(BUILD) --no-suite qemu --print-errorlogs --num-processes 2 \
-	  --wrapper 'valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet' \
-	  --timeout-multiplier 10; \
-	rc=$$?; build-aux/summary.py $(BUILD)/meson-logs/testlog.json; exit $$rc
+	rc=0; \
+	meson test -C $(BUILD) --suite unit --print-errorlogs --num-processes 2 \
+	  --wrapper '$(VALGRIND)' --timeout-multiplier 10 --logbase valgrind-unit || rc=1; \
+	IOMMUSH_WRAPPER='$(VALGRIND)' meson test -C $(BUILD) --suite shell --no-suite pty \
+	  --print-errorlogs --num-processes 2 --timeout-multiplier 10 --logbase valgrind-shell || rc=1; \
+	build-aux/summary.py $(BUILD)/meson-logs/valgrind-unit.json $(BUILD)/meson-logs/valgrind-shell.json || rc=1; \
+	exit $$rc
