@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Golden test: iommush against QEMU's own translation trace.
 
-  test_golden.py IOMMUSH DIR [--capture MODE] [--corrupt rtaddr|pte]
+  test_golden.py IOMMUSH DIR [--capture MODE [--fresh]] [--corrupt KIND] [--self-test]
 
 DIR holds a capture from `lab.py capture` (memory.elf, regs.txt,
 trace.log).  With --capture MODE and no memory.elf in DIR, the capture is
@@ -31,9 +31,15 @@ byte of its page to (slpte address bits, masked to the page size) + offset,
 reading with --write when the entry is write-only; a read of a write-only
 entry must fault; and `mappings BDF` must list the IOVA with the same HPA.
 
+Interrupt remapping: QEMU logs the 16 bytes of every IRTE it uses
+(vtd_ir_irte_get) and its decode (vtd_ir_remap: trigger, vector, delivery
+mode, destination, destination mode).  For the last use of each index whose
+16 bytes are still identical in the dump, `irte N` must show the same.
+
 --corrupt gives iommush (only) a damaged copy of the input: RTADDR moved by
-one page, or one present leaf PTE pointing one page off; the check must then
-fail.  --self-test runs both after the real check and requires them to fail,
+one page, one present leaf PTE pointing one page off, or IRTA moved by one
+page; the check must then fail.  --self-test runs all three after the real
+check and requires each to get translations (IRTEs for irta) wrong,
 and requires a fixture cut from the capture (lab.py fixture: only the VT-d
 table pages) to translate exactly like the full dump.
 
@@ -67,6 +73,11 @@ RE_XLATE = re.compile(RE_PREFIX + r"vtd_dmar_translate\b.*?dev ([0-9a-f]+):([0-9
 RE_INV_PAGES = re.compile(RE_PREFIX + r"vtd_inv_desc_iotlb_pages\b.*?domain 0x([0-9a-f]+) "
 			  r"addr 0x([0-9a-f]+) mask 0x([0-9a-f]+)")
 RE_INV_DOMAIN = re.compile(RE_PREFIX + r"vtd_inv_desc_iotlb_domain\b.*?domain 0x([0-9a-f]+)")
+# QEMU prints the IRTE's upper quadword as "low" and the lower as "high".
+RE_IRTE_GET = re.compile(RE_PREFIX + r"vtd_ir_irte_get\b.*?index (\d+) low 0x([0-9a-f]+) "
+			 r"high 0x([0-9a-f]+)")
+RE_IR_REMAP = re.compile(RE_PREFIX + r"vtd_ir_remap\b.*?index (\d+) trigger (\d+) vector (\d+) "
+			 r"deliver (\d+) dest 0x([0-9a-f]+) mode (\d+)")
 # Anything else that drops cached translations is taken as global.
 RE_INV_OTHER = re.compile(RE_PREFIX + r"vtd_(inv_desc_(iotlb|cc|pc|piotlb)\w*|iotlb_reset|"
 			  r"context_cache_reset|pasid_cache\w*)\b")
@@ -91,10 +102,21 @@ class Fill:
 		return (self.slpte & ADDR_MASK & ~(self.size - 1)) + (iova & (self.size - 1))
 
 
+class Irte:
+	"""One IRTE as QEMU read it (bytes) and decoded it (vtd_ir_remap)."""
+
+	def __init__(self, line, index, qw0, qw1):
+		self.line, self.index, self.qw0, self.qw1 = line, index, qw0, qw1
+		self.decoded = None
+
+
 def parse_trace(path):
-	"""-> (fills in order, invalidations [(line, kind, domain, lo, hi)])."""
+	"""-> (fills in order, invalidations [(line, kind, domain, lo, hi)],
+	{IRTE index: its last read, decoded})."""
 	fills = []
 	invs = []
+	irtes = {}
+	irte_get = None
 	pending = []	# fills waiting for their vtd_dmar_translate line
 	with open(path, errors="replace") as f:
 		for n, line in enumerate(f):
@@ -128,9 +150,24 @@ def parse_trace(path):
 			if m:
 				invs.append((n, "domain", int(m.group(1), 16), 0, 1 << 64))
 				continue
+			m = RE_IRTE_GET.match(line)
+			if m:
+				irte_get = Irte(n, int(m.group(1)), int(m.group(3), 16),
+						int(m.group(2), 16))
+				continue
+			m = RE_IR_REMAP.match(line)
+			if m:
+				idx, trig, vec, dlm, dest, dm = (int(x, 16 if i == 4 else 10)
+								 for i, x in enumerate(m.groups()))
+				if irte_get and irte_get.index == idx and n - irte_get.line < 8:
+					irte_get.decoded = {"tm": bool(trig), "vector": vec, "dlm": dlm,
+							    "dest": dest, "dm": bool(dm)}
+					irtes[idx] = irte_get
+				irte_get = None
+				continue
 			if RE_INV_OTHER.match(line):
 				invs.append((n, "global", None, 0, 1 << 64))
-	return fills, invs
+	return fills, invs, irtes
 
 
 def live_fills(fills, invs):
@@ -208,17 +245,39 @@ class Iommush:
 		return res
 
 
+def check_irte(cmd, e, val, err):
+	"""irte N --json against QEMU's own decode of the same 16 bytes."""
+	entry = None
+	for unit in val if isinstance(val, list) else []:
+		for x in (unit.get("irtes") or []) if isinstance(unit, dict) else []:
+			if isinstance(x, dict) and x.get("index") == e.index:
+				entry = x
+	if entry is None:
+		return ["%s: entry %d not in the JSON (%s)" % (cmd, e.index, err or "")]
+	bad = []
+	if entry.get("lo") != e.qw0 or entry.get("hi") != e.qw1:
+		bad.append("raw 0x%016x%016x, QEMU read 0x%016x%016x"
+			   % (entry.get("hi") or 0, entry.get("lo") or 0, e.qw1, e.qw0))
+	if entry.get("present") is not True:
+		bad.append("not present")
+	for k, v in sorted(e.decoded.items()):
+		if entry.get(k) != v:
+			bad.append("%s=%s, QEMU: %s" % (k, json.dumps(entry.get(k)), v))
+	return ["%s: %s" % (cmd, "; ".join(bad))] if bad else []
+
+
 def corrupt(kind, d, tmp, fills_present):
 	"""A damaged copy of the capture for iommush only -> (memory, regs)."""
 	mem, regs = os.path.join(d, "memory.elf"), os.path.join(d, "regs.txt")
-	if kind == "rtaddr":
+	if kind in ("rtaddr", "irta"):
+		reg = vtdwalk.RTADDR if kind == "rtaddr" else vtdwalk.IRTA
 		out = os.path.join(tmp, "regs.txt")
 		with open(regs) as f, open(out, "w") as g:
 			for line in f:
-				m = re.match(r"\s*0x0*20(:64)?\s*=\s*0x([0-9a-f]+)", line)
-				if m:
-					v = int(m.group(2), 16) + 0x1000
-					line = "0x020%s = 0x%x\n" % (m.group(1) or "", v)
+				m = re.match(r"\s*0x([0-9a-f]+)(:64)?\s*=\s*0x([0-9a-f]+)", line)
+				if m and int(m.group(1), 16) == reg:
+					v = int(m.group(3), 16) + 0x1000
+					line = "0x%03x%s = 0x%x\n" % (reg, m.group(2) or "", v)
 				g.write(line)
 		return mem, out
 	out = os.path.join(tmp, "memory.elf")
@@ -240,10 +299,19 @@ def corrupt(kind, d, tmp, fills_present):
 
 def analyse(d):
 	"""-> (still-present fills, problems), by the rule in the module text."""
-	fills, invs = parse_trace(os.path.join(d, "trace.log"))
+	fills, invs, irtes = parse_trace(os.path.join(d, "trace.log"))
 	live = live_fills(fills, invs)
 	core = vtdwalk.Core(os.path.join(d, "memory.elf"))
-	walker = vtdwalk.Walker(core, vtdwalk.read_regs(os.path.join(d, "regs.txt")))
+	regs = vtdwalk.read_regs(os.path.join(d, "regs.txt"))
+	walker = vtdwalk.Walker(core, regs)
+	# IRTEs: QEMU's decode counts while the entry's 16 bytes are unchanged
+	irt = regs.get(vtdwalk.IRTA, 0) & ~0xfff & ((1 << 52) - 1)
+	irte_present = []
+	for idx in sorted(irtes):
+		e = irtes[idx]
+		raw = core.read(irt + 16 * idx, 16) if irt else None
+		if raw is not None and struct.unpack("<QQ", raw) == (e.qw0, e.qw1):
+			irte_present.append(e)
 	present = []
 	problems = []
 	unconfirmed = 0
@@ -268,7 +336,9 @@ def analyse(d):
 	if unconfirmed:
 		print("note: %d not confirmed by the dump (changed since, without a traced flush)"
 		      % unconfirmed)
-	return present, problems
+	print("trace: %d IRTEs remapped, %d of them byte-identical in the dump"
+	      % (len(irtes), len(irte_present)))
+	return present, irte_present, problems
 
 
 def self_test(args, d, present):
@@ -277,14 +347,15 @@ def self_test(args, d, present):
 	bad = 0
 	tmp = tempfile.mkdtemp(prefix="ish-golden-")
 	try:
-		for kind in ("rtaddr", "pte"):
+		for kind in ("rtaddr", "pte", "irta"):
 			sub = os.path.join(tmp, kind)
 			os.makedirs(sub)
 			mem, regs = corrupt(kind, d, sub, present)
 			print("self-test: --corrupt %s (must fail):" % kind)
 			rc, wrong = check(args, present, [], mem, regs, quiet=True)
-			if rc == 0 or wrong == 0:
-				print("self-test FAIL: no translation went wrong on corrupted %s" % kind)
+			what = "irte" if kind == "irta" else "translate"
+			if rc == 0 or wrong[what] == 0:
+				print("self-test FAIL: no %s went wrong on corrupted %s" % (what, kind))
 				bad += 1
 			if kind == "pte":
 				os.unlink(mem)
@@ -308,7 +379,7 @@ def main():
 	ap.add_argument("--capture", metavar="MODE",
 			help="capture into DIR first when it holds no memory.elf")
 	ap.add_argument("--fresh", action="store_true", help="with --capture: always capture")
-	ap.add_argument("--corrupt", choices=["rtaddr", "pte"],
+	ap.add_argument("--corrupt", choices=["rtaddr", "pte", "irta"],
 			help="give iommush a damaged copy (the check must then fail)")
 	ap.add_argument("--self-test", action="store_true",
 			help="also check that --corrupt rtaddr/pte fail and a fixture passes")
@@ -329,7 +400,8 @@ def main():
 		print("no iommush binary at %s" % args.iommush)
 		return 1
 
-	present, problems = analyse(d)
+	present, irtes, problems = analyse(d)
+	args.irtes = irtes
 	if len(present) < MIN_PRESENT:
 		print("FAIL: fewer than %d present mappings: the capture proves too little"
 		      % MIN_PRESENT)
@@ -351,7 +423,7 @@ def main():
 
 
 def check(args, present, problems, mem, regs, quiet=False):
-	"""Runs iommush -> (exit status, number of wrong translations)."""
+	"""Runs iommush -> (exit status, {"translate"|"irte": how many wrong})."""
 	ish = Iommush(os.path.abspath(args.iommush), mem, regs)
 	cmds = []
 	expect = []	# (kind, fill, iova, expected hpa or None)
@@ -363,6 +435,9 @@ def check(args, present, problems, mem, regs, quiet=False):
 		if not fl.slpte & 1:
 			cmds.append("translate %s 0x%x" % (fl.bdf(), fl.iova))
 			expect.append(("read-of-write-only", fl, fl.iova, None))
+	for e in getattr(args, "irtes", []):
+		cmds.append("irte %d" % e.index)
+		expect.append(("irte", e, None, None))
 	sids = sorted({fl.sid for fl in present})
 	for sid in sids:
 		fl = next(f for f in present if f.sid == sid)
@@ -370,7 +445,7 @@ def check(args, present, problems, mem, regs, quiet=False):
 		expect.append(("mappings", fl, None, None))
 
 	results = ish.run(cmds)
-	ok = {"translate": 0, "read-of-write-only": 0, "mappings": 0}
+	ok = {"translate": 0, "read-of-write-only": 0, "mappings": 0, "irte": 0}
 	maps = {}
 	for (kind, fl, iova, hpa), (val, err), cmd in zip(expect, results, cmds):
 		if kind == "mappings":
@@ -381,6 +456,11 @@ def check(args, present, problems, mem, regs, quiet=False):
 				continue
 			maps[fl.sid] = val
 			ok["mappings"] += 1
+			continue
+		if kind == "irte":
+			bad = check_irte(cmd, fl, val, err)
+			problems += bad
+			ok["irte"] += not bad
 			continue
 		if not isinstance(val, dict):
 			problems.append("%s: no JSON object (%s)" % (cmd, err))
@@ -429,15 +509,16 @@ def check(args, present, problems, mem, regs, quiet=False):
 		print("  " + p)
 	if len(problems) > shown:
 		print("  ... and %d more" % (len(problems) - shown))
+	nirte = sum(1 for e in expect if e[0] == "irte")
 	print("golden: %d still present, %d/%d translations verified, %d/%d write-only reads "
-	      "faulted, %d/%d in mappings (%d iommush runs)"
+	      "faulted, %d/%d in mappings, %d/%d IRTEs decoded as QEMU did (%d iommush runs)"
 	      % (len(present), ok["translate"], nxl, ok["read-of-write-only"], nro,
-		 in_maps, len(present), ish.runs))
+		 in_maps, len(present), ok["irte"], nirte, ish.runs))
 	if args.verbose and not quiet:
 		for fl in present:
 			print("  %s iova 0x%x -> 0x%x size 0x%x slpte 0x%x domain %d"
 			      % (fl.bdf(), fl.iova, fl.hpa(fl.iova), fl.size, fl.slpte, fl.domain))
-	wrong = nxl - ok["translate"]
+	wrong = {"translate": nxl - ok["translate"], "irte": nirte - ok["irte"]}
 	if problems:
 		print("FAIL")
 		return 1, wrong
