@@ -35,8 +35,9 @@ static uint64_t level_size(unsigned level)
 	return 1ULL << (12 + 9 * (level - 1));
 }
 
-void ish_decode_sl_pte(uint64_t raw, unsigned level, const struct ish_walk_caps *caps,
-		       struct ish_pte *ret)
+/* static inline so that the streaming walker's inner loop gets them inlined */
+static inline void decode_sl(uint64_t raw, unsigned level, const struct ish_walk_caps *caps,
+			     struct ish_pte *ret)
 {
 	bool ps = ISH_BIT(raw, 7);
 	uint64_t rsvd = addr_rsvd(caps->haw);
@@ -79,8 +80,8 @@ void ish_decode_sl_pte(uint64_t raw, unsigned level, const struct ish_walk_caps 
 	ret->rsvd = raw & rsvd;
 }
 
-void ish_decode_fl_pte(uint64_t raw, unsigned level, const struct ish_walk_caps *caps,
-		       struct ish_pte *ret)
+static inline void decode_fl(uint64_t raw, unsigned level, const struct ish_walk_caps *caps,
+			     struct ish_pte *ret)
 {
 	bool ps = ISH_BIT(raw, 7);
 	uint64_t rsvd = addr_rsvd(caps->haw);
@@ -116,6 +117,18 @@ void ish_decode_fl_pte(uint64_t raw, unsigned level, const struct ish_walk_caps 
 		ret->addr = raw & ISH_GENMASK(51, 12);
 	}
 	ret->rsvd = raw & rsvd;
+}
+
+void ish_decode_sl_pte(uint64_t raw, unsigned level, const struct ish_walk_caps *caps,
+		       struct ish_pte *ret)
+{
+	decode_sl(raw, level, caps, ret);
+}
+
+void ish_decode_fl_pte(uint64_t raw, unsigned level, const struct ish_walk_caps *caps,
+		       struct ish_pte *ret)
+{
+	decode_fl(raw, level, caps, ret);
 }
 
 const char *ish_step_kind_name(enum ish_step_kind kind)
@@ -698,9 +711,9 @@ static struct ish_error *walk_table(struct walker *w, uint64_t table, unsigned l
 		if (!raw)
 			continue;
 		if (w->fl)
-			ish_decode_fl_pte(raw, level, &w->x->caps, &pte);
+			decode_fl(raw, level, &w->x->caps, &pte);
 		else
-			ish_decode_sl_pte(raw, level, &w->x->caps, &pte);
+			decode_sl(raw, level, &w->x->caps, &pte);
 		if (!pte.present)
 			continue;
 		if (pte.rsvd) {
