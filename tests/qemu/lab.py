@@ -277,7 +277,7 @@ def fetch_locked(cache):
 # ---------------------------------------------------------------- QEMU
 
 class QMP:
-	def __init__(self, path, deadline):
+	def __init__(self, path, deadline, proc):
 		self.sock = None
 		while True:
 			try:
@@ -287,6 +287,9 @@ class QMP:
 				break
 			except OSError:
 				s.close()
+				if proc.poll() is not None:
+					raise RuntimeError("QEMU exited (%d) at start; see qemu.log"
+							   % proc.returncode)
 				if time.time() > deadline:
 					raise RuntimeError("QMP socket never appeared")
 				time.sleep(0.1)
@@ -333,10 +336,21 @@ def _kill_children():
 	for p in _children:
 		if p.poll() is None:
 			try:
-				os.killpg(p.pid, signal.SIGKILL)
+				p.kill()
 			except OSError:
 				pass
 			p.wait()
+
+
+def _die_with_parent():
+	"""In the child: SIGKILL when lab.py dies, however it dies (a test
+	runner's SIGKILL included), so no QEMU outlives its capture."""
+	try:
+		import ctypes
+		libc = ctypes.CDLL(None, use_errno=True)
+		libc.prctl(1, signal.SIGKILL, 0, 0, 0)	# PR_SET_PDEATHSIG
+	except (OSError, AttributeError):
+		pass
 
 
 atexit.register(_kill_children)
@@ -484,15 +498,16 @@ def capture(args):
 	t0 = time.time()
 	signal.signal(signal.SIGTERM, _on_signal)
 	signal.signal(signal.SIGINT, _on_signal)
+	# QEMU stays in our process group, so a test runner's group kill reaches it
 	p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=qlog,
-			     start_new_session=True)
+			     preexec_fn=_die_with_parent)
 	_children.append(p)
 	qmp = None
 	info = {"mode": args.mode, "device": MODES[args.mode], "kernel": st["kernel"],
 		"cmdline": cmdline}
 	try:
 		deadline = t0 + args.timeout
-		qmp = QMP(sock, deadline)
+		qmp = QMP(sock, deadline, p)
 		text = ""
 		while MARKER not in text:
 			if p.poll() is not None:
