@@ -386,6 +386,10 @@ static struct ish_error *load_elf(struct dump_priv *p, struct ish_snapshot_notes
 		err = ish_error_format(ISH_ERROR_FORMAT, "ELF program headers: %s", elf_errmsg(-1));
 		goto out;
 	}
+	if (phnum > 2 * (size_t)MAX_SEGMENTS) {
+		err = ish_error_format(ISH_ERROR_LIMIT, "%zu program headers are too many", phnum);
+		goto out;
+	}
 	for (size_t i = 0; i < phnum && !err; i++) {
 		GElf_Phdr ph;
 		struct dump_seg s;
@@ -535,8 +539,9 @@ static struct ish_error *units_from_regsfile(struct ish_target *t, struct dump_p
 			u.reg_base = drhd.u[i].reg_base;
 		else {
 			err = ish_error_format(ISH_ERROR_INVALID,
-					       "the register file gives no base address for unit %s "
-					       "and there is no DMAR table to take it from (use -O dump.unit_base=ADDR)",
+					       "the register file gives no base address for unit %s and "
+					       "there is no DMAR table to take it from "
+					       "(use -O dump.unit_base=ADDR)",
 					       ru->name[0] ? ru->name : "(unnamed)");
 			break;
 		}
@@ -593,9 +598,9 @@ static struct ish_error *open_format(struct ish_target *t, struct dump_priv *p, 
 		if (r >= 8 && (!memcmp(magic, "KDUMP   ", 8) || !memcmp(magic, "DISKDUMP", 8) ||
 			       (r == 12 && !memcmp(magic, "makedumpfile", 12))))
 			return ish_error_create(ISH_ERROR_UNSUPPORTED,
-						"compressed (kdump/diskdump/flattened) dumps are not supported: "
-						"write ELF instead (dump-guest-memory without -z, makedumpfile -E), "
-						"or force -O dump.format=raw");
+						"compressed (kdump/diskdump/flattened) dumps are not "
+						"supported: write ELF instead (dump-guest-memory "
+						"without -z, makedumpfile -E), or force -O dump.format=raw");
 		*elf = r >= SELFMAG && !memcmp(magic, ELFMAG, SELFMAG);
 	} else if (!strcmp(fmt, "elf")) {
 		*elf = true;

@@ -167,8 +167,8 @@ struct ish_error *ish_acpi_find_rsdp(struct ish_target *t, struct ish_acpi_rsdp 
 	ish_error_destroy(err);
 	if (scan_rsdp(t, BIOS_AREA_START, BIOS_AREA_END, ret))
 		return NULL;
-	return ish_error_create(ISH_ERROR_NOT_FOUND,
-				"no ACPI RSDP in the EBDA or at 0xe0000-0xfffff (no firmware tables in memory)");
+	return ish_error_create(ISH_ERROR_NOT_FOUND, "no ACPI RSDP in the EBDA or at 0xe0000-0xfffff "
+						     "(no firmware tables in memory)");
 }
 
 /*
