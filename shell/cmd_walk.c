@@ -372,7 +372,7 @@ static void mapping_text(struct ish_shell *sh, const struct ish_mapping *m)
 {
 	char sz[24], ps[24];
 
-	sh_printf(sh, "%#018" PRIx64 "-%#018" PRIx64 " -> %#014" PRIx64 " %6s (%s pages) ", m->iova,
+	sh_printf(sh, "0x%016" PRIx64 "-0x%016" PRIx64 " -> 0x%012" PRIx64 " %6s (%s pages) ", m->iova,
 		  m->iova + m->size - 1, m->hpa, size_str(m->size, sz, sizeof(sz)),
 		  size_str(m->page_size, ps, sizeof(ps)));
 	sh_flag(sh, "R", m->read);
