@@ -357,6 +357,9 @@ def self_test(args, d, present):
 			if rc == 0 or wrong[what] == 0:
 				print("self-test FAIL: no %s went wrong on corrupted %s" % (what, kind))
 				bad += 1
+			else:
+				print("self-test ok: corrupted %s caught (%d %s wrong)"
+				      % (kind, wrong[what], what))
 			if kind == "pte":
 				os.unlink(mem)
 		fx = os.path.join(tmp, "fixture")
@@ -366,6 +369,8 @@ def self_test(args, d, present):
 			 os.path.join(fx, "regs.txt"), quiet=True)[0]:
 			print("self-test FAIL: the fixture does not translate like the full dump")
 			bad += 1
+		else:
+			print("self-test ok: the fixture translates like the full dump")
 	finally:
 		shutil.rmtree(tmp, ignore_errors=True)
 	return 1 if bad else 0
@@ -474,9 +479,15 @@ def check(args, present, problems, mem, regs, quiet=False):
 			continue
 		got = val.get("hpa")
 		if got != hpa:
-			problems.append("%s: hpa %s, QEMU translated it to 0x%x (slpte 0x%x, trace line %d)"
-					% (cmd, "0x%x" % got if isinstance(got, int) else json.dumps(val),
-					   hpa, fl.slpte, fl.line + 1))
+			if isinstance(got, int):
+				said = "hpa 0x%x" % got
+			elif isinstance(val.get("fault"), dict):
+				said = "fault %s (%s)" % (val["fault"].get("reason"),
+							  val["fault"].get("text"))
+			else:
+				said = json.dumps(val)[:200]
+			problems.append("%s: %s, QEMU translated it to 0x%x (slpte 0x%x, trace line %d)"
+					% (cmd, said, hpa, fl.slpte, fl.line + 1))
 		else:
 			ok[kind] += 1
 
@@ -519,11 +530,9 @@ def check(args, present, problems, mem, regs, quiet=False):
 			print("  %s iova 0x%x -> 0x%x size 0x%x slpte 0x%x domain %d"
 			      % (fl.bdf(), fl.iova, fl.hpa(fl.iova), fl.size, fl.slpte, fl.domain))
 	wrong = {"translate": nxl - ok["translate"], "irte": nirte - ok["irte"]}
-	if problems:
-		print("FAIL")
-		return 1, wrong
-	print("PASS")
-	return 0, wrong
+	if not quiet:
+		print("FAIL" if problems else "PASS")
+	return (1 if problems else 0), wrong
 
 
 if __name__ == "__main__":
