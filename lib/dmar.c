@@ -134,7 +134,7 @@ static struct ish_error *bad(uint32_t offset, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return &ish_enomem;
-	err = ish_error_format(ISH_ERROR_FORMAT, "malformed DMAR table at offset %#x: %s", offset,
+	err = ish_error_format(ISH_ERROR_FORMAT, "malformed DMAR table at offset 0x%x: %s", offset,
 			       msg);
 	free(msg);
 	return err;
