@@ -536,11 +536,13 @@ static struct ish_error *read_phys(struct ish_target *t, uint64_t addr, void *bu
 		} else {
 			t->stats.cache_misses++;
 			slot = cache_insert(t, page);
-			if (slot && !backend_read(t, page, slot->data, VTD_PAGE_SIZE)) {
+			err = slot ? backend_read(t, page, slot->data, VTD_PAGE_SIZE) : NULL;
+			if (slot && !err) {
 				slot->page = page;
 				t->cache_used++;
 				memcpy(out, slot->data + off, n);
 			} else {
+				ish_error_destroy(err);
 				/*
 				 * The whole page is not readable (end of RAM, a hole):
 				 * read just what was asked, uncached.
