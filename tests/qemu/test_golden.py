@@ -211,6 +211,7 @@ class Iommush:
 		self.base = [exe, "--json", "-O", "dump.regs=" + regs]
 		self.mem = mem
 		self.runs = 0
+		self.sanitizer = []	# sanitizer reports seen on stderr
 
 	def _run(self, cmds):
 		argv = list(self.base)
@@ -222,6 +223,9 @@ class Iommush:
 			p = subprocess.run(argv, capture_output=True, text=True, timeout=300)
 		except subprocess.TimeoutExpired:
 			return 1, [], "timed out"
+		m = re.search(r"^.*(runtime error:|Sanitizer).*$", p.stderr, re.M)
+		if m:
+			self.sanitizer.append(m.group(0).strip())
 		try:
 			vals = iter_json(p.stdout)
 		except ValueError as e:
@@ -513,6 +517,7 @@ def check(args, present, problems, mem, regs, quiet=False):
 					% (fl.bdf(), fl.iova, "missing" if hit is None else
 					   "-> 0x%x" % hit, fl.hpa(fl.iova)))
 
+	problems += ["iommush: %s" % r for r in ish.sanitizer]
 	nxl = sum(1 for e in expect if e[0] == "translate")
 	nro = sum(1 for e in expect if e[0] == "read-of-write-only")
 	shown = 3 if quiet else 40
