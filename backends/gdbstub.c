@@ -148,9 +148,9 @@ static struct ish_error *find_units(struct ish_target *t)
 	}
 	err = ish_acpi_find_table(t, "DMAR", &dmar);
 	if (err)
-		return ish_error_prefix(err,
-					"no usable DMAR table in guest memory (has the firmware run? "
-					"is there a -device intel-iommu? -O gdbstub.regbase=ADDR names a unit)");
+		return ish_error_prefix(err, "no usable DMAR table in guest memory (has the firmware "
+					"run? is there a -device intel-iommu? -O gdbstub.regbase=ADDR "
+					"names a unit)");
 	err = ish_target_set_dmar(t, dmar.data, dmar.len);
 	ish_acpi_table_deinit(&dmar);
 	return err;

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,21 @@ static struct ish_error *lose(struct ish_rsp *r, struct ish_error *err)
 	return err;
 }
 
+/* The peer broke the protocol: ISH_ERROR_PROTOCOL, and the connection is lost. */
+static struct ish_error *broken(struct ish_rsp *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static struct ish_error *broken(struct ish_rsp *r, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return lose(r, ish_error_create(ISH_ERROR_PROTOCOL, msg));
+}
+
 static struct ish_error *check_usable(const struct ish_rsp *r)
 {
 	if (r->lost)
@@ -135,8 +151,7 @@ static struct ish_error *get_byte(struct ish_rsp *r, int64_t until, uint8_t *c)
 			continue;
 		n = recv(r->fd, r->in, sizeof(r->in), 0);
 		if (n == 0)
-			return lose(r, ish_error_create(ISH_ERROR_PROTOCOL,
-							"the gdbstub closed the connection"));
+			return broken(r, "the gdbstub closed the connection");
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;
@@ -162,7 +177,7 @@ static struct ish_error *send_bytes(struct ish_rsp *r, const void *buf, size_t l
 
 			if (left <= 0)
 				return lose(r, ish_error_format(ISH_ERROR_TIMEOUT,
-								"the gdbstub did not take our data within %d ms",
+								"the gdbstub took no data for %d ms",
 								r->timeout_ms));
 			if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
 				return lose(r, ish_error_errno(errno, "waiting for the gdbstub"));
@@ -253,9 +268,8 @@ static struct ish_error *recv_packet(struct ish_rsp *r, int64_t until, bool have
 			if (c != '$') {
 				r->stats.garbage++;
 				if (++garbage > RSP_MAX_GARBAGE)
-					return lose(r, ish_error_format(ISH_ERROR_PROTOCOL,
-									"no packet from the gdbstub in %d bytes",
-									RSP_MAX_GARBAGE));
+					return broken(r, "no packet from the gdbstub in %d bytes",
+						      RSP_MAX_GARBAGE);
 				continue;
 			}
 		}
@@ -271,16 +285,13 @@ static struct ish_error *recv_packet(struct ish_rsp *r, int64_t until, bool have
 				r->stats.garbage += len + 1;
 				garbage += len + 1;
 				if (garbage > RSP_MAX_GARBAGE)
-					return lose(r, ish_error_create(ISH_ERROR_PROTOCOL,
-									"only broken packets from the gdbstub"));
+					return broken(r, "only broken packets from the gdbstub");
 				len = 0;
 				sum = 0;
 				continue;
 			}
 			if (len >= limit)
-				return lose(r, ish_error_format(ISH_ERROR_PROTOCOL,
-								"gdbstub packet longer than %zu bytes",
-								limit));
+				return broken(r, "gdbstub packet longer than %zu bytes", limit);
 			if (!reserve(&r->raw, &r->raw_cap, len + 1))
 				return lose(r, &ish_enomem);
 			r->raw[len++] = c;
@@ -295,12 +306,9 @@ static struct ish_error *recv_packet(struct ish_rsp *r, int64_t until, bool have
 		l = hexval(lo);
 		if (h < 0 || l < 0 || (uint8_t)(h << 4 | l) != sum) {
 			if (r->noack)
-				return lose(r, ish_error_create(ISH_ERROR_PROTOCOL,
-								"gdbstub packet with a bad checksum (no-ack mode)"));
+				return broken(r, "gdbstub packet with a bad checksum (no-ack mode)");
 			if (++bad > RSP_MAX_RETRIES)
-				return lose(r, ish_error_format(ISH_ERROR_PROTOCOL,
-								"%u gdbstub packets in a row with bad checksums",
-								bad));
+				return broken(r, "%u gdbstub packets in a row with bad checksums", bad);
 			r->stats.naks++;
 			err = send_bytes(r, "-", 1, until);
 			if (err)
@@ -398,9 +406,7 @@ static struct ish_error *send_packet(struct ish_rsp *r, const char *data, size_t
 			return NULL;
 		if (c == '-') {
 			if (++retries > RSP_MAX_RETRIES)
-				return lose(r, ish_error_format(ISH_ERROR_PROTOCOL,
-								"the gdbstub refused our packet %u times",
-								retries));
+				return broken(r, "the gdbstub refused our packet %u times", retries);
 			r->stats.retransmits++;
 			err = send_bytes(r, r->out, r->out_len, until);
 			if (err)
@@ -414,8 +420,7 @@ static struct ish_error *send_packet(struct ish_rsp *r, const char *data, size_t
 			if (is_stop_reply(r->reply, r->reply_len) && data[0] != '?') {
 				note_stop(r, false);
 				if (++strays > RSP_MAX_RETRIES)
-					return lose(r, ish_error_create(ISH_ERROR_PROTOCOL,
-									"the gdbstub sends stop replies without end"));
+					return broken(r, "the gdbstub sends stop replies without end");
 				continue;
 			}
 			r->pending = true;
@@ -423,9 +428,7 @@ static struct ish_error *send_packet(struct ish_rsp *r, const char *data, size_t
 		}
 		r->stats.garbage++;
 		if (++garbage > RSP_MAX_GARBAGE)
-			return lose(r, ish_error_format(ISH_ERROR_PROTOCOL,
-							"no ack from the gdbstub in %d bytes",
-							RSP_MAX_GARBAGE));
+			return broken(r, "no ack from the gdbstub in %d bytes", RSP_MAX_GARBAGE);
 	}
 }
 
@@ -452,14 +455,11 @@ struct ish_error *ish_rsp_request(struct ish_rsp *r, const char *cmd, size_t len
 		else if ((err = recv_packet(r, until, false)))
 			return err;
 		if (is_exit_reply(r->reply, r->reply_len))
-			return lose(r, ish_error_format(ISH_ERROR_PROTOCOL,
-							"the guest is gone (gdbstub said '%.3s')",
-							r->reply));
+			return broken(r, "the guest is gone (gdbstub said '%.3s')", r->reply);
 		if (cmd[0] != '?' && is_stop_reply(r->reply, r->reply_len)) {
 			note_stop(r, false);
 			if (++strays > RSP_MAX_RETRIES)
-				return lose(r, ish_error_create(ISH_ERROR_PROTOCOL,
-								"the gdbstub sends stop replies without end"));
+				return broken(r, "the gdbstub sends stop replies without end");
 			continue;
 		}
 		break;
@@ -686,12 +686,9 @@ struct ish_error *ish_rsp_handshake(struct ish_rsp *r)
 	if (err)
 		return ish_error_prefix(err, "gdbstub handshake");
 	if (is_exit_reply(rep, len))
-		return lose(r, ish_error_create(ISH_ERROR_PROTOCOL,
-						"the gdbstub has no process to debug"));
+		return broken(r, "the gdbstub has no process to debug");
 	if (!is_stop_reply(rep, len))
-		return lose(r, ish_error_format(ISH_ERROR_PROTOCOL,
-						"gdbstub answered '?' with '%.40s', not a stop reply",
-						rep));
+		return broken(r, "gdbstub answered '?' with '%.40s', not a stop reply", rep);
 	note_stop(r, true);
 	r->handshaken = true;
 	return NULL;
@@ -722,7 +719,7 @@ struct ish_error *ish_rsp_phys_mode(struct ish_rsp *r)
 			return err;
 		if (strcmp(rep, "1"))
 			return ish_error_format(ISH_ERROR_UNSUPPORTED,
-						"the gdbstub did not switch to physical memory mode (it says '%.40s')",
+						"the gdbstub stayed out of physical memory mode ('%.40s')",
 						rep);
 	}
 	return NULL;
@@ -857,8 +854,7 @@ struct ish_error *ish_rsp_resume(struct ish_rsp *r)
 			note_stop(r, true);
 			return NULL;
 		}
-		return lose(r, ish_error_format(ISH_ERROR_PROTOCOL,
-						"gdbstub answered 'c' with '%.40s'", r->reply));
+		return broken(r, "gdbstub answered 'c' with '%.40s'", r->reply);
 	}
 	r->running = true;
 	return NULL;
@@ -886,13 +882,10 @@ struct ish_error *ish_rsp_stop(struct ish_rsp *r)
 			return NULL;
 		}
 		if (is_exit_reply(r->reply, r->reply_len))
-			return lose(r, ish_error_format(ISH_ERROR_PROTOCOL,
-							"the guest is gone (gdbstub said '%.3s')",
-							r->reply));
+			return broken(r, "the guest is gone (gdbstub said '%.3s')", r->reply);
 		/* Console output ('O' packets) and the like: not what we wait for. */
 		if (++others > RSP_MAX_RETRIES)
-			return lose(r, ish_error_create(ISH_ERROR_PROTOCOL,
-							"no stop reply from the gdbstub after an interrupt"));
+			return broken(r, "no stop reply from the gdbstub after an interrupt");
 	}
 }
 
