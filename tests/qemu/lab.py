@@ -442,6 +442,8 @@ MODES = {
 	"scalable": "intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on",
 	"legacy-lazy": "intel-iommu,intremap=on",
 }
+# Kernel command line per mode: strict (per-unmap) flushing except for lazy.
+STRICT = {"legacy-lazy": "iommu.strict=0"}
 
 
 def capture(args):
@@ -465,8 +467,8 @@ def capture(args):
 	sock = os.path.join(out, "qmp.sock")
 	trace = os.path.join(out, "trace.log")
 	console = os.path.join(out, "console.log")
-	cmdline = ("console=ttyS0 intel_iommu=on iommu.strict=1 loglevel=5 panic=-1 "
-		   "rdinit=/init")
+	cmdline = ("console=ttyS0 intel_iommu=on %s loglevel=5 panic=-1 rdinit=/init"
+		   % STRICT.get(args.mode, "iommu.strict=1"))
 	if args.append:
 		cmdline += " " + args.append
 	cmd = [q, "-machine", "q35,kernel-irqchip=split", "-cpu", "max",
