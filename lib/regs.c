@@ -201,7 +201,7 @@ static const struct ish_field_def edata_fields[] = {
 };
 
 static const struct ish_field_def eaddr_fields[] = {
-	FMT("MA", 31, 2, ISH_FMT_HEX, "message address bits 31:2"),
+	ADDR("MA", 31, 2, "message address"),
 };
 
 static const struct ish_field_def euaddr_fields[] = {
@@ -553,16 +553,16 @@ static const struct ish_reg_def reg_table[] = {
 	     "11.4 Virtual Command Response Register"),
 	REGC("VCCAP", 0xe30, 64, ECAPC, E_VCS, F(vccap_fields), "virtual command capability",
 	     "11.4 Virtual Command Capability Register"),
-	/* Dynamic: 128-bit fault records at CAP.FRO*16, CAP.NFR+1 of them. */
-	{ "FRCD_LO", NULL, 0, 64, ISH_REG_FRCD, ISH_COND_ALWAYS, 0, F(frcd_lo_fields),
-	  "fault recording, low qword", "11.4 Fault Recording Registers [n]" },
-	{ "FRCD_HI", NULL, 8, 64, ISH_REG_FRCD, ISH_COND_ALWAYS, 0, F(frcd_hi_fields),
-	  "fault recording, high qword", "11.4 Fault Recording Registers [n]" },
 	/* Dynamic: IOTLB registers at ECAP.IRO*16. */
 	{ "IVA", NULL, 0, 64, ISH_REG_IRO, ISH_COND_ALWAYS, 0, F(iva_fields), "invalidate address",
 	  "11.4 Invalidate Address Register" },
 	{ "IOTLB", NULL, 8, 64, ISH_REG_IRO, ISH_COND_ALWAYS, 0, F(iotlb_fields),
 	  "IOTLB invalidate", "11.4 IOTLB Invalidate Register" },
+	/* Dynamic: 128-bit fault records at CAP.FRO*16, CAP.NFR+1 of them. */
+	{ "FRCD_LO", NULL, 0, 64, ISH_REG_FRCD, ISH_COND_ALWAYS, 0, F(frcd_lo_fields),
+	  "fault recording, low qword", "11.4 Fault Recording Registers [n]" },
+	{ "FRCD_HI", NULL, 8, 64, ISH_REG_FRCD, ISH_COND_ALWAYS, 0, F(frcd_hi_fields),
+	  "fault recording, high qword", "11.4 Fault Recording Registers [n]" },
 };
 
 const struct ish_reg_def *ish_reg_table(size_t *n)
@@ -715,13 +715,13 @@ const char *ish_field_meaning(const struct ish_field_def *f, uint64_t v, char *b
 			snprintf(buf, len, "none");
 		return buf;
 	case ISH_FMT_ADDR:
-		snprintf(buf, len, "%#" PRIx64, f->lo < 64 ? v << f->lo : 0);
+		snprintf(buf, len, "0x%" PRIx64, f->lo < 64 ? v << f->lo : 0);
 		return buf;
 	case ISH_FMT_PLUS1:
 		snprintf(buf, len, "%" PRIu64, v + 1);
 		return buf;
 	case ISH_FMT_X16:
-		snprintf(buf, len, "%#" PRIx64, v * 16);
+		snprintf(buf, len, "0x%" PRIx64, v * 16);
 		return buf;
 	case ISH_FMT_POW2_PLUS1:
 		if (v + 1 < 64)
@@ -731,7 +731,7 @@ const char *ish_field_meaning(const struct ish_field_def *f, uint64_t v, char *b
 		return buf;
 	case ISH_FMT_POW2:
 		if (v < 64)
-			snprintf(buf, len, "%" PRIu64 " pages", (uint64_t)1 << v);
+			snprintf(buf, len, "%" PRIu64 " page%s", (uint64_t)1 << v, v ? "s" : "");
 		else
 			snprintf(buf, len, "??%" PRIu64, v);
 		return buf;

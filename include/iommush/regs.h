@@ -39,7 +39,7 @@ enum ish_field_fmt {
 	ISH_FMT_DEC,	/* a count, no meaning */
 	ISH_FMT_ENUM,	/* values names the value; unknown values read "??N" */
 	ISH_FMT_BITSET,	/* values names each bit (value = bit number) */
-	ISH_FMT_ADDR,	/* meaning: value << lo, an address (a 4 KiB aligned pointer) */
+	ISH_FMT_ADDR,	/* meaning: value << lo, the address the field holds the top bits of */
 	ISH_FMT_PLUS1,	/* meaning: value + 1 (MGAW is width-1, NFR is count-1) */
 	ISH_FMT_X16,	/* meaning: value * 16, a register offset (FRO, IRO) */
 	ISH_FMT_POW2_PLUS1,	/* meaning: 2^(value+1) entries (IRTA.S) */
@@ -86,7 +86,7 @@ struct ish_reg_def {
 	const char *spec;	/* VT-d 5.0 section, "11.4.4.2" */
 };
 
-/* The register table, in offset order of the fixed registers, then FRCD, IVA, IOTLB. */
+/* The register table: fixed registers in offset order, then IVA, IOTLB, FRCD_LO, FRCD_HI. */
 const struct ish_reg_def *ish_reg_table(size_t *n);
 
 /*

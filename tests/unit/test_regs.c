@@ -545,9 +545,10 @@ static void test_enumerate(void)
 	i = lookup(&s, "FEDATA");	/* not captured: listed with its error */
 	CHECK(i >= 0 && s.errs[i] && s.offsets[i] == 0x3c);
 	CHECK_EQ(s.nerr, 2);
-	/* Table order: VER first, IOTLB last. */
+	/* Table order: VER first, IVA and IOTLB before the fault records. */
 	CHECK_STR(s.names[0], "VER");
-	CHECK_STR(s.names[s.n - 1], "IOTLB");
+	CHECK_STR(s.names[s.n - 1], "FRCD1_HI");
+	CHECK(lookup(&s, "IOTLB") < lookup(&s, "FRCD0_LO"));
 
 	/* --all lists everything, the absent ones marked and failing to read. */
 	memset(&s, 0, sizeof(s));
