@@ -1089,6 +1089,7 @@ static int t_pasid(lua_State *L)
 	struct ish_target *t = check_target(L, 1);
 	uint16_t bdf = check_bdf(L, 2);
 	uint32_t pasid = opt_pasid(L, 3);
+	struct ish_unit_state us;
 	struct ish_error *err;
 	unsigned unit;
 	struct ish_translation *tr;
@@ -1097,7 +1098,10 @@ static int t_pasid(lua_State *L)
 	tr = resolve(L, t, bdf, pasid, &unit, &err);
 	if (!tr)
 		return push_fail(L, err);
-	if (tr->have_ce && !tr->scalable)
+	err = ish_unit_state_read(t, unit, &us);
+	if (err)
+		return push_fail(L, err);
+	if (!us.scalable)
 		return push_fail(L, ish_error_format(ISH_ERROR_UNSUPPORTED,
 						     "%s is in legacy mode: no PASID tables",
 						     ish_target_unit(t, unit)->name));

@@ -107,8 +107,8 @@ function Image:sm_device(bdf, opts)
 	opts = opts or {}
 	local ca = self:context_addr(bdf)
 	local dir = self:alloc()
-	-- PDTS 0: 2^7 directory entries
-	self:w64(ca, dir | ((opts.fpd and 1 or 0) << 1) | 1)
+	-- PDTS 0: 2^7 directory entries; PASIDE: requests with PASID are allowed
+	self:w64(ca, dir | (1 << 3) | ((opts.fpd and 1 or 0) << 1) | 1)	-- PASIDE
 	self:w64(ca + 8, 0)
 	local dev = { dir = dir, tables = {} }
 	dev.sl = self:sm_pasid(dev, 0, opts)
