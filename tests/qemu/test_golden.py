@@ -36,10 +36,17 @@ Interrupt remapping: QEMU logs the 16 bytes of every IRTE it uses
 mode, destination, destination mode).  For the last use of each index whose
 16 bytes are still identical in the dump, `irte N` must show the same.
 
+Invalidation queue: QEMU logs the slot it fetches (vtd_inv_qi_head), the
+descriptor's low 128 bits (vtd_inv_desc) and its decode (IOTLB domain, addr,
+mask; wait-descriptor status address and data).  For every slot still
+holding the bytes QEMU last fetched from it (the descriptor width, 16 or 32
+bytes, is the one that puts them there), `iq --all` must show the same raw
+words, type and fields.
+
 --corrupt gives iommush (only) a damaged copy of the input: RTADDR moved by
-one page, one present leaf PTE pointing one page off, or IRTA moved by one
-page; the check must then fail.  --self-test runs all three after the real
-check and requires each to get translations (IRTEs for irta) wrong,
+one page, one present leaf PTE pointing one page off, IRTA or IQA moved by
+one page; the check must then fail.  --self-test runs all four after the real
+check and requires each to get translations (IRTEs, descriptors) wrong,
 and requires a fixture cut from the capture (lab.py fixture: only the VT-d
 table pages) to translate exactly like the full dump.
 
@@ -78,6 +85,11 @@ RE_IRTE_GET = re.compile(RE_PREFIX + r"vtd_ir_irte_get\b.*?index (\d+) low 0x([0
 			 r"high 0x([0-9a-f]+)")
 RE_IR_REMAP = re.compile(RE_PREFIX + r"vtd_ir_remap\b.*?index (\d+) trigger (\d+) vector (\d+) "
 			 r"deliver (\d+) dest 0x([0-9a-f]+) mode (\d+)")
+RE_QI_HEAD = re.compile(RE_PREFIX + r"vtd_inv_qi_head\b.*?head (\d+)")
+RE_QI_DESC = re.compile(RE_PREFIX + r"vtd_inv_desc\b.*?type ([a-z-]+) high 0x([0-9a-f]+) "
+			r"low 0x([0-9a-f]+)")
+RE_QI_WAIT = re.compile(RE_PREFIX + r"vtd_inv_desc_wait_sw\b.*?addr 0x([0-9a-f]+) "
+			r"data 0x([0-9a-f]+)")
 # Anything else that drops cached translations is taken as global.
 RE_INV_OTHER = re.compile(RE_PREFIX + r"vtd_(inv_desc_(iotlb|cc|pc|piotlb)\w*|iotlb_reset|"
 			  r"context_cache_reset|pasid_cache\w*)\b")
@@ -110,13 +122,24 @@ class Irte:
 		self.decoded = None
 
 
+class QiDesc:
+	"""One invalidation descriptor as QEMU fetched (slot, raw) and decoded it."""
+
+	def __init__(self, line, slot, name, qw0, qw1):
+		self.line, self.slot, self.name, self.qw0, self.qw1 = line, slot, name, qw0, qw1
+		self.decoded = {}
+
+
 def parse_trace(path):
 	"""-> (fills in order, invalidations [(line, kind, domain, lo, hi)],
-	{IRTE index: its last read, decoded})."""
+	{IRTE index: its last read, decoded}, {queue slot: last descriptor})."""
 	fills = []
 	invs = []
 	irtes = {}
 	irte_get = None
+	qis = {}
+	qi_head = None
+	qi_last = None
 	pending = []	# fills waiting for their vtd_dmar_translate line
 	with open(path, errors="replace") as f:
 		for n, line in enumerate(f):
@@ -141,14 +164,37 @@ def parse_trace(path):
 				# a fill is answered within a few lines; forget old ones
 				pending = [p for p in pending if n - p.line < 64]
 				continue
+			m = RE_QI_HEAD.match(line)
+			if m:
+				qi_head = int(m.group(1))
+				continue
+			m = RE_QI_DESC.match(line)
+			if m:
+				qi_last = None
+				if qi_head is not None:
+					qi_last = QiDesc(n, qi_head, m.group(1), int(m.group(3), 16),
+							 int(m.group(2), 16))
+					qis[qi_head] = qi_last
+				qi_head = None
+				continue
+			m = RE_QI_WAIT.match(line)
+			if m:
+				if qi_last and qi_last.name == "wait":
+					qi_last.decoded = {"addr": int(m.group(1), 16),
+							   "data": int(m.group(2), 16)}
+				continue
 			m = RE_INV_PAGES.match(line)
 			if m:
 				dom, addr, am = (int(x, 16) for x in m.groups())
 				invs.append((n, "pages", dom, addr, addr + (4096 << am)))
+				if qi_last and qi_last.name == "iotlb":
+					qi_last.decoded = {"did": dom, "addr": addr, "am": am}
 				continue
 			m = RE_INV_DOMAIN.match(line)
 			if m:
 				invs.append((n, "domain", int(m.group(1), 16), 0, 1 << 64))
+				if qi_last and qi_last.name == "iotlb":
+					qi_last.decoded = {"did": int(m.group(1), 16)}
 				continue
 			m = RE_IRTE_GET.match(line)
 			if m:
@@ -167,7 +213,7 @@ def parse_trace(path):
 				continue
 			if RE_INV_OTHER.match(line):
 				invs.append((n, "global", None, 0, 1 << 64))
-	return fills, invs, irtes
+	return fills, invs, irtes, qis
 
 
 def live_fills(fills, invs):
@@ -270,11 +316,46 @@ def check_irte(cmd, e, val, err):
 	return ["%s: %s" % (cmd, "; ".join(bad))] if bad else []
 
 
+QI_TYPES = {"context-cache": 1, "iotlb": 2, "device-tlb": 3, "iec": 4, "wait": 5}
+
+
+def check_iq(cmd, qis, val, err):
+	"""iq --all --json against the descriptors QEMU fetched from each slot."""
+	descs = {}
+	for unit in val if isinstance(val, list) else []:
+		for x in (unit.get("descriptors") or []) if isinstance(unit, dict) else []:
+			if isinstance(x, dict) and x.get("where", "slot") == "slot" \
+			   and isinstance(x.get("slot"), int):
+				descs[x["slot"]] = x
+	bad = []
+	for q in qis:
+		x = descs.get(q.slot)
+		if x is None:
+			bad.append("%s: slot %d missing (%s)" % (cmd, q.slot, err or "no such slot"))
+			continue
+		why = []
+		qw = x.get("qw") or []
+		if qw[:2] != [q.qw0, q.qw1]:
+			why.append("qw %s, QEMU fetched [%d, %d]" % (qw[:2], q.qw0, q.qw1))
+		if q.name in QI_TYPES and x.get("type") != QI_TYPES[q.name]:
+			why.append("type %s, QEMU: %s" % (x.get("type"), q.name))
+		text = x.get("text") or ""
+		for k, v in sorted(q.decoded.items()):
+			m = re.search(r"\b%s=(0x[0-9a-f]+|\d+)\b" % k, text)
+			got = x.get(k, int(m.group(1), 0) if m else None)
+			if got != v:
+				why.append("%s=%s, QEMU: 0x%x"
+					   % (k, "0x%x" % got if isinstance(got, int) else got, v))
+		if why:
+			bad.append("%s: slot %d: %s" % (cmd, q.slot, "; ".join(why)))
+	return bad
+
+
 def corrupt(kind, d, tmp, fills_present):
 	"""A damaged copy of the capture for iommush only -> (memory, regs)."""
 	mem, regs = os.path.join(d, "memory.elf"), os.path.join(d, "regs.txt")
-	if kind in ("rtaddr", "irta"):
-		reg = vtdwalk.RTADDR if kind == "rtaddr" else vtdwalk.IRTA
+	if kind in ("rtaddr", "irta", "iqa"):
+		reg = {"rtaddr": vtdwalk.RTADDR, "irta": vtdwalk.IRTA, "iqa": vtdwalk.IQA}[kind]
 		out = os.path.join(tmp, "regs.txt")
 		with open(regs) as f, open(out, "w") as g:
 			for line in f:
@@ -303,7 +384,7 @@ def corrupt(kind, d, tmp, fills_present):
 
 def analyse(d):
 	"""-> (still-present fills, problems), by the rule in the module text."""
-	fills, invs, irtes = parse_trace(os.path.join(d, "trace.log"))
+	fills, invs, irtes, qis = parse_trace(os.path.join(d, "trace.log"))
 	live = live_fills(fills, invs)
 	core = vtdwalk.Core(os.path.join(d, "memory.elf"))
 	regs = vtdwalk.read_regs(os.path.join(d, "regs.txt"))
@@ -333,7 +414,6 @@ def analyse(d):
 					% (fl.bdf(), fl.iova, fl.gpa, fl.slpte))
 			continue
 		present.append(fl)
-	core.close()
 	print("trace: %d fills, %d invalidations; %d (sid, page) not invalidated since, "
 	      "%d of them with the traced leaf byte-identical in the dump"
 	      % (len(fills), len(invs), len(live), len(present)))
@@ -342,7 +422,24 @@ def analyse(d):
 		      % unconfirmed)
 	print("trace: %d IRTEs remapped, %d of them byte-identical in the dump"
 	      % (len(irtes), len(irte_present)))
-	return present, irte_present, problems
+	qi_present = []
+	iq = regs.get(vtdwalk.IQA, 0) & ~0xfff & ((1 << 52) - 1)
+	if iq:
+		# the descriptor width is whichever puts the traced bytes where
+		# QEMU said it fetched them (QEMU 7.2 hides IQA.DW in scalable mode)
+		for width in (16, 32):
+			hits = []
+			for slot in sorted(qis):
+				q = qis[slot]
+				raw = core.read(iq + width * slot, 16)
+				if raw is not None and struct.unpack("<QQ", raw) == (q.qw0, q.qw1):
+					hits.append(q)
+			if len(hits) > len(qi_present):
+				qi_present = hits
+	core.close()
+	print("trace: %d queue slots used, %d of them still holding the traced descriptor"
+	      % (len(qis), len(qi_present)))
+	return present, irte_present, qi_present, problems
 
 
 def self_test(args, d, present):
@@ -351,13 +448,13 @@ def self_test(args, d, present):
 	bad = 0
 	tmp = tempfile.mkdtemp(prefix="ish-golden-")
 	try:
-		for kind in ("rtaddr", "pte", "irta"):
+		for kind in ("rtaddr", "pte", "irta", "iqa"):
 			sub = os.path.join(tmp, kind)
 			os.makedirs(sub)
 			mem, regs = corrupt(kind, d, sub, present)
 			print("self-test: --corrupt %s (must fail):" % kind)
 			rc, wrong = check(args, present, [], mem, regs, quiet=True)
-			what = "irte" if kind == "irta" else "translate"
+			what = {"irta": "irte", "iqa": "iq"}.get(kind, "translate")
 			if rc == 0 or wrong[what] == 0:
 				print("self-test FAIL: no %s went wrong on corrupted %s" % (what, kind))
 				bad += 1
@@ -388,7 +485,7 @@ def main():
 	ap.add_argument("--capture", metavar="MODE",
 			help="capture into DIR first when it holds no memory.elf")
 	ap.add_argument("--fresh", action="store_true", help="with --capture: always capture")
-	ap.add_argument("--corrupt", choices=["rtaddr", "pte", "irta"],
+	ap.add_argument("--corrupt", choices=["rtaddr", "pte", "irta", "iqa"],
 			help="give iommush a damaged copy (the check must then fail)")
 	ap.add_argument("--self-test", action="store_true",
 			help="also check that --corrupt rtaddr/pte fail and a fixture passes")
@@ -409,8 +506,9 @@ def main():
 		print("no iommush binary at %s" % args.iommush)
 		return 1
 
-	present, irtes, problems = analyse(d)
+	present, irtes, qis, problems = analyse(d)
 	args.irtes = irtes
+	args.qis = qis
 	if len(present) < MIN_PRESENT:
 		print("FAIL: fewer than %d present mappings: the capture proves too little"
 		      % MIN_PRESENT)
@@ -447,6 +545,9 @@ def check(args, present, problems, mem, regs, quiet=False):
 	for e in getattr(args, "irtes", []):
 		cmds.append("irte %d" % e.index)
 		expect.append(("irte", e, None, None))
+	if getattr(args, "qis", None):
+		cmds.append("iq --all")
+		expect.append(("iq", None, None, None))
 	sids = sorted({fl.sid for fl in present})
 	for sid in sids:
 		fl = next(f for f in present if f.sid == sid)
@@ -454,7 +555,7 @@ def check(args, present, problems, mem, regs, quiet=False):
 		expect.append(("mappings", fl, None, None))
 
 	results = ish.run(cmds)
-	ok = {"translate": 0, "read-of-write-only": 0, "mappings": 0, "irte": 0}
+	ok = {"translate": 0, "read-of-write-only": 0, "mappings": 0, "irte": 0, "iq": 0}
 	maps = {}
 	for (kind, fl, iova, hpa), (val, err), cmd in zip(expect, results, cmds):
 		if kind == "mappings":
@@ -465,6 +566,11 @@ def check(args, present, problems, mem, regs, quiet=False):
 				continue
 			maps[fl.sid] = val
 			ok["mappings"] += 1
+			continue
+		if kind == "iq":
+			bad = check_iq(cmd, args.qis, val, err)
+			problems += bad
+			ok["iq"] = len(args.qis) - len(bad)
 			continue
 		if kind == "irte":
 			bad = check_irte(cmd, fl, val, err)
@@ -526,15 +632,18 @@ def check(args, present, problems, mem, regs, quiet=False):
 	if len(problems) > shown:
 		print("  ... and %d more" % (len(problems) - shown))
 	nirte = sum(1 for e in expect if e[0] == "irte")
+	nqi = len(getattr(args, "qis", []))
 	print("golden: %d still present, %d/%d translations verified, %d/%d write-only reads "
-	      "faulted, %d/%d in mappings, %d/%d IRTEs decoded as QEMU did (%d iommush runs)"
+	      "faulted, %d/%d in mappings, %d/%d IRTEs and %d/%d queued descriptors decoded "
+	      "as QEMU did (%d iommush runs)"
 	      % (len(present), ok["translate"], nxl, ok["read-of-write-only"], nro,
-		 in_maps, len(present), ok["irte"], nirte, ish.runs))
+		 in_maps, len(present), ok["irte"], nirte, ok["iq"], nqi, ish.runs))
 	if args.verbose and not quiet:
 		for fl in present:
 			print("  %s iova 0x%x -> 0x%x size 0x%x slpte 0x%x domain %d"
 			      % (fl.bdf(), fl.iova, fl.hpa(fl.iova), fl.size, fl.slpte, fl.domain))
-	wrong = {"translate": nxl - ok["translate"], "irte": nirte - ok["irte"]}
+	wrong = {"translate": nxl - ok["translate"], "irte": nirte - ok["irte"],
+		 "iq": nqi - ok["iq"]}
 	if not quiet:
 		print("FAIL" if problems else "PASS")
 	return (1 if problems else 0), wrong
