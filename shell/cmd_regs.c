@@ -593,7 +593,7 @@ const struct ish_command ish_cmds_regs[] = {
 	  "or they are named. A register the target cannot read (not captured in a\n"
 	  "dump) is shown as unreadable; the listing goes on.\n"
 	  "NAMEs select registers: GSTS, dmar_gsts_reg, IQER, FRCD3_HI, FRCD_HI (every\n"
-	  "record), IOTLB_REG. With --json: per unit {\"unit\", \"segment\", \"base\",\n"
+	  "record), IOTLB_REG; they are listed in table order. With --json: per unit {\"unit\", \"segment\", \"base\",\n"
 	  "\"registers\": [{\"name\", \"offset\", \"width\", \"value\", \"fields\":\n"
 	  "{NAME: value}}]} (an \"error\" instead of value and fields when unreadable);\n"
 	  "one object when UNIT is given, else an array of them.",
