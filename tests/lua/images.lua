@@ -125,7 +125,7 @@ function Image:sm_pasid(dev, pasid, opts)
 	local pe = dev.tables[di] + (pasid & 63) * 64
 	local pgtt = opts.pgtt or 2
 	local sl = pgtt == 4 and 0 or self:alloc()
-	self:w64(pe, sl | (pgtt << 6) | (2 << 2) | ((opts.fpd and 1 or 0) << 1) | 1)
+	self:w64(pe, sl | ((opts.slee and 1 or 0) << 5) | (pgtt << 6) | (2 << 2) | ((opts.fpd and 1 or 0) << 1) | 1)
 	self:w64(pe + 8, opts.did or 1)
 	self:w64(pe + 16, 0)
 	return { root = sl, levels = 4 }
@@ -143,11 +143,15 @@ function Image:map(tab, iova, hpa, size, perms, page_size)
 			local idx = (va >> (12 + 9 * (level - 1))) & 511
 			local ea = table_addr + idx * 8
 			local e = self:r64(ea)
+			-- non-leaf entries grant R/W, and X only where a leaf below needs it
+			-- (with SLEE=0 the bit is not X)
+			local x = p & 4
 			if e & 3 == 0 then
 				local n = self:alloc()
-				self:w64(ea, n | 3)
+				self:w64(ea, n | 3 | x)
 				table_addr = n
 			else
+				if x ~= 0 and e & 4 == 0 then self:w64(ea, e | 4) end
 				table_addr = e & 0x000ffffffffff000
 			end
 		end
