@@ -207,14 +207,20 @@ def fetch_locked(cache):
 	if deb is None:
 		if shutil.which("apt-get") is None:
 			raise Skip("no apt-get to download a guest kernel")
-		pkg = kernel_package()
-		if pkg is None:
-			raise Skip("apt-cache knows no linux-image-amd64")
-		log("downloading " + pkg)
-		r = subprocess.run(["apt-get", "download", "-q", pkg], cwd=cache)
-		deb = find_deb(cache)
-		if r.returncode != 0 or deb is None:
-			raise Skip("apt-get download %s failed" % pkg)
+		for attempt in (1, 2):
+			pkg = kernel_package()
+			if pkg is None:
+				raise Skip("apt-cache knows no linux-image-amd64")
+			log("downloading " + pkg)
+			r = subprocess.run(["apt-get", "download", "-q", pkg], cwd=cache)
+			deb = find_deb(cache)
+			if r.returncode == 0 and deb is not None:
+				break
+			# stale lists name a version the archive no longer has
+			if attempt == 2 or os.geteuid() != 0:
+				raise Skip("apt-get download %s failed" % pkg)
+			log("retrying after apt-get update")
+			subprocess.run(["apt-get", "update", "-qq"])
 	log("extracting from " + os.path.basename(deb))
 	ext = os.path.join(cache, "kernel")
 	shutil.rmtree(ext, ignore_errors=True)
@@ -363,7 +369,7 @@ def _on_signal(signum, frame):
 
 def qemu_binary():
 	q = os.environ.get("QEMU") or shutil.which("qemu-system-x86_64")
-	if not q:
+	if not q or not os.access(q, os.X_OK):
 		raise Skip("qemu-system-x86_64 is not installed")
 	return q
 
