@@ -453,11 +453,11 @@ STRICT = {"legacy-lazy": "iommu.strict=0"}
 
 
 def capture(args):
+	q = qemu_binary()
 	st = stamp_of(cache_dir())
 	if not st or not os.path.exists(st.get("kernel", "")):
 		fetch(args)
 		st = stamp_of(cache_dir())
-	q = qemu_binary()
 	out = os.path.abspath(args.out)
 	os.makedirs(out, exist_ok=True)
 	for n in ("memory.elf", "regs.txt", "trace.log", "qemu.log", "console.log",
