@@ -592,11 +592,12 @@ const struct ish_command ish_cmds_regs[] = {
 	  "request registers without ECAP.PRS, ...) are left out unless --all is given\n"
 	  "or they are named. A register the target cannot read (not captured in a\n"
 	  "dump) is shown as unreadable; the listing goes on.\n"
-	  "NAMEs select registers: GSTS, dmar_gsts_reg, IQER, FRCD3_HI, FRCD_HI (every\n"
-	  "record), IOTLB_REG; they are listed in table order. With --json: per unit {\"unit\", \"segment\", \"base\",\n"
-	  "\"registers\": [{\"name\", \"offset\", \"width\", \"value\", \"fields\":\n"
-	  "{NAME: value}}]} (an \"error\" instead of value and fields when unreadable);\n"
-	  "one object when UNIT is given, else an array of them.",
+	  "NAMEs select registers, listed in table order: GSTS, dmar_gsts_reg, IQER,\n"
+	  "FRCD3_HI, FRCD_HI (every record), IOTLB_REG. With --json: per unit\n"
+	  "{\"unit\", \"segment\", \"base\", \"registers\": [{\"name\", \"offset\",\n"
+	  "\"width\", \"value\", \"fields\": {NAME: value}}]} (an \"error\" instead of\n"
+	  "value and fields when unreadable); one object when UNIT is given, else an\n"
+	  "array of them. Field values are the raw bits (RTA is the address >> 12).",
 	  cmd_regs, CMD_NEEDS_TARGET, COMPLETE_UNIT },
 	{ "dmar", NULL, "dmar [FILE]", "decode the ACPI DMAR table",
 	  "Decodes the target's ACPI DMAR table (VT-d chapter 8), or a raw table in\n"
