@@ -454,10 +454,8 @@ STRICT = {"legacy-lazy": "iommu.strict=0"}
 
 def capture(args):
 	q = qemu_binary()
+	fetch(args)	# quick when cached; redone when init or the module list changed
 	st = stamp_of(cache_dir())
-	if not st or not os.path.exists(st.get("kernel", "")):
-		fetch(args)
-		st = stamp_of(cache_dir())
 	out = os.path.abspath(args.out)
 	os.makedirs(out, exist_ok=True)
 	for n in ("memory.elf", "regs.txt", "trace.log", "qemu.log", "console.log",
