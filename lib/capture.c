@@ -196,6 +196,13 @@ static struct ish_error *traverse(struct capture *c, struct ish_snapshot_unit *u
 	return NULL;
 }
 
+static bool page_is_zero(const uint8_t *p)
+{
+	static const uint8_t zero[VTD_PAGE_SIZE];
+
+	return !memcmp(p, zero, VTD_PAGE_SIZE);
+}
+
 struct ish_error *ish_snapshot_capture(struct ish_target *t, const char *path,
 				       struct ish_capture_stats *stats)
 {
@@ -237,7 +244,7 @@ struct ish_error *ish_snapshot_capture(struct ish_target *t, const char *path,
 			goto out;
 		ranges[i].addr = pages[i];
 		ranges[i].len = VTD_PAGE_SIZE;
-		ranges[i].bytes = bytes + i * VTD_PAGE_SIZE;
+		ranges[i].bytes = page_is_zero(bytes + i * VTD_PAGE_SIZE) ? NULL : bytes + i * VTD_PAGE_SIZE;
 	}
 	snap.ranges = ranges;
 	snap.nranges = npages;

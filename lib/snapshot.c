@@ -58,6 +58,7 @@ static size_t pad4(size_t n)
 struct segment {
 	uint64_t addr, len, offset;
 	size_t first, count;	/* into the sorted range index */
+	bool zero;		/* ranges without bytes: p_filesz 0, no file space */
 };
 
 struct note_buf {
@@ -207,9 +208,6 @@ static struct ish_error *plan_segments(const struct ish_snapshot *snap, struct r
 
 		if (!r->len)
 			continue;
-		if (!r->bytes)
-			return ish_error_format(ISH_ERROR_INVALID, "range at %#" PRIx64 " has no bytes",
-						r->addr);
 		if (r->addr + r->len - 1 < r->addr)
 			return ish_error_format(ISH_ERROR_INVALID,
 						"range at %#" PRIx64 " wraps around the address space",
@@ -231,13 +229,14 @@ static struct ish_error *plan_segments(const struct ish_snapshot *snap, struct r
 							"ranges [%#" PRIx64 ", %#" PRIx64
 							") and [%#" PRIx64 ", %#" PRIx64 ") overlap",
 							s->addr, end, r->addr, r->addr + r->len);
-			if (r->addr == end && s->len + r->len >= s->len) {
+			if (r->addr == end && s->len + r->len >= s->len && s->zero == !r->bytes) {
 				s->len += r->len;
 				s->count++;
 				continue;
 			}
 		}
-		segs[ns] = (struct segment){ .addr = r->addr, .len = r->len, .first = i, .count = 1 };
+		segs[ns] = (struct segment){ .addr = r->addr, .len = r->len, .first = i, .count = 1,
+					     .zero = !r->bytes };
 		ns++;
 	}
 	*nidx = n;
@@ -285,8 +284,8 @@ static void put_ehdr(uint8_t *e, uint64_t nphdr, uint64_t shoff)
 	put16(e + offsetof(Elf64_Ehdr, e_shstrndx), SHN_UNDEF);
 }
 
-static void put_phdr(uint8_t *p, uint32_t type, uint64_t offset, uint64_t paddr, uint64_t len,
-		     uint64_t align)
+static void put_phdr(uint8_t *p, uint32_t type, uint64_t offset, uint64_t paddr, uint64_t filesz,
+		     uint64_t len, uint64_t align)
 {
 	memset(p, 0, sizeof(Elf64_Phdr));
 	put32(p + offsetof(Elf64_Phdr, p_type), type);
@@ -294,7 +293,7 @@ static void put_phdr(uint8_t *p, uint32_t type, uint64_t offset, uint64_t paddr,
 	put64(p + offsetof(Elf64_Phdr, p_offset), offset);
 	put64(p + offsetof(Elf64_Phdr, p_vaddr), 0);
 	put64(p + offsetof(Elf64_Phdr, p_paddr), paddr);
-	put64(p + offsetof(Elf64_Phdr, p_filesz), len);
+	put64(p + offsetof(Elf64_Phdr, p_filesz), filesz);
 	put64(p + offsetof(Elf64_Phdr, p_memsz), len);
 	put64(p + offsetof(Elf64_Phdr, p_align), align);
 }
@@ -324,7 +323,7 @@ static struct ish_error *write_file(int fd, const char *path, const struct ish_s
 		/* gABI extended numbering: the real phnum is in section 0's sh_info. */
 		put32(hdr + shoff + offsetof(Elf64_Shdr, sh_info), (uint32_t)nphdr);
 	}
-	put_phdr(hdr + sizeof(Elf64_Ehdr), PT_NOTE, notes_off, 0, nb->len, 4);
+	put_phdr(hdr + sizeof(Elf64_Ehdr), PT_NOTE, notes_off, 0, nb->len, nb->len, 4);
 	off = notes_off + nb->len;
 	for (size_t s = 0; s < nsegs; s++) {
 		uint64_t want = segs[s].addr % PAGE;
@@ -332,7 +331,9 @@ static struct ish_error *write_file(int fd, const char *path, const struct ish_s
 		/* offset congruent to the address modulo the page size */
 		off += (want - off % PAGE + PAGE) % PAGE;
 		put_phdr(hdr + sizeof(Elf64_Ehdr) + (1 + s) * sizeof(Elf64_Phdr), PT_LOAD, off,
-			 segs[s].addr, segs[s].len, PAGE);
+			 segs[s].addr, segs[s].zero ? 0 : segs[s].len, segs[s].len, PAGE);
+		if (segs[s].zero)
+			continue;
 		err = NULL;
 		for (size_t k = 0; k < segs[s].count && !err; k++) {
 			const struct ish_snapshot_range *r = &snap->ranges[idx[segs[s].first + k].i];

@@ -58,7 +58,11 @@ enum {
 /* Reader limits: a note segment larger than this is refused. */
 #define ISH_SNAPSHOT_MAX_NOTES (64u << 20)
 
-/* One captured range of physical memory. */
+/*
+ * One captured range of physical memory. bytes NULL means the range reads as
+ * zeros: it is written as a PT_LOAD with p_filesz 0 and takes no file space
+ * (an interrupt-remapping table is mostly empty pages).
+ */
 struct ish_snapshot_range {
 	uint64_t addr;
 	uint64_t len;
