@@ -48,7 +48,8 @@ one page, one present leaf PTE pointing one page off, IRTA or IQA moved by
 one page; the check must then fail.  --self-test runs all four after the real
 check and requires each to get translations (IRTEs, descriptors) wrong,
 and requires a fixture cut from the capture (lab.py fixture: only the VT-d
-table pages) to translate exactly like the full dump.
+table pages) and iommush's own `snapshot` of the dump to answer exactly like
+the full dump.
 
 Exit status: 0 pass, 1 fail, 77 skip (QEMU or the guest kernel cannot be had).
 """
@@ -254,7 +255,7 @@ def iter_json(text):
 
 class Iommush:
     def __init__(self, exe, mem, regs):
-        self.base = [exe, "--json", "-O", "dump.regs=" + regs]
+        self.base = [exe, "--json"] + (["-O", "dump.regs=" + regs] if regs else [])
         self.mem = mem
         self.runs = 0
         self.sanitizer = []  # sanitizer reports seen on stderr
@@ -472,6 +473,19 @@ def self_test(args, d, present):
             bad += 1
         else:
             print("self-test ok: the fixture translates like the full dump")
+        # iommush's own snapshot of the dump must answer as the dump did
+        snap = os.path.join(tmp, "snapshot.elf")
+        r = subprocess.run([os.path.abspath(args.iommush), "-O",
+                            "dump.regs=" + os.path.join(d, "regs.txt"), "-c",
+                            "snapshot " + snap, os.path.join(d, "memory.elf")],
+                           capture_output=True, text=True, timeout=300)
+        print("self-test: iommush snapshot (must pass): %s"
+              % (r.stdout.strip() or r.stderr.strip()))
+        if r.returncode != 0 or check(args, present, [], snap, None, quiet=True)[0]:
+            print("self-test FAIL: iommush's snapshot does not answer like the dump")
+            bad += 1
+        else:
+            print("self-test ok: iommush's snapshot answers like the dump")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 1 if bad else 0
