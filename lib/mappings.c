@@ -54,7 +54,7 @@ struct who {
 	const struct ish_xlate_tables *x;
 	struct ish_translation *tr;
 	const struct ish_unit_state *us;
-	uint16_t bdf;
+	const struct ish_device *dev;
 };
 
 static struct ish_error *who_mapping(void *arg, const struct ish_mapping *m)
@@ -97,7 +97,15 @@ static struct ish_error *who_pasid(void *arg, uint32_t pasid, const struct ish_p
 	struct ish_error *err;
 
 	(void)pe;
-	err = ish_resolve_tables(w->t, w->us, w->bdf, pasid, 0, w->tr);
+	/*
+	 * Requests without a PASID use the RID_PASID entry; with PASIDE clear
+	 * that is the only way the entry is reachable, so resolve it as such.
+	 */
+	if (pasid == w->dev->ce.rid_pasid)
+		pasid = ISH_PASID_NONE;
+	else if (!w->dev->ce.paside)
+		return NULL;	/* requests with a PASID are blocked: nothing reaches memory */
+	err = ish_resolve_tables(w->t, w->us, w->dev->bdf, pasid, 0, w->tr);
 	if (err || !w->tr->have_tables)
 		return err;
 	return who_walk(w, &w->tr->tables);
@@ -116,9 +124,10 @@ static struct ish_error *who_device(void *arg, const struct ish_device *d)
 	if (err)
 		return err;
 	w->us = &us;
-	w->bdf = d->bdf;
+	w->dev = d;
 	err = ish_device_pasids(w->t, &us, &d->ce, who_pasid, who_finding, w);
 	w->us = NULL;
+	w->dev = NULL;
 	return err;
 }
 
