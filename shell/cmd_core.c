@@ -241,6 +241,16 @@ static int cmd_set(struct ish_shell *sh, int argc, char **argv)
 {
 	bool on;
 
+	if (argc >= 2 && !strcmp(argv[1], "reg")) {
+		if (!ish_cmd_set_reg)
+			return sh_error(sh, "this iommush cannot write registers");
+		if (!sh_target(sh))
+			return 1;
+		if (!sh->write)
+			return sh_error(sh, "set reg writes to the target: enable writes with --write or "
+				       "'set write on'");
+		return ish_cmd_set_reg(sh, argc - 1, argv + 1);
+	}
 	if (argc != 3)
 		return sh_usage(sh, ish_command_find("set", &(bool){ false }));
 	if (!strcmp(argv[1], "mode")) {
@@ -427,12 +437,14 @@ const struct ish_command ish_cmds_core[] = {
 	  "translation table mode (RTADDR.TTM: legacy, scalable, abort-dma). Units come\n"
 	  "from the target's DMAR table or, for dumps, its register file.",
 	  cmd_units, CMD_NEEDS_TARGET, COMPLETE_NONE },
-	{ "set", NULL, "set mode text|json | set write on|off | set pager on|off",
-	  "change a session setting",
+	{ "set", NULL, "set mode text|json | set write on|off | set pager on|off | set reg [UNIT] NAME VALUE",
+	  "change a session setting, or write a register",
 	  "mode   text for people, json for programs (one JSON value per command).\n"
 	  "write  allow commands that write to the target (invalidate, set reg). Off by\n"
 	  "       default; --write on the command line turns it on.\n"
-	  "pager  page long output through $PAGER (or less) on a terminal; on by default.",
+	  "pager  page long output through $PAGER (or less) on a terminal; on by default.\n"
+	  "reg    write VALUE to register NAME of UNIT (default: the only unit), at the\n"
+	  "       register's own width; needs write mode. Example: set reg dmar0 FECTL 0.",
 	  cmd_set, 0, COMPLETE_PARAM },
 	{ "show", NULL, "show [stats]", "show session settings, or the target's request counters",
 	  "Without an argument: output mode, write mode, the open target and its backend\n"

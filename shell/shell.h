@@ -89,6 +89,8 @@ int ish_shell_run_line(struct ish_shell *sh, const char *line);
 int ish_shell_run_file(struct ish_shell *sh, const char *path);
 /* Open TARGET (closing the current one on success). */
 struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const char *backend);
+/* `set reg [UNIT] NAME VALUE` (shell/cmd_write.c; weak until it lands). argv[0] is "reg". */
+int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv) __attribute__((weak));
 /* Lua (shell/cmd_lua.c; weak: absent when built without Lua). */
 int ish_lua_run(struct ish_shell *sh, const char *chunk, const char *file, int argc,
 		char **argv) __attribute__((weak));
