@@ -28,6 +28,8 @@ it asks iommush):
      traced mask.
 For each such mapping iommush must translate the traced IOVA and the last
 byte of its page to (slpte address bits, masked to the page size) + offset,
+with QEMU's domain id, page size and R/W where its JSON gives "did",
+"page_size", "read", "write",
 reading with --write when the entry is write-only; a read of a write-only
 entry must fault; and `mappings BDF` must list the IOVA with the same HPA.
 
@@ -612,6 +614,17 @@ def check(args, present, problems, mem, regs, quiet=False):
                 said = json.dumps(val)[:200]
             problems.append("%s: %s, QEMU translated it to 0x%x (slpte 0x%x, trace line %d)"
                     % (cmd, said, hpa, fl.slpte, fl.line + 1))
+        elif "did" in val and val["did"] != fl.domain:
+            # QEMU tags its IOTLB entry with the domain of the context
+            # (legacy) or PASID (scalable) entry it walked through
+            problems.append("%s: did %s, QEMU's domain %d" % (cmd, val["did"], fl.domain))
+        elif (val.get("read", bool(fl.slpte & 1)), val.get("write", bool(fl.slpte & 2))) \
+                != (bool(fl.slpte & 1), bool(fl.slpte & 2)):
+            problems.append("%s: read %s write %s, QEMU's slpte 0x%x"
+                            % (cmd, val.get("read"), val.get("write"), fl.slpte))
+        elif "page_size" in val and val["page_size"] != fl.size:
+            problems.append("%s: page_size %s, QEMU's mask says %d"
+                            % (cmd, val["page_size"], fl.size))
         else:
             ok[kind] += 1
 
