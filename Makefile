@@ -63,10 +63,27 @@ demo: deps-build build
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(LIBEDIT_BUILD) $(PLAIN_BUILD)
 
-# Fuzzing: see tests/fuzz/README.md.
+# Fuzzing: see tests/fuzz/README.md. Builds the libFuzzer harnesses with clang in
+# $(FUZZ_BUILD) and runs each for FUZZ_SECONDS (FUZZ_HARNESSES picks some), one
+# after the other. New corpus entries go to $(FUZZ_BUILD)/fuzz-corpus/<harness>/,
+# crashes to $(FUZZ_BUILD)/fuzz-artifacts/; tests/fuzz/ is only read.
 FUZZ_SECONDS ?= 60
+FUZZ_BUILD ?= build-fuzz
+FUZZ_HARNESSES ?= dmar dump regsfile rsp walk
+FUZZ_FLAGS ?= -rss_limit_mb=2048 -timeout=5 -print_final_stats=1
 fuzz:
-	@echo "fuzz: placeholder, replaced by the fuzz harnesses" >&2; exit 1
+	@test -f $(FUZZ_BUILD)/build.ninja || \
+	  CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_lundef=false -Dqemu_tests=disabled
+	ninja -C $(FUZZ_BUILD) $(foreach h,$(FUZZ_HARNESSES),tests/fuzz/fuzz_$(h))
+	@rc=0; for h in $(FUZZ_HARNESSES); do \
+	  mkdir -p $(FUZZ_BUILD)/fuzz-corpus/$$h $(FUZZ_BUILD)/fuzz-artifacts; \
+	  echo "== fuzz_$$h for $(FUZZ_SECONDS)s"; \
+	  $(FUZZ_BUILD)/tests/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	    -artifact_prefix=$(FUZZ_BUILD)/fuzz-artifacts/$$h- \
+	    $(FUZZ_BUILD)/fuzz-corpus/$$h tests/fuzz/corpus/$$h tests/fuzz/regress/$$h \
+	    2>$(FUZZ_BUILD)/fuzz-artifacts/$$h.log || { rc=1; tail -n 40 $(FUZZ_BUILD)/fuzz-artifacts/$$h.log; }; \
+	  grep -E '^stat::number_of_executed_units|^#[0-9]+[[:space:]]+DONE' $(FUZZ_BUILD)/fuzz-artifacts/$$h.log; \
+	done; exit $$rc
 
 # Unit tests and shell transcripts under valgrind memcheck: zero errors, zero leaks.
 VALGRIND = valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Walkers and decoders over random memory with random registers, on the mem
+ * backend (include/iommush/mem.h): root -> context -> PASID -> page tables,
+ * devices, translate, mappings, who-maps, the interrupt-remapping table and
+ * MSI remapping, the invalidation queue, fault records, the register
+ * enumerator and (when asked) a snapshot capture.
+ *
+ * Input (missing bytes read as zero):
+ *   u8  flags	bit 0: a second unit (CAP/ECAP/GSTS only: the walkers meet
+ *		       registers that cannot be read); bits 1, 6 and 7 all set:
+ *		capture a snapshot (costly: a whole traversal plus a file, so
+ *		only one input in eight); bit 2: count PASIDs in the device
+ *		walk; bit 3: ISH_REGS_ALL
+ *   u16 bdf, u32 pasid, u64 iova, u8 access, u64 hpa (who-maps),
+ *   u32 msi address low bits, u32 msi data
+ *   u64 CAP, ECAP, RTADDR, IQH, IQT, IQA, IQER, IRTA; u32 GSTS, FSTS, ICS, FECTL
+ *   then records to the end:
+ *     u8 kind, even: RAM bytes: u16 address (RAM is 64 KiB at 0), u8 n, n bytes
+ *              odd:  a 64-bit register of unit 0: u16 offset (8-aligned), u64 value
+ * Walk limits are small (walk.max_pages=64, walk.max_mappings=256) so one
+ * input is quick however the tables loop.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <iommush/capture.h>
+#include <iommush/fault.h>
+#include <iommush/iq.h>
+#include <iommush/irte.h>
+#include <iommush/mem.h>
+#include <iommush/regfile.h>
+#include <iommush/regs.h>
+#include <iommush/vtd.h>
+#include <iommush/walk.h>
+
+#include "fuzz.h"
+
+#define RAM_SIZE 0x10000u
+
+static volatile uint64_t sink;
+static char snap_path[256];
+
+struct ctx {
+	struct ish_target *t;
+	unsigned devices;
+};
+
+static struct ish_error *on_finding(void *arg, const struct ish_finding *f)
+{
+	sink += f->kind + f->where + f->level + f->iova + f->addr + f->bits + strlen(f->text);
+	return NULL;
+}
+
+static struct ish_error *on_mapping(void *arg, const struct ish_mapping *m)
+{
+	sink += m->iova + m->hpa + m->size + m->page_size;
+	return NULL;
+}
+
+static struct ish_error *on_pasid(void *arg, uint32_t pasid, const struct ish_pasid_entry *pe)
+{
+	sink += pasid;
+	return NULL;
+}
+
+static struct ish_error *on_device(void *arg, const struct ish_device *d)
+{
+	struct ctx *c = arg;
+	struct ish_unit_state us;
+	struct ish_error *err;
+
+	sink += d->bdf + d->npasids;
+	/* The first few scalable devices: list their PASIDs too. */
+	if (!d->scalable || c->devices++ >= 4)
+		return NULL;
+	err = ish_unit_state_read(c->t, d->unit, &us);
+	if (!err)
+		err = ish_device_pasids(c->t, &us, &d->ce, on_pasid, on_finding, NULL);
+	ish_error_destroy(err);
+	return NULL;
+}
+
+static struct ish_error *on_who(void *arg, const struct ish_who_maps *w)
+{
+	sink += w->bdf + w->pasid + w->iova;
+	return NULL;
+}
+
+static struct ish_error *on_reg(void *arg, const struct ish_reg_value *v)
+{
+	sink += v->offset + (v->err ? 1 : v->value);
+	return NULL;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *base = access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm";
+
+	snprintf(snap_path, sizeof(snap_path), "%s/iommush-fuzz-%ld.snap", base, (long)getpid());
+	return 0;
+}
+
+static void interrupts(struct ish_target *t, uint32_t msi_lo, uint32_t msi_data, uint16_t sid)
+{
+	struct ish_ir_state ir;
+	struct ish_msi_remap mr;
+	struct ish_irte e;
+
+	struct ish_error *err = ish_ir_state_read(t, 0, &ir);
+
+	if (err) {
+		ish_error_destroy(err);
+		return;
+	}
+	for (uint32_t i = 0; i < 8; i++)
+		FZ_IGNORE(ish_irte_read(t, &ir, i, &e));
+	FZ_IGNORE(ish_irte_read(t, &ir, msi_data & 0xffff, &e));
+	FZ_IGNORE(ish_irte_read(t, &ir, 0xffffffffu, &e));
+	FZ_IGNORE(ish_msi_remap(t, &ir, ISH_MSI_ADDR_BASE | (msi_lo & 0xfffff), msi_data, sid, &mr));
+	/* Outside the interrupt range: must be a clean error. */
+	FZ_IGNORE(ish_msi_remap(t, &ir, msi_lo, msi_data, sid, &mr));
+}
+
+static void queue(struct ish_target *t)
+{
+	struct ish_iq_state q;
+	struct ish_qi_desc d;
+
+	struct ish_error *err = ish_iq_state_read(t, 0, &q);
+
+	if (err) {
+		ish_error_destroy(err);
+		return;
+	}
+	/* The pending slots, at most 16, and the ends of the queue. */
+	for (uint32_t i = 0, s = q.head; i < q.pending && i < 16 && q.nslots; i++, s = (s + 1) % q.nslots)
+		FZ_IGNORE(ish_iq_read_slot(t, &q, s, &d));
+	FZ_IGNORE(ish_iq_read_slot(t, &q, 0, &d));
+	if (q.nslots)
+		FZ_IGNORE(ish_iq_read_slot(t, &q, q.nslots - 1, &d));
+	FZ_IGNORE(ish_iq_read_slot(t, &q, q.nslots, &d));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct ish_param params[] = {
+		{ "walk.max_pages", "64" },
+		{ "walk.max_mappings", "256" },
+	};
+	struct fz c = { data, size };
+	struct ish_target *t = NULL;
+	struct ish_translation *tr;
+	struct ish_faults *faults = NULL;
+	struct ish_walk_stats ws;
+	struct ctx cx = { 0 };
+	struct ish_error *err;
+	uint8_t flags, access;
+	uint16_t bdf;
+	uint32_t pasid, msi_lo, msi_data;
+	uint64_t iova, hpa;
+	uint8_t *ram = NULL;
+	unsigned u0 = 0, u1 = 0;
+
+	flags = fz_u8(&c);
+	bdf = fz_u16(&c);
+	pasid = fz_u32(&c);
+	iova = fz_u64(&c);
+	access = fz_u8(&c);
+	hpa = fz_u64(&c);
+	msi_lo = fz_u32(&c);
+	msi_data = fz_u32(&c);
+
+	if (ish_target_open("mem", "mem", params, 2, ISH_OPEN_WRITE, &t) ||
+	    ish_mem_add_ram(t, 0, RAM_SIZE, (void **)&ram) ||
+	    ish_mem_add_unit(t, 0xfed90000, 0, &u0))
+		abort();
+	{
+		static const struct { uint32_t off; unsigned width; } regs[] = {
+			{ DMAR_CAP_REG, 64 }, { DMAR_ECAP_REG, 64 }, { DMAR_RTADDR_REG, 64 },
+			{ DMAR_IQH_REG, 64 }, { DMAR_IQT_REG, 64 }, { DMAR_IQA_REG, 64 },
+			{ DMAR_IQER_REG, 64 }, { DMAR_IRTA_REG, 64 }, { DMAR_GSTS_REG, 32 },
+			{ DMAR_FSTS_REG, 32 }, { DMAR_ICS_REG, 32 }, { DMAR_FECTL_REG, 32 },
+		};
+		uint64_t v[sizeof(regs) / sizeof(regs[0])];
+
+		for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+			v[i] = fz_bytes(&c, regs[i].width / 8);
+			if (ish_mem_set_reg(t, u0, regs[i].off, regs[i].width, v[i]))
+				abort();
+		}
+		if (flags & 1) {
+			if (ish_mem_add_unit(t, 0xfed91000, 0, &u1) ||
+			    ish_mem_set_reg(t, u1, DMAR_CAP_REG, 64, v[0]) ||
+			    ish_mem_set_reg(t, u1, DMAR_ECAP_REG, 64, v[1]) ||
+			    ish_mem_set_reg(t, u1, DMAR_GSTS_REG, 32, v[8]))
+				abort();
+		}
+	}
+	while (c.n) {
+		uint8_t kind = fz_u8(&c);
+		uint16_t off = fz_u16(&c);
+
+		if (kind & 1) {
+			uint64_t v = fz_u64(&c);
+
+			if (ish_mem_set_reg(t, u0, off & ~7u, 64, v))
+				abort();
+		} else {
+			uint8_t n = fz_u8(&c);
+
+			for (unsigned i = 0; i < n && c.n; i++)
+				ram[(uint16_t)(off + i)] = fz_u8(&c);
+		}
+	}
+
+	FZ_IGNORE(ish_unit_regs(t, u0, flags & 8 ? ISH_REGS_ALL : 0, on_reg, NULL));
+	cx.t = t;
+	FZ_IGNORE(ish_devices(t, flags & 4, on_device, on_finding, &cx));
+
+	tr = malloc(sizeof(*tr));
+	if (!tr)
+		abort();
+	FZ_IGNORE(ish_translate(t, -1, bdf, pasid, iova, access & 7, tr));
+	FZ_IGNORE(ish_translate(t, 0, bdf, ISH_PASID_NONE, iova, access & 7, tr));
+	FZ_IGNORE(ish_mappings(t, 0, bdf, pasid, 0, ~0ull, on_mapping, on_finding, NULL, tr, &ws));
+	FZ_IGNORE(ish_mappings(t, 0, bdf, ISH_PASID_NONE, iova & ~0xfffull, iova | 0x1fffff,
+			       on_mapping, on_finding, NULL, tr, &ws));
+	free(tr);
+	FZ_IGNORE(ish_who_maps(t, hpa, on_who, on_finding, NULL));
+
+	interrupts(t, msi_lo, msi_data, bdf);
+	queue(t);
+	err = ish_faults_read(t, u0, &faults);
+	if (!err)
+		ish_faults_destroy(faults);
+	ish_error_destroy(err);
+
+	if ((flags & 0xc2) == 0xc2) {
+		struct ish_capture_stats cs;
+
+		FZ_IGNORE(ish_snapshot_capture(t, snap_path, &cs));
+		unlink(snap_path);
+	}
+	ish_target_close(t);
+	return 0;
+}

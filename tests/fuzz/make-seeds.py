@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+# Writes the hand-made seeds of tests/fuzz/corpus/ (the others are copies of
+# tests/fixtures/, see README.md). Run from anywhere: python3 make-seeds.py
+# Layouts follow the harness headers (fuzz_walk.c, fuzz_dump.c, fuzz_rsp.c);
+# the VT-d bit positions are spec ones (9.1-9.6 root/context/PASID entries,
+# 9.8 second-level and 9.7 first-level entries, 9.9/9.10 IRTE, 6.5.2 queue).
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, 'corpus')
+
+
+def put(harness, name, data):
+    d = os.path.join(CORPUS, harness)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+
+# --- walk: registers + sparse RAM records --------------------------------------
+
+def walk_seed(flags, bdf, pasid, iova, access, hpa, msi_lo, msi_data,
+              cap, ecap, rtaddr, iqh, iqt, iqa, iqer, irta, gsts, fsts, ics, fectl,
+              ram, regs=()):
+    b = struct.pack('<BHIQBQII', flags, bdf, pasid, iova, access, hpa, msi_lo, msi_data)
+    b += struct.pack('<8Q', cap, ecap, rtaddr, iqh, iqt, iqa, iqer, irta)
+    b += struct.pack('<4I', gsts, fsts, ics, fectl)
+    for addr, qw in sorted(ram.items()):
+        b += struct.pack('<BHBQ', 0, addr, 8, qw)
+    for off, val in regs:
+        b += struct.pack('<BHQ', 1, off, val)
+    return b
+
+
+CAP = 0x00d2008c22260286      # q35: MGAW 39, SAGAW 3-level, FRO 0x22, NFR 0
+ECAP = 0xf00f1a               # IRO 0xf0, QI, IR, EIM, ...
+GSTS = 0xc7000000             # TES RTPS QIES IRES IRTPS
+NONE = 0xffffffff
+
+# Legacy: root 0x1000 -> context 0x2000 -> 3-level SL at 0x3000.
+ram = {
+    0x1000: 0x2001,                         # root[bus 0]: P, CTP 0x2000
+    0x2000 + 0x08 * 16: 0x3001,             # context[00:01.0]: P, TT 0, SLPTPTR 0x3000
+    0x2000 + 0x08 * 16 + 8: 0x101,          # AW 1 (39 bits), DID 1
+    0x2000 + 0x10 * 16: 0x9,                # context[00:02.0]: P, TT 2 (pass-through)
+    0x2000 + 0x10 * 16 + 8: 0x201,
+    0x3000: 0x4003,                         # L3[0] -> 0x4000 RW
+    0x4000: 0x5003,                         # L2[0] -> 0x5000 RW
+    0x4008: 0x200083,                       # L2[1]: 2 MiB page at 0x200000
+    0x5000: 0x8003, 0x5008: 0x9001, 0x5010: 0xa002,
+    0x6000: (0x100 << 32) | (0x30 << 16) | 1,   # IRTE 0: P, vector 0x30, dest 1
+    0x6010: (0x2 << 32) | (0x31 << 16) | 0x4 << 5 | 1,
+    0x7000: 0x11,                           # IQ slot 0: context-cache global
+    0x7010: 0x25, 0x7018: 0x7f00,           # slot 1: wait, SW, status address
+}
+put('walk', 'legacy', walk_seed(0x6, 0x0008, NONE, 0x1000, 1, 0x9000, 0x10, 0,
+                                 CAP, ECAP, 0x1000, 0, 0x20, 0x7000, 0, 0x6000 | 3,
+                                 GSTS, 0x2, 0x1, 0,
+                                 ram, [(0x220, 0x8000000500000000 >> 32 << 32 | 0x1000),
+                                       (0x228, 0x8000000200000008)]))
+
+# The same tables with cycles: L2[2] points back at L3, a context entry at the root table.
+cyc = dict(ram)
+cyc[0x4010] = 0x3003
+cyc[0x2000 + 0x18 * 16] = 0x1001
+cyc[0x2000 + 0x18 * 16 + 8] = 0x302
+put('walk', 'legacy-cycles', walk_seed(0x4, 0x0018, NONE, 0x400000, 3, 0x3000, 0x10, 0,
+                                        CAP | 1 << 34, ECAP, 0x1000, 0, 0x10, 0x7000, 0,
+                                        0x6000 | 0xf, GSTS, 0, 0, 0, cyc))
+
+# Scalable: root 0x1000 -> 256-bit context 0x2000 -> PASID dir 0x3000 -> table 0x4000.
+SECAP = ECAP | 1 << 43 | 1 << 40 | 1 << 47 | 1 << 46 | 1 << 26 | 1 << 6 | 1 << 7
+SCAP = CAP | 1 << 56 | 1 << 34 | 0x4 << 8   # FL1GP, 2M SL pages, SAGAW 4-level too
+sram = {
+    0x1000: 0x2001,                          # root[bus 0].lo: LP, LCTP 0x2000
+    0x2000 + 0x08 * 32: 0x3001,              # context[00:01.0]: P, PDTS 0, dir 0x3000
+    0x2000 + 0x08 * 32 + 8: 0,               # RID_PASID 0
+    0x3000: 0x4001,                          # PASID dir[0] -> table 0x4000
+    # PASID 0: SL only (PGTT 2), AW 39, SLPTPTR 0x5000, DID 1
+    0x4000: 0x5000 | 2 << 6 | 1 << 2 | 1, 0x4008: 1,
+    # PASID 1: FL only (PGTT 1), FLPTPTR 0xa000, 4-level
+    0x4040: 1 << 6 | 1, 0x4048: 2, 0x4050: 0xa000 | 1,
+    # PASID 2: nested (PGTT 3)
+    0x4080: 0x5000 | 3 << 6 | 1 << 2 | 1, 0x4088: 3, 0x4090: 0xa000 | 1,
+    # PASID 3: pass-through (PGTT 4)
+    0x40c0: 4 << 6 | 1, 0x40c8: 4,
+    0x5000: 0x6003, 0x6000: 0x7003, 0x6008: 0x200083, 0x7000: 0xc003, 0x7008: 0xd001,
+    0xa000: 0xb007,                          # PML4[0] -> PDPT 0xb000
+    0xb000: 0x40000087,                      # 1 GiB page at 1 GiB
+    0xb008: 0xc007, 0xc000: 0xd087,          # PD -> 2 MiB page (misaligned: reserved bits)
+    0xe000: 0x7 | 1 << 4, 0xe008: 0,         # IQ (256-bit) slot 0: IOTLB global
+}
+put('walk', 'scalable', walk_seed(0x4, 0x0008, 1, 0x40001000, 7, 0x40000000, 0x10, 0,
+                                   SCAP, SECAP, 0x1000 | 1 << 10, 0, 0x40, 0xe000 | 1 << 11,
+                                   0, 0xd000 | 1 << 11 | 7, GSTS, 0, 0, 0, sram))
+put('walk', 'scalable-two-units-capture',
+    walk_seed(0xc3 | 0x8, 0x0008, 2, 0x1000, 1, 0xd000, 0x18, 0x10000,
+              SCAP, SECAP, 0x1000 | 1 << 10, 0x20, 0x0, 0xe000, 0, 0xd000 | 3,
+              GSTS, 0x1, 0, 0x80000000, sram))
+
+# --- rsp: a gdbstub's byte stream ---------------------------------------------
+
+def pkt(s):
+    if isinstance(s, str):
+        s = s.encode()
+    return b'$' + s + b'#' + b'%02x' % (sum(s) & 0xff)
+
+
+STOP = 'T05thread:p01.01;'
+noack = [
+    b'+' + pkt('PacketSize=1000;qXfer:features:read+;multiprocess+;QStartNoAckMode+'),
+    b'+' + pkt('OK'),                        # QStartNoAckMode (acked: sent before it takes effect)
+    pkt(STOP),                               # ?
+    pkt('0'), pkt('OK'), pkt('1'),           # PhyMemMode query, set, query
+    pkt('1000000000000000'),                 # 8 bytes of CAP-like data
+    pkt('0*' + chr(29 + 100) + '0'),         # run-length encoded zeros
+    pkt('E14'),                              # an error part-way
+    pkt('OK'),                               # M
+    pkt('T02thread:p01.01;'),                # stop after resume
+    pkt('1'),                                # qAttached
+    pkt('aabbcc'),
+    pkt('OK'),                               # D
+]
+put('rsp', 'qemu-noack', bytes([0xff]) + b''.join(noack))
+acks = [b'+' + pkt('PacketSize=100;multiprocess+'), b'+' + pkt(STOP),
+        b'+' + pkt('1'), b'+' + pkt('0011223344556677'), b'+' + pkt('E01')]
+put('rsp', 'acks', bytes([0x07]) + b''.join(acks))
+# Garbage, a NAK, a bad checksum, an escaped byte and an unasked stop reply.
+hostile = (bytes([0x03]) + b'junk\x00\xff' + b'-' + b'+' + pkt('PacketSize=40') +
+           b'$OK#00' + pkt(STOP) + pkt('S05') + b'+' + pkt(STOP) +
+           b'+' + pkt('}\x5d') + pkt('W00'))
+put('rsp', 'hostile', hostile)
+
+# --- dump: flags byte + [regs] + file ------------------------------------------
+
+FIX = os.path.join(HERE, '..', 'fixtures')
+core = open(os.path.join(FIX, 'dump', 'q35-seabios.core'), 'rb').read()
+regs = open(os.path.join(FIX, 'dump', 'q35-seabios.regs'), 'rb').read()
+dmar = open(os.path.join(FIX, 'dmar', 'qemu72-q35-intremap.bin'), 'rb').read()
+put('dump', 'q35-core', b'\x00' + core)
+put('dump', 'q35-core-regs', b'\x01' + struct.pack('<H', len(regs)) + regs + core)
+
+
+def acpi_sum(b):
+    return (-sum(b)) & 0xff
+
+
+# A raw image of the BIOS area (dump.base 0xe0000): RSDP -> RSDT -> DMAR.
+img = bytearray(0x400)
+rsdp = bytearray(b'RSD PTR \x00BOCHS \x00' + struct.pack('<I', 0xe0100))
+rsdp[8] = acpi_sum(rsdp)
+img[0:len(rsdp)] = rsdp
+rsdt = bytearray(b'RSDT' + struct.pack('<I', 40) + b'\x01\x00BOCHS BXPCRSDT\x01\x00\x00\x00BXPC\x01\x00\x00\x00' +
+                 struct.pack('<I', 0xe0200))
+rsdt[9] = acpi_sum(rsdt)
+img[0x100:0x100 + len(rsdt)] = rsdt
+img[0x200:0x200 + len(dmar)] = dmar
+put('dump', 'raw-bios-acpi', b'\x06' + bytes(img))
+put('dump', 'raw-bios-acpi-regs', b'\x0f' + struct.pack('<H', len(regs)) + regs + bytes(img))
