@@ -553,12 +553,13 @@ static int cmd_script(struct ish_shell *sh, int argc, char **argv)
 
 const struct ish_command ish_cmds_lua[] = {
 	{ "lua", NULL, "lua CHUNK...", "run a chunk of Lua",
-	  "Runs the words as one chunk of Lua in the shell's Lua state, which lives as\n"
+	  "Runs the rest of the line, exactly as typed (quotes included), as one chunk\n"
+	  "of Lua in the shell's Lua state, which lives as\n"
 	  "long as the shell: globals set by one chunk are there for the next. An\n"
 	  "expression is printed (lua 0x1000 * 4). The iommu module is loaded;\n"
 	  "iommu.target() is the open target. Ctrl-C stops a runaway chunk. See\n"
 	  "iommush-lua(7).",
-	  cmd_lua, 0, COMPLETE_NONE },
+	  cmd_lua, CMD_RAW_ARGS, COMPLETE_NONE },
 	{ "script", "run", "script NAME [ARGS...]", "run a Lua script by name, with arguments",
 	  "Runs NAME (a file, or NAME.lua found in $IOMMUSH_SCRIPT_PATH or the shipped\n"
 	  "scripts: audit, diff, export, watch) with ARGS as its arguments (arg[1].. and\n"

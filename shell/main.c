@@ -115,7 +115,7 @@ int ish_shell_run_line(struct ish_shell *sh, const char *line)
 {
 	const struct ish_command *cmd;
 	bool ambiguous;
-	char **argv;
+	char **argv, *raw = NULL;
 	int argc, rc;
 
 	argc = split_line(line, &argv);
@@ -140,6 +140,23 @@ int ish_shell_run_line(struct ish_shell *sh, const char *line)
 		goto out;
 	}
 	sh->cmd_name = cmd->name;
+	if (cmd->flags & CMD_RAW_ARGS) {
+		/* Skip the command word as typed, then the blanks after it. */
+		const char *rest = line + strspn(line, " \t");
+
+		rest += strcspn(rest, " \t");
+		rest += strspn(rest, " \t");
+		raw = strdup(rest);
+		if (!raw) {
+			rc = sh_report(sh, &ish_enomem);
+			goto out;
+		}
+		raw[strcspn(raw, "\r\n")] = 0;
+		argc = *raw ? 2 : 1;
+		argv[1] = *raw ? raw : NULL;
+		if (argc == 2)
+			argv[2] = NULL;
+	}
 	if ((cmd->flags & CMD_NEEDS_TARGET) && !sh_target(sh)) {
 		rc = 1;
 		goto out;
@@ -160,6 +177,7 @@ out:
 	sh->exit_status = rc;
 	free(argv[0]);
 	free(argv);
+	free(raw);
 	return rc;
 }
 

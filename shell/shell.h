@@ -47,6 +47,8 @@ struct ish_shell {
 enum {
 	CMD_NEEDS_TARGET = 1u << 0,	/* fails cleanly when no target is open */
 	CMD_WRITES_HW = 1u << 1,	/* needs write mode */
+	/* The rest of the line, unsplit and with its quotes, is argv[1] (lua CHUNK). */
+	CMD_RAW_ARGS = 1u << 2,
 };
 
 /* What an argument completes to, for the line editor. */

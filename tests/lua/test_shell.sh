@@ -24,10 +24,12 @@ t() {	# t NAME EXPECTED-STATUS EXPECTED-OUTPUT-GREP CMD...
 t "-e chunk" 0 '^3$' "$ish" -e 'print(1 + 2)'
 t "lua expression" 0 '^4096$' "$ish" -c 'lua 0x1000'
 t "lua state persists" 0 '^42$' "$ish" -c 'lua x = 42' -c 'lua x'
-t "lua error is reported" 1 'iommush: lua: lua:1: boom' "$ish" -c "lua \"error('boom')\""
+t "lua error is reported" 1 'iommush: lua: lua:1: boom' "$ish" -c "lua error('boom')"
 t "lua syntax error" 1 'iommush' "$ish" -c 'lua (('
 # a failing chunk does not end an interactive-style session: later lines run
-t "error does not kill the shell" 1 '^after$' sh -c "printf '%s\n' \"lua 'error(1)'\" \"lua 'print(2 + 2)'\" \"lua \\\"print('after')\\\"\" | '$ish'"
+t "error does not kill the shell" 1 '^after$' sh -c "printf '%s\n' \"lua error(1)\" \"lua print(2 + 2)\" \"lua print('after')\" | '$ish'"
+# The chunk is the rest of the line as typed: quotes reach Lua.
+t "lua keeps quotes" 0 '^x.y$' "$ish" -c 'lua print("x", '"'"'y'"'"')' 
 t "iommu.target() without target" 0 '^nil$' "$ish" -e 'print(iommu.target())'
 t "script args" 0 '^a b 2$' sh -c "echo 'print(table.concat({arg[1], arg[2], select(\"#\", ...)}, \" \"))' > '$tmp/args.lua'; '$ish' '$tmp/args.lua' a b"
 t "script returns false" 1 '' sh -c "echo 'return false' > '$tmp/f.lua'; '$ish' '$tmp/f.lua'"

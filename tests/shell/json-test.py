@@ -9,6 +9,7 @@ value per command, that numbers are integers, and that the facts in it (HPAs,
 ranges, counts, names) are the ones the text shows.
 """
 import json
+import os
 import re
 import subprocess
 import sys
@@ -27,7 +28,8 @@ def check(cond, what):
 
 def run(iommush, cmd, js):
     argv = [iommush, "--demo"] + (["--json"] if js else []) + ["-c", cmd]
-    p = subprocess.run(argv, capture_output=True, text=True)
+    p = subprocess.run(argv, capture_output=True, text=True,
+                       env=dict(os.environ, IOMMUSH_PLUGIN_PATH=""))
     return p.returncode, p.stdout
 
 

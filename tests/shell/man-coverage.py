@@ -7,6 +7,7 @@ with a synopsis and a summary, and a .TP entry in the man page whose synopsis
 starts with its name; the man page must have no command the table lacks.
 """
 import json
+import os
 import re
 import subprocess
 import sys
@@ -24,6 +25,7 @@ def check(cond, what):
         print("FAILED:", what)
 
 
+os.environ["IOMMUSH_PLUGIN_PATH"] = ""  # built-in commands only, as in the man page
 table = json.loads(subprocess.run([iommush, "--json", "-c", "help"], capture_output=True,
                                   text=True, check=True).stdout)
 names = [c["name"] for c in table]

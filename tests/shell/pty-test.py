@@ -106,7 +106,8 @@ def main():
         os.chmod(pager, 0o755)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm", "HOME": tmp,
                "IOMMUSH_HISTORY": os.path.join(tmp, "history"), "PAGER": pager,
-               "NO_COLOR": "1", "LC_ALL": "C", "INPUTRC": "/dev/null"}
+               "NO_COLOR": "1", "LC_ALL": "C", "INPUTRC": "/dev/null",
+               "IOMMUSH_PLUGIN_PATH": ""}
         t = Term([iommush, os.path.join(tmp, "image.raw"), "-O",
                   "dump.regs=" + os.path.join(tmp, "regs.txt")], env)
         check(t.expect(rb"iommush> "), "the prompt appears")
