@@ -459,7 +459,7 @@ def capture(args):
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     for n in ("memory.elf", "regs.txt", "trace.log", "qemu.log", "console.log",
-          "dmar.bin", "qmp.sock", "info.json"):
+          "dmar.bin", "qmp.sock", "info.json", "gdb.sock", "live.json", "live.snap"):
         try:
             os.unlink(os.path.join(out, n))
         except FileNotFoundError:
@@ -496,6 +496,9 @@ def capture(args):
            # cache hits carry nothing new and would fill the disk
            "-trace", "enable=-vtd_iotlb_page_hit",
            "-trace", "file=" + trace]
+    gdbsock = os.path.join(out, "gdb.sock")
+    if args.iommush:
+        cmd += ["-gdb", "unix:%s,server=on,wait=off" % gdbsock]
     if args.kvm and os.access("/dev/kvm", os.W_OK):
         cmd[1:1] = ["-accel", "kvm"]
     qlog = open(os.path.join(out, "qemu.log"), "w")
@@ -552,6 +555,8 @@ def capture(args):
         qmp.cmd("dump-guest-memory", timeout=300, paging=False,
             protocol="file:" + os.path.join(out, "memory.elf"))
         info["save_s"] = round(time.time() - t1, 1)
+        if args.iommush:
+            info["live"] = live_capture(args.iommush, gdbsock, out)
         try:
             qmp.cmd("quit", timeout=10)
         except (RuntimeError, OSError):
@@ -565,7 +570,7 @@ def capture(args):
             qmp.close()
         _kill_children()
         qlog.close()
-        for n in ("qmp.sock", "disk.img", "nvme.img"):
+        for n in ("qmp.sock", "gdb.sock", "disk.img", "nvme.img"):
             try:
                 os.unlink(os.path.join(out, n))
             except FileNotFoundError:
@@ -575,6 +580,33 @@ def capture(args):
         json.dump(info, f, indent=1)
     log("capture %s done in %.1f s -> %s" % (args.mode, info["total_s"], out))
     return 0
+
+
+def live_capture(iommush, gdbsock, out):
+    """While the guest is stopped, ask iommush the same questions through
+    QEMU's gdbstub: the devices, every device's mappings and IRTEs, and a
+    snapshot taken live. The golden test compares these answers with the
+    dump's, which it checks against QEMU's trace."""
+    t0 = time.time()
+    target = "gdb:unix:" + gdbsock
+    base = [iommush, target, "-O", "gdbstub.leave=stopped", "--json"]
+    p = subprocess.run(base + ["-c", "devices"], capture_output=True, text=True, timeout=120)
+    if p.returncode:
+        raise RuntimeError("iommush over the gdbstub failed: %s" % p.stderr.strip())
+    bdfs = [d["bdf"] for d in json.loads(p.stdout)]
+    cmds = ["devices"] + ["mappings %s" % b for b in bdfs] + ["irte all", "iq --all",
+            "snapshot %s" % os.path.join(out, "live.snap"), "show stats"]
+    argv = list(base)
+    for c in cmds:
+        argv += ["-c", c]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    if p.returncode:
+        raise RuntimeError("iommush over the gdbstub failed: %s" % p.stderr.strip())
+    with open(os.path.join(out, "live.json"), "w") as f:
+        json.dump({"commands": cmds, "stdout": p.stdout}, f)
+    secs = round(time.time() - t0, 1)
+    log("live answers through the gdbstub in %.1f s (%d devices)" % (secs, len(bdfs)))
+    return {"seconds": secs, "devices": len(bdfs)}
 
 
 def fixture(args):
@@ -599,6 +631,8 @@ def main():
                default="offsets32")
     c.add_argument("--kernel", help="boot this kernel instead of the cached one")
     c.add_argument("--kvm", action="store_true", help="use KVM when available")
+    c.add_argument("--iommush", help="also query the stopped guest through QEMU's gdbstub "
+                   "with this iommush binary (live.json, live.snap)")
     x = sub.add_parser("fixture", help="small sparse copy of a capture")
     x.add_argument("--in", dest="inp", required=True)
     x.add_argument("--out", required=True)

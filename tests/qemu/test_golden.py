@@ -511,7 +511,8 @@ def main():
 
     if args.capture and (args.fresh or not os.path.exists(os.path.join(d, "memory.elf"))):
         rc = subprocess.call([sys.executable, os.path.join(HERE, "lab.py"), "capture",
-                      "--mode", args.capture, "--out", d])
+                      "--mode", args.capture, "--out", d,
+                      "--iommush", os.path.abspath(args.iommush)])
         if rc:
             return rc
     for n in ("memory.elf", "regs.txt", "trace.log"):
@@ -542,7 +543,42 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
     if args.self_test:
         rc |= self_test(args, d, present)
+    if not args.corrupt and os.path.exists(os.path.join(d, "live.json")):
+        rc |= check_live(args, d, present)
     return rc
+
+
+def check_live(args, d, present):
+    """The answers iommush gave through QEMU's gdbstub while the guest was
+    stopped (lab.py capture --iommush) must equal the dump's, which check()
+    holds to QEMU's trace; and the snapshot taken live must reproduce every
+    traced translation on its own."""
+    with open(os.path.join(d, "live.json")) as f:
+        live = json.load(f)
+    cmds = [c for c in live["commands"] if not c.startswith(("snapshot", "show"))]
+    live_vals = iter_json(live["stdout"])[:len(cmds)]
+    ish = Iommush(os.path.abspath(args.iommush), os.path.join(d, "memory.elf"),
+                  os.path.join(d, "regs.txt"))
+    dump_vals = [v for v, _ in ish.run(cmds)]
+    problems = []
+    for c, lv, dv in zip(cmds, live_vals, dump_vals):
+        if lv != dv:
+            problems.append("%s: the gdbstub and the dump disagree" % c)
+    if len(live_vals) != len(cmds):
+        problems.append("the gdbstub run answered %d of %d commands" % (len(live_vals), len(cmds)))
+    nmaps = sum(len(v) for c, v in zip(cmds, live_vals) if c.startswith("mappings"))
+    print("live (gdbstub): %d commands, %d mappings, answers equal to the dump's: %s"
+          % (len(cmds), nmaps, "yes" if not problems else "NO"))
+    snap = os.path.join(d, "live.snap")
+    rc, _ = check(args, present, problems, snap, None, quiet=True) if os.path.exists(snap) \
+        else (1, None)
+    if not os.path.exists(snap):
+        problems.append("no live.snap: the snapshot over the gdbstub was not taken")
+    print("live snapshot: %s" % ("every traced translation reproduced" if not rc
+                                 else "FAILED"))
+    for p in problems:
+        print("FAIL:", p)
+    return 1 if problems or rc else 0
 
 
 def check(args, present, problems, mem, regs, quiet=False):
