@@ -453,6 +453,10 @@ static struct ish_error *queued(struct ish_target *t, unsigned unit,
 
 	if ((err = ish_inval_encode_desc(req, cap, ret->desc)))
 		return err;
+	if (!ish_target_backend(t)->write_phys)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED,
+					"the %s backend cannot write memory (descriptors)",
+					ish_target_backend(t)->name);
 	if ((err = ish_iq_state_read(t, unit, &q)))
 		return ish_error_prefix(err, "reading the invalidation queue");
 	if (!q.qies)
@@ -547,6 +551,9 @@ struct ish_error *ish_invalidate(struct ish_target *t, unsigned unit,
 		return ish_error_create(ISH_ERROR_READ_ONLY,
 					"invalidating writes to the target: it needs --write or "
 					"'set write on'");
+	if (!ish_target_backend(t)->write_reg)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend cannot write registers",
+					ish_target_backend(t)->name);
 	if ((err = ish_read_reg(t, unit, DMAR_CAP_REG, 64, &cap)) ||
 	    (err = ish_read_reg(t, unit, DMAR_ECAP_REG, 64, &ecap)) ||
 	    (err = ish_read_reg(t, unit, DMAR_GSTS_REG, 32, &gsts)))
