@@ -7,7 +7,7 @@ what=${1:-test}
 build_pkgs="meson ninja-build pkg-config gcc libc6-dev libelf-dev liblua5.4-dev lua5.4
 libreadline-dev libedit-dev libpci-dev pci.ids"
 test_pkgs="qemu-system-x86 qemu-utils busybox-static cpio python3 clang llvm valgrind
-libclang-rt-14-dev acpica-tools tmux"
+libclang-rt-14-dev acpica-tools tmux bash-completion"
 
 case $what in
 build|demo) pkgs=$build_pkgs ;;
