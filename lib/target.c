@@ -541,6 +541,12 @@ static struct ish_error *read_phys(struct ish_target *t, uint64_t addr, void *bu
 				slot->page = page;
 				t->cache_used++;
 				memcpy(out, slot->data + off, n);
+			} else if (err && err->code != ISH_ERROR_FAULT) {
+				/*
+				 * A dead peer or an I/O error is not a hole: retrying
+				 * would only hide it behind a second, vaguer error.
+				 */
+				return err;
 			} else {
 				ish_error_destroy(err);
 				/*
