@@ -76,6 +76,13 @@ static int64_t deadline(const struct ish_rsp *r)
 /* An error after which the byte stream cannot be trusted any more. */
 static struct ish_error *lose(struct ish_rsp *r, struct ish_error *err)
 {
+	/*
+	 * Hang up at once: QEMU serves one client at a time and listens again
+	 * only when it sees us go, so `open` of the same stub can succeed while
+	 * this dead target is still open.
+	 */
+	if (!r->lost)
+		shutdown(r->fd, SHUT_RDWR);
 	r->lost = true;
 	return err;
 }
