@@ -21,6 +21,7 @@
  * Walk limits are small (walk.max_pages=64, walk.max_mappings=256) so one
  * input is quick however the tables loop.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,25 @@ static struct ish_error *on_reg(void *arg, const struct ish_reg_value *v)
 	return NULL;
 }
 
+/* Translate and check what the result promises (walk.h); false on an error. */
+static bool ish_translate_checked(struct ish_target *t, int unit, uint16_t bdf, uint32_t pasid,
+				  uint64_t iova, unsigned access, struct ish_translation *tr)
+{
+	struct ish_error *err = ish_translate(t, unit, bdf, pasid, iova, access, tr);
+
+	if (err) {
+		ish_error_destroy(err);
+		return false;
+	}
+	if (tr->nsteps > ISH_MAX_STEPS || tr->fault_step < -1 ||
+	    (tr->faulted && tr->fault_step >= (int)tr->nsteps) || (!tr->faulted && tr->fault_step != -1))
+		abort();
+	for (unsigned i = 0; i < tr->nsteps; i++)
+		if (tr->steps[i].nraw > 8)
+			abort();
+	return true;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *base = access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm";
@@ -118,7 +138,11 @@ static void interrupts(struct ish_target *t, uint32_t msi_lo, uint32_t msi_data,
 	for (uint32_t i = 0; i < 8; i++)
 		FZ_IGNORE(ish_irte_read(t, &ir, i, &e));
 	FZ_IGNORE(ish_irte_read(t, &ir, msi_data & 0xffff, &e));
-	FZ_IGNORE(ish_irte_read(t, &ir, 0xffffffffu, &e));
+	/* No table has 2^32 entries (at most 2^16): must be refused. */
+	err = ish_irte_read(t, &ir, 0xffffffffu, &e);
+	if (!err)
+		abort();
+	ish_error_destroy(err);
 	FZ_IGNORE(ish_msi_remap(t, &ir, ISH_MSI_ADDR_BASE | (msi_lo & 0xfffff), msi_data, sid, &mr));
 	/* Outside the interrupt range: must be a clean error. */
 	FZ_IGNORE(ish_msi_remap(t, &ir, msi_lo, msi_data, sid, &mr));
@@ -141,7 +165,10 @@ static void queue(struct ish_target *t)
 	FZ_IGNORE(ish_iq_read_slot(t, &q, 0, &d));
 	if (q.nslots)
 		FZ_IGNORE(ish_iq_read_slot(t, &q, q.nslots - 1, &d));
-	FZ_IGNORE(ish_iq_read_slot(t, &q, q.nslots, &d));
+	err = ish_iq_read_slot(t, &q, q.nslots, &d);
+	if (!err)
+		abort();	/* a slot past the queue must be refused */
+	ish_error_destroy(err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -223,8 +250,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tr = malloc(sizeof(*tr));
 	if (!tr)
 		abort();
-	FZ_IGNORE(ish_translate(t, -1, bdf, pasid, iova, access & 7, tr));
-	FZ_IGNORE(ish_translate(t, 0, bdf, ISH_PASID_NONE, iova, access & 7, tr));
+	if (!ish_translate_checked(t, -1, bdf, pasid, iova, access & 7, tr))
+		ish_translate_checked(t, 0, bdf, ISH_PASID_NONE, iova, access & 7, tr);
 	FZ_IGNORE(ish_mappings(t, 0, bdf, pasid, 0, ~0ull, on_mapping, on_finding, NULL, tr, &ws));
 	FZ_IGNORE(ish_mappings(t, 0, bdf, ISH_PASID_NONE, iova & ~0xfffull, iova | 0x1fffff,
 			       on_mapping, on_finding, NULL, tr, &ws));

@@ -158,3 +158,9 @@ img[0x100:0x100 + len(rsdt)] = rsdt
 img[0x200:0x200 + len(dmar)] = dmar
 put('dump', 'raw-bios-acpi', b'\x06' + bytes(img))
 put('dump', 'raw-bios-acpi-regs', b'\x0f' + struct.pack('<H', len(regs)) + regs + bytes(img))
+
+# --- regsfile: the limits (more units than allowed, a line too long) ----------------
+
+put('regsfile', 'too-many-units',
+    ''.join('[dmar%d @ 0x%x]\nGSTS = 0\n' % (i, 0xfed90000 + i * 0x1000) for i in range(257)).encode())
+put('regsfile', 'long-line', b'[dmar0]\nCAP = 0x1 #' + b'x' * 4100 + b'\nECAP = 0x2\n')
