@@ -9,6 +9,7 @@
 #include <iommush/vtd.h>
 #include <iommush/walk.h>
 
+#include "pcinames.h"
 #include "shell.h"
 
 static const struct ish_command *self(const char *name)
@@ -366,6 +367,10 @@ static int cmd_translate(struct ish_shell *sh, int argc, char **argv)
 struct map_out {
 	struct ish_shell *sh;
 	uint64_t count;
+	/* Findings make the command's status 1: its answer is about broken tables. */
+	uint64_t findings;
+	/* The device, for walkers that do not know it (ish_device_pasids); -1: none. */
+	int bdf;
 };
 
 static void mapping_text(struct ish_shell *sh, const struct ish_mapping *m)
@@ -426,9 +431,11 @@ static struct ish_error *on_finding(void *arg, const struct ish_finding *f)
 	struct map_out *o = arg;
 	char b[8];
 
+	o->findings++;
 	fflush(o->sh->out);
 	fprintf(stderr, "iommush: %s: warning: %s: %s: %s L%u table %#" PRIx64 "[%u]",
-		o->sh->cmd_name ? o->sh->cmd_name : "walk", fmt_bdf(f->bdf, b),
+		o->sh->cmd_name ? o->sh->cmd_name : "walk",
+		fmt_bdf(o->bdf >= 0 ? (uint16_t)o->bdf : f->bdf, b),
 		ish_finding_kind_name(f->kind), ish_step_kind_name(f->where), f->level, f->table,
 		f->index);
 	if (f->kind == ISH_FINDING_RESERVED)
@@ -443,7 +450,7 @@ static int cmd_mappings(struct ish_shell *sh, int argc, char **argv)
 {
 	struct sh_opt opts[] = { { "--pasid", true, NULL }, { "--unit", true, NULL } };
 	struct ish_target *t = sh_target(sh);
-	struct map_out o = { sh, 0 };
+	struct map_out o = { .sh = sh, .bdf = -1 };
 	struct ish_translation *tr;
 	struct ish_walk_stats st;
 	struct ish_error *err;
@@ -496,7 +503,7 @@ static int cmd_mappings(struct ish_shell *sh, int argc, char **argv)
 			  st.findings ? " (with findings, see above)" : "");
 	}
 	free(tr);
-	return 0;
+	return o.findings ? 1 : 0;
 }
 
 /* --- devices --- */
@@ -509,8 +516,12 @@ static struct ish_error *on_device(void *arg, const struct ish_device *d)
 	const char *type = d->scalable ? (d->have_rid_pasid_entry ? ish_pgtt_name(d->pe.pgtt) :
 					  "-") : ish_context_tt_name(d->ce.tt);
 	unsigned levels = 0;
-	char b[8];
+	uint16_t vendor, device;
+	bool ids = sh_pci_ids(t, d->segment, d->bdf, &vendor, &device);
+	char b[8], name[256];
 
+	if (ids)
+		sh_pci_name(vendor, device, name, sizeof(name));
 	if (d->have_tables)
 		levels = d->tables.mode == ISH_XLATE_FL || d->tables.mode == ISH_XLATE_NESTED ?
 			 d->tables.fl_levels : d->tables.sl_levels;
@@ -536,6 +547,11 @@ static struct ish_error *on_device(void *arg, const struct ish_device *d)
 			json_kv_u64(w, "rid_pasid", d->ce.rid_pasid);
 			json_kv_u64(w, "pasids", d->npasids);
 		}
+		if (ids) {
+			json_kv_u64(w, "vendor_id", vendor);
+			json_kv_u64(w, "device_id", device);
+			json_kv_str(w, "name", name);
+		}
 		json_end_object(w);
 		return NULL;
 	}
@@ -554,6 +570,8 @@ static struct ish_error *on_device(void *arg, const struct ish_device *d)
 			  d->ce.rid_pasid, d->npasids);
 	if (!d->have_tables)
 		sh_printf(sh, " (entries invalid: translate says why)");
+	if (ids)
+		sh_printf(sh, "  [%04x:%04x] %s", vendor, device, name);
 	sh_printf(sh, "\n");
 	return NULL;
 }
@@ -561,7 +579,7 @@ static struct ish_error *on_device(void *arg, const struct ish_device *d)
 static int cmd_devices(struct ish_shell *sh, int argc, char **argv)
 {
 	struct ish_target *t = sh_target(sh);
-	struct map_out o = { sh, 0 };
+	struct map_out o = { .sh = sh, .bdf = -1 };
 	struct ish_error *err;
 
 	(void)argv;
@@ -578,7 +596,7 @@ static int cmd_devices(struct ish_shell *sh, int argc, char **argv)
 		json_end_array(&sh->json);
 		json_end_line(&sh->json);
 	}
-	return err ? sh_report(sh, err) : 0;
+	return err ? sh_report(sh, err) : o.findings ? 1 : 0;
 }
 
 /* --- context, pasid --- */
@@ -594,6 +612,7 @@ static int show_entries(struct ish_shell *sh, const char *cmd, int argc, char **
 	uint32_t pasid = ISH_PASID_NONE;
 	uint16_t seg = 0, bdf;
 	unsigned unit;
+	bool bad;
 	char b[8];
 
 	if (!t)
@@ -676,8 +695,12 @@ static int show_entries(struct ish_shell *sh, const char *cmd, int argc, char **
 			fault_text(sh, tr);
 		}
 	}
+	/* An entry with a problem (reserved bits, impossible values) is a finding. */
+	bad = (tr->have_re && !pasid_cmd && tr->re.problems.n) ||
+	      (tr->have_ce && !pasid_cmd && tr->ce.problems.n) ||
+	      (tr->have_pde && tr->pde.problems.n) || (tr->have_pe && tr->pe.problems.n);
 	free(tr);
-	return 0;
+	return bad ? 1 : 0;
 }
 
 static int cmd_context(struct ish_shell *sh, int argc, char **argv)
@@ -713,7 +736,7 @@ static int cmd_pasid(struct ish_shell *sh, int argc, char **argv)
 {
 	struct sh_opt opts[] = { { "--unit", true, NULL } };
 	struct ish_target *t = sh_target(sh);
-	struct map_out o = { sh, 0 };
+	struct map_out o = { .sh = sh, .bdf = -1 };
 	struct ish_translation *tr;
 	struct ish_unit_state us;
 	struct ish_error *err;
@@ -763,13 +786,14 @@ static int cmd_pasid(struct ish_shell *sh, int argc, char **argv)
 			  "RID_PASID=%#x\n", unit_name(t, unit), fmt_bdf(bdf, b),
 			  tr->ce.pasiddirptr, ish_pasid_dir_entries(&tr->ce),
 			  tr->ce.paside ? '+' : '-', tr->ce.rid_pasid);
+	o.bdf = bdf;
 	err = ish_device_pasids(t, &us, &tr->ce, on_pasid, on_finding, &o);
 	if (sh_json(sh)) {
 		json_end_array(&sh->json);
 		json_end_line(&sh->json);
 	}
 	free(tr);
-	return err ? sh_report(sh, err) : 0;
+	return err ? sh_report(sh, err) : o.findings ? 1 : 0;
 }
 
 /* --- who-maps --- */
@@ -811,7 +835,7 @@ static struct ish_error *on_who(void *arg, const struct ish_who_maps *wm)
 static int cmd_who_maps(struct ish_shell *sh, int argc, char **argv)
 {
 	struct ish_target *t = sh_target(sh);
-	struct map_out o = { sh, 0 };
+	struct map_out o = { .sh = sh, .bdf = -1 };
 	struct ish_error *err;
 	uint64_t hpa;
 
@@ -830,7 +854,7 @@ static int cmd_who_maps(struct ish_shell *sh, int argc, char **argv)
 	} else if (!err && !o.count) {
 		sh_printf(sh, "nothing maps %#" PRIx64 "\n", hpa);
 	}
-	return err ? sh_report(sh, err) : 0;
+	return err ? sh_report(sh, err) : o.findings ? 1 : 0;
 }
 
 const struct ish_command ish_cmds_walk[] = {
@@ -840,19 +864,22 @@ const struct ish_command ish_cmds_walk[] = {
 	  "unit, the mode (legacy or scalable), the translation type (TT of a legacy\n"
 	  "context entry, PGTT of the RID_PASID entry in scalable mode), the domain id,\n"
 	  "the page-table levels and, in scalable mode, PASID use and the number of\n"
-	  "present PASID entries. Unreadable tables are warnings on stderr.",
+	  "present PASID entries. Unreadable tables are warnings on stderr and make\n"
+	  "the exit status 1.",
 	  cmd_devices, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ "context", NULL, "context BDF [--unit U]",
 	  "the root and context entries of a device",
 	  "Decodes the root entry of the device's bus and its context entry (legacy\n"
 	  "128-bit or scalable-mode 256-bit), every field and every problem found\n"
-	  "(reserved bits set, impossible values), and what they make of a request.",
+	  "(reserved bits set, impossible values), and what they make of a request.\n"
+	  "A problem found makes the exit status 1.",
 	  cmd_context, CMD_NEEDS_TARGET, COMPLETE_BDF },
 	{ "pasid", NULL, "pasid BDF [N] [--unit U]",
 	  "PASID directory and table entries of a device",
 	  "Without N, lists every present PASID entry of a scalable-mode device. With\n"
 	  "N, decodes the PASID directory entry and the PASID table entry used for\n"
-	  "PASID N: every field, and every problem found.",
+	  "PASID N: every field, and every problem found. Warnings (unreadable\n"
+	  "tables) and problems make the exit status 1.",
 	  cmd_pasid, CMD_NEEDS_TARGET, COMPLETE_BDF },
 	{ "translate", "xlate", "translate BDF IOVA [--pasid N] [--write] [--exec] [--unit U]",
 	  "translate an address by walking the tables",
@@ -868,7 +895,8 @@ const struct ish_command ish_cmds_walk[] = {
 	  "Streams every leaf of the device's page tables (for PASID N, or requests\n"
 	  "without PASID) within RANGE (LO-HI, LO+SIZE or LO), joining neighbours\n"
 	  "with contiguous host addresses and equal permissions. Cycles, pointers\n"
-	  "outside memory and reserved bits are warnings on stderr; the walk goes on.\n"
+	  "outside memory and reserved bits are warnings on stderr; the walk goes on\n"
+	  "and the exit status is 1.\n"
 	  "Limits: set walk.max_pages and walk.max_mappings.",
 	  cmd_mappings, CMD_NEEDS_TARGET, COMPLETE_BDF },
 	{ "who-maps", NULL, "who-maps HPA",
@@ -876,7 +904,7 @@ const struct ish_command ish_cmds_walk[] = {
 	  "Walks the tables of every device with a present context entry on every\n"
 	  "unit (every present PASID in scalable mode) and lists each IOVA that\n"
 	  "translates to HPA, with the range it belongs to. Pass-through devices\n"
-	  "reach every address.",
+	  "reach every address. Warnings about the tables make the exit status 1.",
 	  cmd_who_maps, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, COMPLETE_NONE },
 };
