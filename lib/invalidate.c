@@ -364,6 +364,9 @@ static struct ish_error *by_registers(struct ish_target *t, unsigned unit,
 
 	if ((err = ish_inval_encode_reg(req, cap, &ret->cmd, &ret->iva)))
 		return err;
+	if (!ish_target_backend(t)->write_reg)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend cannot write registers",
+					ish_target_backend(t)->name);
 	ret->requested_gran = context ? (unsigned)ISH_BITS(ret->cmd, 62, 61) :
 					(unsigned)ISH_BITS(ret->cmd, 61, 60);
 	poll_init(&p, req);
@@ -453,9 +456,9 @@ static struct ish_error *queued(struct ish_target *t, unsigned unit,
 
 	if ((err = ish_inval_encode_desc(req, cap, ret->desc)))
 		return err;
-	if (!ish_target_backend(t)->write_phys)
+	if (!ish_target_backend(t)->write_phys || !ish_target_backend(t)->write_reg)
 		return ish_error_format(ISH_ERROR_UNSUPPORTED,
-					"the %s backend cannot write memory (descriptors)",
+					"the %s backend cannot write descriptors and IQT",
 					ish_target_backend(t)->name);
 	if ((err = ish_iq_state_read(t, unit, &q)))
 		return ish_error_prefix(err, "reading the invalidation queue");
@@ -551,9 +554,6 @@ struct ish_error *ish_invalidate(struct ish_target *t, unsigned unit,
 		return ish_error_create(ISH_ERROR_READ_ONLY,
 					"invalidating writes to the target: it needs --write or "
 					"'set write on'");
-	if (!ish_target_backend(t)->write_reg)
-		return ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend cannot write registers",
-					ish_target_backend(t)->name);
 	if ((err = ish_read_reg(t, unit, DMAR_CAP_REG, 64, &cap)) ||
 	    (err = ish_read_reg(t, unit, DMAR_ECAP_REG, 64, &ecap)) ||
 	    (err = ish_read_reg(t, unit, DMAR_GSTS_REG, 32, &gsts)))

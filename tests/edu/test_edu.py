@@ -243,6 +243,8 @@ class Ish:
         for c in cmds:
             argv += ['-c', c]
         rc, out, err = run(argv)
+        if 'Sanitizer' in err or 'runtime error:' in err:
+            check(False, 'sanitizer report from iommush: %s' % err.strip()[:500])
         shown = ' ; '.join(cmds) if len(cmds) <= 4 else '%s ; ... (%d commands)' % (cmds[0], len(cmds))
         print('       $ iommush %s -> %d%s' % (shown, rc,
                                               (': ' + err.strip()) if err.strip() else ''))
