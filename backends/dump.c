@@ -53,6 +53,7 @@ struct dump_priv {
 	size_t nsegs;
 	struct ish_regfile **regs;	/* by unit index; NULL entries: none captured */
 	size_t nregs;
+	struct ish_snapshot_notes *notes;	/* kept for PCI config space, or NULL */
 };
 
 static bool dump_detect(const char *spec)
@@ -70,6 +71,7 @@ static void dump_close(struct ish_target *t)
 		return;
 	if (p->fd >= 0)
 		close(p->fd);
+	ish_snapshot_notes_destroy(p->notes);
 	for (size_t i = 0; i < p->nregs; i++)
 		ish_regfile_destroy(p->regs[i]);
 	free(p->regs);
@@ -374,7 +376,11 @@ static struct ish_error *load_elf(struct dump_priv *p, struct ish_snapshot_notes
 		return ish_error_format(ISH_ERROR_FORMAT, "not a readable ELF file: %s",
 					elf_errmsg(-1));
 	if (elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh)) {
-		err = ish_error_format(ISH_ERROR_FORMAT, "not a valid ELF file: %s", elf_errmsg(-1));
+		int e_no = elf_errno();
+
+		/* libelf sets no error for a file too short to hold an ELF header. */
+		err = ish_error_format(ISH_ERROR_FORMAT, "not a valid ELF file: %s",
+				       e_no ? elf_errmsg(e_no) : "no complete ELF header");
 		goto out;
 	}
 	if (eh.e_type != ET_CORE) {
@@ -673,8 +679,36 @@ static struct ish_error *dump_open_priv(struct ish_target *t, struct dump_priv *
 	/* Otherwise the target layer derives units from the DMAR table. */
 out:
 	ish_regsfile_destroy(rf);
-	ish_snapshot_notes_destroy(notes);
+	if (!err && notes && notes->npcicfg)
+		p->notes = notes;	/* dump_read_config serves from it */
+	else
+		ish_snapshot_notes_destroy(notes);
 	return err;
+}
+
+/* PCI config space that a snapshot captured from its source (ISH_NT_PCICFG). */
+static struct ish_error *dump_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
+					  uint32_t offset, unsigned width, uint32_t *ret)
+{
+	struct dump_priv *p = ish_target_priv(t);
+
+	for (size_t i = 0; p->notes && i < p->notes->npcicfg; i++) {
+		const struct ish_snapshot_pcicfg *pc = &p->notes->pcicfg[i];
+		uint32_t v = 0;
+
+		if (pc->segment != segment || pc->bdf != bdf)
+			continue;
+		if ((width != 8 && width != 16 && width != 32) || offset % (width / 8) ||
+		    offset + width / 8 > pc->len)
+			break;
+		for (unsigned b = 0; b < width / 8; b++)
+			v |= (uint32_t)pc->bytes[offset + b] << (8 * b);
+		*ret = v;
+		return NULL;
+	}
+	return ish_error_format(ISH_ERROR_NOT_FOUND,
+				"configuration space of %04x:%02x:%02x.%u (offset %#x) is not in the dump",
+				segment, bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7, offset);
 }
 
 static struct ish_error *dump_open(struct ish_target *t, const char *spec)
@@ -688,8 +722,9 @@ static struct ish_error *dump_open(struct ish_target *t, const char *spec)
 	ish_target_set_priv(t, p);
 	err = dump_open_priv(t, p, spec);
 	if (err) {
+		/* No "spec: " prefix: the caller names the target, as for every backend. */
 		dump_close(t);
-		return ish_error_prefix(err, "%s", spec);
+		return err;
 	}
 	return NULL;
 }
@@ -714,4 +749,5 @@ const struct ish_backend ish_backend_dump = {
 	.close = dump_close,
 	.read_phys = dump_read_phys,
 	.read_reg = dump_read_reg,
+	.read_config = dump_read_config,
 };

@@ -19,6 +19,8 @@
 
 struct capture {
 	struct ish_target *t;
+	struct ish_snapshot_pcicfg *cfg;	/* config space of the devices met */
+	size_t ncfg;
 	struct ish_capture_stats st;
 	struct ish_regfile *rf;		/* the unit being read */
 	struct ish_unit_state us;	/* the unit of the device being walked */
@@ -83,12 +85,53 @@ static struct ish_error *on_pasid(void *arg, uint32_t pasid, const struct ish_pa
 	return walk_one(c, c->dev->unit, c->dev->bdf, pasid);
 }
 
+/* The standard header of a device's config space, where the target can read it. */
+static struct ish_error *capture_config(struct capture *c, uint16_t segment, uint16_t bdf)
+{
+	enum { LEN = 256 };
+	struct ish_snapshot_pcicfg *cfg;
+	uint8_t *bytes;
+	uint32_t v;
+	struct ish_error *err = ish_read_config(c->t, segment, bdf, 0, 32, &v);
+
+	if (err || (v & 0xffff) == 0xffff) {
+		bool stop = fatal(err);
+
+		if (!stop)
+			ish_error_destroy(err);
+		return stop ? err : NULL;
+	}
+	bytes = malloc(LEN);
+	cfg = realloc(c->cfg, (c->ncfg + 1) * sizeof(*cfg));
+	if (!bytes || !cfg) {
+		free(bytes);
+		if (cfg)
+			c->cfg = cfg;
+		return &ish_enomem;
+	}
+	c->cfg = cfg;
+	for (uint32_t off = 0; off < LEN; off += 4) {
+		err = off ? ish_read_config(c->t, segment, bdf, off, 32, &v) : NULL;
+		if (err) {
+			free(bytes);
+			return fatal(err) ? err : (ish_error_destroy(err), NULL);
+		}
+		for (int b = 0; b < 4; b++)
+			bytes[off + b] = (uint8_t)(v >> (8 * b));
+	}
+	cfg[c->ncfg++] = (struct ish_snapshot_pcicfg){ segment, bdf, LEN, bytes };
+	return NULL;
+}
+
 static struct ish_error *on_device(void *arg, const struct ish_device *d)
 {
 	struct capture *c = arg;
 	struct ish_error *err;
 
 	c->st.devices++;
+	err = capture_config(c, d->segment, d->bdf);
+	if (err)
+		return err;
 	err = walk_one(c, d->unit, d->bdf, ISH_PASID_NONE);
 	if (err || !d->scalable)
 		return err;
@@ -251,6 +294,8 @@ struct ish_error *ish_snapshot_capture(struct ish_target *t, const char *path,
 	snap.units = units;
 	snap.nunits = nunits;
 	snap.dmar = ish_target_dmar(t, &snap.dmar_len);
+	snap.pcicfg = c.cfg;
+	snap.npcicfg = c.ncfg;
 	err = ish_snapshot_write_elf(path, &snap);
 	c.st.pages = npages;
 	if (stats)
@@ -258,6 +303,9 @@ struct ish_error *ish_snapshot_capture(struct ish_target *t, const char *path,
 out:
 	for (unsigned u = 0; u < nunits; u++)
 		ish_regfile_destroy((struct ish_regfile *)units[u].regs);
+	for (size_t i = 0; i < c.ncfg; i++)
+		free((uint8_t *)c.cfg[i].bytes);
+	free(c.cfg);
 	free(units);
 	free(ranges);
 	free(bytes);

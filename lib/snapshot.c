@@ -37,6 +37,11 @@ static void put64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -177,6 +182,19 @@ static struct ish_error *build_notes(const struct ish_snapshot *snap, struct not
 		if (err)
 			return err;
 		memcpy(d, snap->dmar, snap->dmar_len);
+	}
+	for (size_t i = 0; i < snap->npcicfg; i++) {
+		const struct ish_snapshot_pcicfg *pc = &snap->pcicfg[i];
+
+		if (pc->len > ISH_PCICFG_MAX)
+			return ish_error_create(ISH_ERROR_INVALID, "PCI config space over 4 KiB");
+		err = nb_note(nb, ISH_NT_PCICFG, 8 + (size_t)pc->len, &d);
+		if (err)
+			return err;
+		put16(d, pc->segment);
+		put16(d + 2, pc->bdf);
+		put32(d + 4, pc->len);
+		memcpy(d + 8, pc->bytes, pc->len);
 	}
 	return NULL;
 }
@@ -422,6 +440,9 @@ void ish_snapshot_notes_destroy(struct ish_snapshot_notes *notes)
 	free(notes->regs);
 	free(notes->units);
 	free(notes->dmar);
+	for (size_t i = 0; i < notes->npcicfg; i++)
+		free((uint8_t *)notes->pcicfg[i].bytes);
+	free(notes->pcicfg);
 	free(notes);
 }
 
@@ -525,6 +546,28 @@ static struct ish_error *parse_note(struct ish_snapshot_notes *n, uint32_t type,
 		memcpy(n->dmar, d, descsz);
 		n->dmar_len = descsz;
 		return NULL;
+	case ISH_NT_PCICFG: {
+		struct ish_snapshot_pcicfg *pc;
+		uint8_t *bytes;
+		uint32_t len;
+
+		if (descsz < 8 || (len = get32(d + 4)) > ISH_PCICFG_MAX || descsz - 8 < len)
+			return ish_error_format(ISH_ERROR_FORMAT,
+						"snapshot note at %#zx: bad PCI config space note", at);
+		if (n->npcicfg >= 65536)
+			return ish_error_format(ISH_ERROR_FORMAT,
+						"snapshot note at %#zx: too many PCI devices", at);
+		pc = realloc(n->pcicfg, (n->npcicfg + 1) * sizeof(*pc));
+		if (!pc)
+			return &ish_enomem;
+		n->pcicfg = pc;
+		bytes = malloc(len ? len : 1);
+		if (!bytes)
+			return &ish_enomem;
+		memcpy(bytes, d + 8, len);
+		pc[n->npcicfg++] = (struct ish_snapshot_pcicfg){ get16(d), get16(d + 2), len, bytes };
+		return NULL;
+	}
 	default:
 		/* A newer minor version may add note types; skip them. */
 		return NULL;

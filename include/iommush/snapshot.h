@@ -30,6 +30,9 @@
  *			  24  u64 reg_base
  *			  32  nregs x { u32 offset, u32 width (8/16/32/64), u64 value }
  *   ISH_NT_DMAR (3):	 the raw ACPI DMAR table, at most once.
+ *   ISH_NT_PCICFG (4):	 PCI configuration space of one device, as read from the
+ *			 target (ECAM): u16 segment, u16 bdf, u32 len (<= 4096),
+ *			 then len bytes. Lets a snapshot name its devices.
  *
  * A reader accepts a larger version number only if its major part (bits
  * 31..16) is the same; new note types are ignored.
@@ -51,6 +54,17 @@ enum {
 	ISH_NT_VERSION = 1,
 	ISH_NT_UNIT = 2,
 	ISH_NT_DMAR = 3,
+	ISH_NT_PCICFG = 4,
+};
+
+#define ISH_PCICFG_MAX 4096u
+
+/* One device's configuration space. */
+struct ish_snapshot_pcicfg {
+	uint16_t segment;
+	uint16_t bdf;
+	uint32_t len;
+	const uint8_t *bytes;
 };
 
 #define ISH_NT_UNIT_HEADER 32u
@@ -82,6 +96,8 @@ struct ish_snapshot {
 	size_t nunits;
 	const void *dmar;		/* NULL: no DMAR note */
 	size_t dmar_len;
+	const struct ish_snapshot_pcicfg *pcicfg;
+	size_t npcicfg;
 };
 
 /*
@@ -102,6 +118,8 @@ struct ish_snapshot_notes {
 	size_t nunits;
 	uint8_t *dmar;			/* NULL if there was no DMAR note */
 	size_t dmar_len;
+	struct ish_snapshot_pcicfg *pcicfg;	/* bytes owned by the notes */
+	size_t npcicfg;
 };
 
 /*

@@ -51,10 +51,13 @@ def no_floats(v, path="$"):
 
 def main():
     iommush = sys.argv[1]
+    # An HPA that 00:02.0 reaches, from its first mapping (the demo guest's own).
+    _, first = run(iommush, "mappings 00:02.0", True)
+    target_hpa = json.loads(first)[1]["hpa"] + 0x10
     cmds = ["units", "devices", "context 00:02.0", "pasid 00:02.0", "pasid 00:02.0 0",
             "translate 00:02.0 0xffebe123", "translate 00:02.0 0x1000",
             "translate 00:02.0 0xffebe123 --write", "mappings 00:02.0",
-            "mappings 00:02.0 0xffe00000-0xffefffff", "who-maps 0x6908010", "irte 0",
+            "mappings 00:02.0 0xffe00000-0xffefffff", "who-maps %#x" % target_hpa, "irte 0",
             "irte all", "iq", "faults", "regs", "regs dmar0 GSTS CAP", "dmar", "backends",
             "show", "help", "help translate"]
     parsed = {}
@@ -101,12 +104,14 @@ def main():
     v = parsed.get("devices", [])
     _, text = run(iommush, "devices", False)
     check(len(v) == len(re.findall(r"^dmar\d", text, re.M)) == 8, "devices: 8 devices in both")
+    check(all(f"[{d['vendor_id']:04x}:{d['device_id']:04x}] {d['name']}" in text for d in v),
+          "devices: ids and names (from the snapshot's config space) agree")
     v = parsed.get("units", [])
     check(len(v) == 1 and v[0]["name"] == "dmar0" and v[0]["base"] == 0xfed90000,
           "units: dmar0 at 0xfed90000")
 
     # who-maps: every hit is a mapping that covers the address.
-    v = parsed.get("who-maps 0x6908010", [])
+    v = parsed.get("who-maps %#x" % target_hpa, [])
     check(isinstance(v, list) and len(v) > 0, "who-maps: finds devices")
     if isinstance(v, list):
         for w in v:

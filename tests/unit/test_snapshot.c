@@ -144,7 +144,12 @@ static void test_roundtrip(void)
 	units[1].unit.reg_base = 0xfed91000;
 	units[1].unit.segment = 2;
 	units[1].regs = rf1;	/* nothing captured */
-	snap = (struct ish_snapshot){ ranges, 5, units, 2, dmar, sizeof(dmar) };
+	static uint8_t cfgspace[256] = { 0x86, 0x80, 0xd3, 0x10 };	/* 8086:10d3 */
+	struct ish_snapshot_pcicfg cfg[] = { { 0, 0x0010, sizeof(cfgspace), cfgspace } };
+
+	snap = (struct ish_snapshot){ .ranges = ranges, .nranges = 5, .units = units, .nunits = 2,
+				      .dmar = dmar, .dmar_len = sizeof(dmar), .pcicfg = cfg,
+				      .npcicfg = 1 };
 
 	OK(ish_snapshot_write_elf(path, &snap));
 	CHECK(!exists(tmp_path("snap.core.tmp")));
@@ -190,6 +195,17 @@ static void test_roundtrip(void)
 	CHECK(!memcmp(buf, small, sizeof(small)));
 	FAILS(ish_read_phys(t, 0x7fe000c, buf, 8), ISH_ERROR_FAULT);
 	FAILS(ish_read_phys(t, 0x4000, buf, 8), ISH_ERROR_FAULT);
+	{
+		uint32_t id = 0;
+
+		/* PCI config space comes back from its note */
+		OK(ish_read_config(t, 0, 0x0010, 0, 32, &id));
+		CHECK_EQ(id, 0x10d38086);
+		OK(ish_read_config(t, 0, 0x0010, 2, 16, &id));
+		CHECK_EQ(id, 0x10d3);
+		FAILS(ish_read_config(t, 0, 0x0010, 256, 32, &id), ISH_ERROR_NOT_FOUND);
+		FAILS(ish_read_config(t, 0, 0x0018, 0, 32, &id), ISH_ERROR_NOT_FOUND);
+	}
 	ish_target_close(t);
 
 	/* rewriting replaces the file whole */
@@ -214,7 +230,7 @@ static void test_write_errors(void)
 	struct ish_snapshot_range overlap[] = { { 0x1000, 32, a }, { 0x1010, 32, a } };
 	struct ish_snapshot_range wrap[] = { { ~0ULL - 8, 32, a } };
 	struct ish_snapshot_range nobytes[] = { { 0x1000, 32, NULL } };
-	struct ish_snapshot snap = { overlap, 2, NULL, 0, NULL, 0 };
+	struct ish_snapshot snap = { .ranges = overlap, .nranges = 2 };
 	const char *path = tmp_path("bad.core");
 
 	FAILS(ish_snapshot_write_elf(path, &snap), ISH_ERROR_INVALID);
@@ -448,7 +464,7 @@ static void test_from_mem_target(void)
 	u.unit = *ish_target_unit(m, 0);
 	u.regs = rf;
 	r = (struct ish_snapshot_range){ 0x100000, 0x2000, ram };
-	snap = (struct ish_snapshot){ &r, 1, &u, 1, NULL, 0 };
+	snap = (struct ish_snapshot){ .ranges = &r, .nranges = 1, .units = &u, .nunits = 1 };
 	OK(ish_snapshot_write_elf(path, &snap));
 	ish_target_close(m);
 	ish_regfile_destroy(rf);
