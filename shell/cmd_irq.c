@@ -128,9 +128,13 @@ static void irte_json(struct ish_shell *sh, const struct ish_irte *e, const stru
 	json_end_object(w);
 }
 
-/* One entry plus, for a posted one, its descriptor; fails only if the entry is unreadable. */
+/*
+ * One entry plus, for a posted one, its descriptor; fails only if the entry
+ * is unreadable. A shown entry with reserved bits set counts in *bad.
+ */
 static struct ish_error *irte_show(struct ish_shell *sh, struct ish_target *t,
-				   const struct ish_ir_state *ir, uint32_t index, bool all)
+				   const struct ish_ir_state *ir, uint32_t index, bool all,
+				   unsigned *bad)
 {
 	struct ish_irte e;
 	struct ish_pid pid;
@@ -141,6 +145,8 @@ static struct ish_error *irte_show(struct ish_shell *sh, struct ish_target *t,
 		return err;
 	if (all && !e.present)
 		return NULL;
+	if (e.rsvd_lo || e.rsvd_hi)
+		++*bad;
 	if (e.present && e.posted) {
 		err = ish_pid_read(t, e.pda, ir->irta.eime, &pid);
 		have_pid = !err;
@@ -215,6 +221,7 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 	uint64_t index = 0, msi_addr = 0, msi_data = 0;
 	uint16_t sid = 0;
 	int status = 0;
+	unsigned bad = 0;
 
 	if (!t)
 		return 1;
@@ -288,7 +295,7 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 			for (uint32_t i = lo; i < hi; i++) {
 				if (!(i & 0xfff) && (err = ish_target_check_interrupt(t)))
 					break;
-				err = irte_show(sh, t, &ir, i, all);
+				err = irte_show(sh, t, &ir, i, all, &bad);
 				if (err) {
 					/* The listing stops at the first entry memory cannot give. */
 					err = all ? ish_error_prefix(err, "%s: listing stopped",
@@ -313,7 +320,7 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 		json_end_array(&sh->json);
 		json_end_line(&sh->json);
 	}
-	return status;
+	return status ? status : bad ? 1 : 0;
 }
 
 /* --- iq --- */
@@ -631,8 +638,9 @@ const struct ish_command ish_cmds_irq[] = {
 	  "remapping table entries (VT-d 9.10, 9.11). With N, entry N with every field;\n"
 	  "without it or with 'all', every present entry. Posted entries (IM=1) also\n"
 	  "show their posted-interrupt descriptor: ON, SN, NV, NDST and the pending PIR\n"
-	  "vectors. Reserved bits set in an entry are reported. A table that runs past\n"
-	  "memory is listed up to the first missing entry, then reported.\n"
+	  "vectors. Reserved bits set in an entry are reported (exit status 1). A\n"
+	  "table that runs past memory is listed up to the first missing entry, then\n"
+	  "reported.\n"
 	  "--msi ADDR,DATA remaps one MSI write from requester --sid (default 00:00.0)\n"
 	  "as the hardware would: compatibility or remappable format, handle and\n"
 	  "subhandle, the IRTE index, and the resulting vector and destination or the\n"
