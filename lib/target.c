@@ -163,9 +163,8 @@ struct ish_error *ish_target_open(const char *spec, const char *backend,
 		}
 		if (!t->backend) {
 			free(t);
-			return ish_error_format(ISH_ERROR_NOT_FOUND,
-						"'%s' is not a file, gdb:HOST:PORT or a backend name",
-						spec);
+			return ish_error_create(ISH_ERROR_NOT_FOUND,
+						"no such file, and not gdb:HOST:PORT or a backend name");
 		}
 	}
 	t->writable = flags & ISH_OPEN_WRITE;

@@ -2,6 +2,7 @@
 /* Switching targets within a session: open, close. */
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <iommush/capture.h>
 
@@ -40,12 +41,15 @@ static int cmd_snapshot(struct ish_shell *sh, int argc, char **argv)
 {
 	struct ish_capture_stats st;
 	struct ish_error *err;
+	struct stat sb;
 
 	if (argc != 2)
 		return sh_usage(sh, &ish_cmds_target[2]);
 	err = ish_snapshot_capture(sh->target, argv[1], &st);
 	if (err)
 		return sh_report(sh, ish_error_prefix(err, "%s", argv[1]));
+	if (stat(argv[1], &sb))
+		sb.st_size = 0;
 	if (sh_json(sh)) {
 		json_begin_object(&sh->json);
 		json_kv_str(&sh->json, "file", argv[1]);
@@ -56,14 +60,16 @@ static int cmd_snapshot(struct ish_shell *sh, int argc, char **argv)
 		json_kv_u64(&sh->json, "mappings", st.mappings);
 		json_kv_u64(&sh->json, "findings", st.findings);
 		json_kv_u64(&sh->json, "pages", st.pages);
+		json_kv_u64(&sh->json, "bytes", (uint64_t)sb.st_size);
 		json_end_object(&sh->json);
 		json_end_line(&sh->json);
 	} else {
 		sh_printf(sh,
 			  "%s: %" PRIu64 " unit%s, %" PRIu64 " registers, %" PRIu64 " devices, %" PRIu64
-			  " PASIDs, %" PRIu64 " mappings, %" PRIu64 " pages (%" PRIu64 " KiB)%s\n",
+			  " PASIDs, %" PRIu64 " mappings, %" PRIu64 " pages; %" PRIu64 " KiB written%s\n",
 			  argv[1], st.units, st.units == 1 ? "" : "s", st.registers, st.devices, st.pasids,
-			  st.mappings, st.pages, st.pages * 4, st.findings ? "; the tables have findings" : "");
+			  st.mappings, st.pages, ((uint64_t)sb.st_size + 1023) / 1024,
+			  st.findings ? "; the tables have findings" : "");
 	}
 	return 0;
 }
