@@ -3,10 +3,70 @@
 #ifndef IOMMUSH_BACKENDS_H
 #define IOMMUSH_BACKENDS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <iommush/debugfs.h>
 #include <iommush/target.h>
 
 extern const struct ish_backend ish_backend_gdbstub;
+extern const struct ish_backend ish_backend_live;
+extern const struct ish_backend ish_backend_devmem;
+extern const struct ish_backend ish_backend_kcore;
+extern const struct ish_backend ish_backend_debugfs;
 extern const struct ish_backend ish_backend_mem;
 extern const struct ish_backend ish_backend_dump;
+
+/*
+ * Shared by the live-host backends (devmem.c, kcore.c, debugfs.c, live.c).
+ * Every path is a parameter, so tests point them at files.
+ */
+#define ISH_DEVMEM_PATH_DEFAULT "/dev/mem"
+#define ISH_KCORE_PATH_DEFAULT "/proc/kcore"
+#define ISH_DEBUGFS_ROOT_DEFAULT "/sys/kernel/debug/iommu/intel"
+#define ISH_ACPI_DMAR_DEFAULT "/sys/firmware/acpi/tables/DMAR"
+#define ISH_LOCKDOWN_PATH_DEFAULT "/sys/kernel/security/lockdown"
+
+/*
+ * Reads the ACPI DMAR table named by acpi.dmar into the target. A missing
+ * file is an error only when required.
+ */
+struct ish_error *ish_live_load_dmar(struct ish_target *t, bool required);
+/* The DRHDs of the target's DMAR table (at most 256); *n = 0 without one. */
+struct ish_error *ish_live_drhds(struct ish_target *t, struct ish_unit **ret, size_t *n);
+/*
+ * Why opening path (devmem.path, kcore.path) failed with errnum, in words:
+ * not root, kernel lockdown (lockdown.path), no such device; what says what
+ * the file gives ("registers and RAM").
+ */
+char *ish_live_explain_open(struct ish_target *t, const char *path, int errnum);
+
+/* debugfs.c: the rebuilt image, also used by live.c. */
+struct ish_debugfs;
+struct ish_error *ish_debugfs_load(struct ish_target *t, const char *root,
+				   struct ish_debugfs **ret);
+void ish_debugfs_destroy(struct ish_debugfs *d);
+struct ish_error *ish_debugfs_read_phys(const struct ish_debugfs *d, uint64_t addr, void *buf,
+					size_t len);
+struct ish_error *ish_debugfs_read_reg(const struct ish_debugfs *d, const struct ish_unit *u,
+				       uint32_t offset, unsigned width, uint64_t *ret);
+
+/*
+ * devmem.c: register blocks mapped from devmem.path, one per unit, read
+ * with volatile loads of exactly the register's width. Also used by kcore.c.
+ */
+struct ish_devmem_regs;
+struct ish_error *ish_devmem_map(struct ish_target *t, const struct ish_unit *units, size_t n,
+				 struct ish_devmem_regs **ret);
+void ish_devmem_unmap(struct ish_devmem_regs *m);
+struct ish_error *ish_devmem_reg(const struct ish_devmem_regs *m, unsigned unit, uint32_t offset,
+				 unsigned width, uint64_t *ret);
+
+/* kcore.c: where a kcore target's registers come from ("devmem", ...). */
+const char *ish_kcore_regs_from(const struct ish_target *t, void *priv);
+
+/* live.c: the backend live chose and that backend's private data. */
+const struct ish_backend *ish_live_impl(const struct ish_target *t, void **priv);
 
 #endif

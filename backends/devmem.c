@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The devmem backend: a live host through /dev/mem (devmem.path). Each
+ * unit's register block is mapped and read with volatile loads of exactly
+ * the register's width (VT-d spec 10.2: software accesses 64-bit registers
+ * as one 64-bit or two 32-bit accesses, and never across registers); RAM is
+ * read with pread(), page by page, because Linux checks each page on its own
+ * (drivers/char/mem.c read_mem()) and a refused page must not hide the
+ * pages before it. Units come from the ACPI DMAR table (acpi.dmar).
+ *
+ * What Linux refuses, and how it shows (arch/x86/mm/init.c
+ * devmem_is_allowed(), drivers/char/mem.c):
+ *  - open(): EPERM without CAP_SYS_RAWIO, or under kernel lockdown
+ *    (security_locked_down(LOCKDOWN_DEV_MEM)); EACCES for a non-root user
+ *    on the 0640 root:kmem node.
+ *  - CONFIG_STRICT_DEVMEM: every System RAM page above 1 MiB reads EPERM
+ *    (below 1 MiB it reads as zeros); MMIO such as the VT-d registers stays
+ *    readable. So registers work and tables do not: use kcore.
+ *  - CONFIG_IO_STRICT_DEVMEM (or iomem=strict): MMIO that a driver has
+ *    claimed (the intel-iommu driver claims every register block, "dmar0" in
+ *    /proc/iomem) cannot be mapped: mmap() fails with EPERM. Use debugfs.
+ * The open-time probe reads the root table (or the IRT or queue) so that
+ * the refusal is reported at open, where live can still choose another way.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iommush/vtd.h>
+
+#include "backends.h"
+
+struct devmem_block {
+	volatile uint8_t *base;	/* MAP_FAILED-free: NULL until mapped */
+	size_t len;
+};
+
+struct ish_devmem_regs {
+	int fd;
+	char *path;
+	struct devmem_block *blocks;	/* by unit index */
+	size_t n;
+};
+
+struct devmem_priv {
+	int fd;			/* RAM */
+	char *path;
+	bool regular;		/* a file laid out like /dev/mem (tests) */
+	uint64_t size;
+	struct ish_devmem_regs *regs;
+};
+
+/* --- register blocks --- */
+
+static struct ish_error *map_block(struct ish_devmem_regs *m, const struct ish_unit *u,
+				   size_t len, bool regular, uint64_t fsize, struct devmem_block *b)
+{
+	void *p;
+
+	if (u->reg_base & 4095)
+		return ish_error_format(ISH_ERROR_FORMAT,
+					"%s: register base %#" PRIx64 " is not page aligned", u->name,
+					u->reg_base);
+	/* Touching a mapping past the end of a regular file raises SIGBUS. */
+	if (regular && (u->reg_base >= fsize || len > fsize - u->reg_base))
+		return ish_error_format(ISH_ERROR_FAULT,
+					"%s: register block %#" PRIx64 "+%#zx lies past the end of %s",
+					u->name, u->reg_base, len, m->path);
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, m->fd, (off_t)u->reg_base);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		if (e == EPERM || e == EACCES)
+			return ish_error_errno(e,
+					       "mapping the %s registers at %#" PRIx64 " from %s: "
+					       "the kernel refuses MMIO a driver has claimed "
+					       "(CONFIG_IO_STRICT_DEVMEM or iomem=strict; the "
+					       "intel-iommu driver claims its register blocks): use "
+					       "the debugfs backend, or boot with iomem=relaxed",
+					       u->name, u->reg_base, m->path);
+		return ish_error_errno(e, "mapping the %s registers at %#" PRIx64 " from %s", u->name,
+				       u->reg_base, m->path);
+	}
+	b->base = p;
+	b->len = len;
+	return NULL;
+}
+
+/* Bytes the registers need: fault records at CAP.FRO and the IOTLB at ECAP.IRO (10.4). */
+static size_t block_need(uint64_t cap, uint64_t ecap)
+{
+	uint64_t fro = ISH_BITS(cap, 33, 24) * 16, nfr = ISH_BITS(cap, 47, 40) + 1;
+	uint64_t iro = ISH_BITS(ecap, 17, 8) * 16;
+	uint64_t need = 4096;
+
+	if (fro + nfr * 16 > need)
+		need = fro + nfr * 16;
+	if (iro + 16 > need)
+		need = iro + 16;
+	return (size_t)((need + 4095) & ~4095ULL);
+}
+
+struct ish_error *ish_devmem_map(struct ish_target *t, const struct ish_unit *units, size_t n,
+				 struct ish_devmem_regs **ret)
+{
+	const char *path = ish_target_param(t, "devmem.path");
+	struct ish_devmem_regs *m;
+	struct ish_error *err = NULL;
+	struct stat st;
+	bool regular;
+
+	if (!path || !*path)
+		return ish_error_create(ISH_ERROR_INVALID, "devmem.path is empty");
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return &ish_enomem;
+	m->fd = -1;
+	m->path = strdup(path);
+	m->blocks = calloc(n ? n : 1, sizeof(*m->blocks));
+	if (!m->path || !m->blocks) {
+		ish_devmem_unmap(m);
+		return &ish_enomem;
+	}
+	m->n = n;
+	/* O_SYNC: the mapping is uncached, as MMIO must be. */
+	m->fd = open(path, O_RDONLY | O_SYNC | O_CLOEXEC);
+	if (m->fd < 0) {
+		int e = errno;
+		char *why = ish_live_explain_open(t, path, e);
+
+		ish_devmem_unmap(m);
+		err = ish_error_format(ISH_ERROR_OS, "%s", why ? why : path);
+		if (err != &ish_enomem)
+			err->errnum = e;
+		free(why);
+		return err;
+	}
+	if (fstat(m->fd, &st) < 0) {
+		err = ish_error_errno(errno, "fstat %s", path);
+		ish_devmem_unmap(m);
+		return err;
+	}
+	regular = S_ISREG(st.st_mode);
+	for (size_t i = 0; i < n && !err; i++) {
+		size_t len = units[i].size_pages ? (size_t)units[i].size_pages * 4096 : 4096;
+		uint64_t cap, ecap;
+		size_t need;
+
+		err = map_block(m, &units[i], len, regular, (uint64_t)st.st_size, &m->blocks[i]);
+		if (err)
+			break;
+		/* The DRHD may understate the block; grow it to what CAP/ECAP place in it. */
+		if (ish_devmem_reg(m, (unsigned)i, DMAR_CAP_REG, 64, &cap) ||
+		    ish_devmem_reg(m, (unsigned)i, DMAR_ECAP_REG, 64, &ecap))
+			continue;
+		need = block_need(cap, ecap);
+		if (need > len && need <= (1u << 20)) {
+			struct devmem_block b;
+
+			if (!map_block(m, &units[i], need, regular, (uint64_t)st.st_size, &b)) {
+				munmap((void *)m->blocks[i].base, m->blocks[i].len);
+				m->blocks[i] = b;
+			}
+		}
+	}
+	if (err) {
+		ish_devmem_unmap(m);
+		return err;
+	}
+	*ret = m;
+	return NULL;
+}
+
+void ish_devmem_unmap(struct ish_devmem_regs *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->blocks[i].base)
+			munmap((void *)m->blocks[i].base, m->blocks[i].len);
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m->blocks);
+	free(m->path);
+	free(m);
+}
+
+struct ish_error *ish_devmem_reg(const struct ish_devmem_regs *m, unsigned unit, uint32_t offset,
+				 unsigned width, uint64_t *ret)
+{
+	const struct devmem_block *b;
+
+	if (unit >= m->n || !m->blocks[unit].base)
+		return ish_error_format(ISH_ERROR_NOT_FOUND, "unit %u has no mapped registers", unit);
+	b = &m->blocks[unit];
+	if ((width != 32 && width != 64) || offset % (width / 8))
+		return ish_error_format(ISH_ERROR_INVALID,
+					"register access of %u bits at offset %#x: the hardware takes "
+					"only aligned 32- and 64-bit accesses", width, offset);
+	if (offset >= b->len || width / 8 > b->len - offset)
+		return ish_error_format(ISH_ERROR_NOT_FOUND,
+					"register offset %#x is outside the %#zx-byte register block",
+					offset, b->len);
+	if (width == 32)
+		*ret = *(const volatile uint32_t *)(b->base + offset);
+	else
+		*ret = *(const volatile uint64_t *)(b->base + offset);
+	return NULL;
+}
+
+/* --- RAM --- */
+
+static struct ish_error *ram_error(const struct devmem_priv *p, uint64_t addr, int e)
+{
+	if (e == EPERM)
+		return ish_error_fault(addr,
+				       "%s refuses RAM at %#" PRIx64 " (CONFIG_STRICT_DEVMEM allows "
+				       "only non-RAM ranges): use the kcore backend (RAM through "
+				       "/proc/kcore) or debugfs",
+				       p->path, addr);
+	if (e == EFAULT || e == ENXIO || e == EINVAL)
+		return ish_error_fault(addr, "physical address %#" PRIx64 " is not readable through %s",
+				       addr, p->path);
+	return ish_error_errno(e, "reading %s at %#" PRIx64, p->path, addr);
+}
+
+static struct ish_error *devmem_pread(const struct devmem_priv *p, uint64_t addr, void *buf,
+				      size_t len)
+{
+	uint8_t *out = buf;
+
+	if (addr + len < addr || addr + len > (uint64_t)INT64_MAX)
+		return ish_error_fault(addr, "physical address %#" PRIx64 " is out of range", addr);
+	while (len) {
+		size_t n = 4096 - (size_t)(addr & 4095);
+		ssize_t r;
+
+		if (n > len)
+			n = len;
+		r = pread(p->fd, out, n, (off_t)addr);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return ram_error(p, addr, errno);
+		if (!r)
+			return ish_error_fault(addr, "physical address %#" PRIx64 " lies past the end of %s",
+					       addr, p->path);
+		out += r;
+		addr += (uint64_t)r;
+		len -= (size_t)r;
+	}
+	return NULL;
+}
+
+static struct ish_error *devmem_read_phys(struct ish_target *t, uint64_t addr, void *buf, size_t len)
+{
+	return devmem_pread(ish_target_priv(t), addr, buf, len);
+}
+
+static struct ish_error *devmem_read_reg(struct ish_target *t, const struct ish_unit *u,
+					 uint32_t offset, unsigned width, uint64_t *ret)
+{
+	struct devmem_priv *p = ish_target_priv(t);
+
+	return ish_devmem_reg(p->regs, u->index, offset, width, ret);
+}
+
+/*
+ * One table the hardware uses, read through /dev/mem: a refusal shows here
+ * rather than in the middle of the first walk.
+ */
+static struct ish_error *probe_ram(struct devmem_priv *p, size_t nunits)
+{
+	static const uint32_t ptrs[] = { DMAR_RTADDR_REG, DMAR_IRTA_REG, DMAR_IQA_REG };
+
+	for (size_t i = 0; i < nunits; i++) {
+		for (size_t k = 0; k < sizeof(ptrs) / sizeof(*ptrs); k++) {
+			uint64_t v, addr;
+			uint8_t b[16];
+
+			if (ish_devmem_reg(p->regs, (unsigned)i, ptrs[k], 64, &v))
+				continue;
+			addr = v & VTD_PAGE_MASK & ISH_GENMASK(51, 0);
+			if (!addr)
+				continue;
+			return devmem_pread(p, addr, b, sizeof(b));
+		}
+	}
+	return NULL;
+}
+
+static bool devmem_detect(const char *spec)
+{
+	return !strcmp(spec, "devmem");
+}
+
+static void devmem_close(struct ish_target *t)
+{
+	struct devmem_priv *p = ish_target_priv(t);
+
+	if (!p)
+		return;
+	ish_devmem_unmap(p->regs);
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->path);
+	free(p);
+	ish_target_set_priv(t, NULL);
+}
+
+static struct ish_error *devmem_open_priv(struct ish_target *t, struct devmem_priv *p)
+{
+	struct ish_unit *units = NULL;
+	struct ish_error *err;
+	struct stat st;
+	size_t n = 0;
+
+	err = ish_live_load_dmar(t, true);
+	if (!err)
+		err = ish_live_drhds(t, &units, &n);
+	if (err)
+		return err;
+	if (!n) {
+		free(units);
+		return ish_error_create(ISH_ERROR_NOT_FOUND, "the DMAR table lists no DRHD");
+	}
+	err = ish_devmem_map(t, units, n, &p->regs);
+	if (err)
+		goto out;
+	p->path = strdup(ish_target_param(t, "devmem.path"));
+	if (!p->path) {
+		err = &ish_enomem;
+		goto out;
+	}
+	p->fd = open(p->path, O_RDONLY | O_CLOEXEC);
+	if (p->fd < 0) {
+		err = ish_error_errno(errno, "%s", p->path);
+		goto out;
+	}
+	if (fstat(p->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		p->regular = true;
+		p->size = (uint64_t)st.st_size;
+	}
+	err = probe_ram(p, n);
+	if (err)
+		goto out;
+	/* Units last: a failed open leaves the target as it was, for live's next try. */
+	for (size_t i = 0; i < n && !err; i++)
+		err = ish_target_add_unit(t, &units[i], NULL);
+out:
+	free(units);
+	return err;
+}
+
+static struct ish_error *devmem_open(struct ish_target *t, const char *spec)
+{
+	struct devmem_priv *p = calloc(1, sizeof(*p));
+	struct ish_error *err;
+
+	(void)spec;
+	if (!p)
+		return &ish_enomem;
+	p->fd = -1;
+	ish_target_set_priv(t, p);
+	err = devmem_open_priv(t, p);
+	if (err)
+		devmem_close(t);
+	return err;
+}
+
+static const struct ish_param_def devmem_params[] = {
+	{ "devmem.path", ISH_DEVMEM_PATH_DEFAULT,
+	  "physical memory device (or a file laid out like it)" },
+	{ "acpi.dmar", ISH_ACPI_DMAR_DEFAULT, "the ACPI DMAR table: units, segments, scopes" },
+	{ "lockdown.path", ISH_LOCKDOWN_PATH_DEFAULT,
+	  "kernel lockdown state, to explain a refusal" },
+	{ NULL, NULL, NULL },
+};
+
+const struct ish_backend ish_backend_devmem = {
+	.name = "devmem",
+	.help = "live host: registers by MMIO and RAM through /dev/mem (root, no STRICT_DEVMEM)",
+	.params = devmem_params,
+	.flags = ISH_BACKEND_NOCACHE,
+	.detect = devmem_detect,
+	.open = devmem_open,
+	.close = devmem_close,
+	.read_phys = devmem_read_phys,
+	.read_reg = devmem_read_reg,
+};

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kcore backend: RAM of a live host through /proc/kcore (kcore.path),
+ * for kernels whose /dev/mem refuses RAM (CONFIG_STRICT_DEVMEM); registers
+ * from /dev/mem (MMIO stays readable there) or from debugfs iommu_regset.
+ *
+ * /proc/kcore is an ELF core of the kernel's virtual address space
+ * (Linux fs/proc/kcore.c). Since 4.x each PT_LOAD of the direct map
+ * (KCORE_RAM) carries its physical address in p_paddr, the kernel text
+ * (KCORE_TEXT) too, and every other segment (vmalloc, modules, vmemmap)
+ * p_paddr = -1. Older kernels leave p_paddr 0 everywhere: then the
+ * physical address is p_vaddr - PAGE_OFFSET for the segments inside the
+ * direct map (kcore.page_offset; "auto" tries the x86-64 4-level bases
+ * 0xffff888000000000 (4.20+) and 0xffff880000000000, and finds nothing under
+ * KASLR: give the value of page_offset_base then). Segments that overlap in
+ * physical memory are the same memory seen twice (the text inside RAM):
+ * the larger is kept.
+ *
+ * The ELF headers are read by hand with pread(): the file reports a size
+ * of the whole virtual address space (128 TiB), which a general ELF reader
+ * may try to map.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iommush/regsfile.h>
+
+#include "backends.h"
+
+#define KCORE_MAX_PHDRS 65536u
+#define DIRECT_MAP_SPAN (1ULL << 46)	/* 64 TiB, the 4-level direct map */
+
+struct kcore_seg {
+	uint64_t paddr, len, offset;
+};
+
+struct kcore_priv {
+	int fd;
+	char *path;
+	struct kcore_seg *segs;	/* sorted, disjoint */
+	size_t nsegs;
+	/* registers: one of these */
+	struct ish_devmem_regs *devmem;
+	struct ish_regfile **regs;	/* by unit index */
+	size_t nregs;
+	const char *regs_from;	/* "devmem", "debugfs" or a file */
+};
+
+static bool kcore_detect(const char *spec)
+{
+	return !strcmp(spec, "kcore");
+}
+
+static void kcore_close(struct ish_target *t)
+{
+	struct kcore_priv *p = ish_target_priv(t);
+
+	if (!p)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	ish_devmem_unmap(p->devmem);
+	for (size_t i = 0; i < p->nregs; i++)
+		ish_regfile_destroy(p->regs[i]);
+	free(p->regs);
+	free(p->segs);
+	free(p->path);
+	free(p);
+	ish_target_set_priv(t, NULL);
+}
+
+static struct ish_error *full_pread(struct kcore_priv *p, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *b = buf;
+
+	while (len) {
+		ssize_t r = pread(p->fd, b, len, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return ish_error_errno(errno, "reading %s at offset %#" PRIx64, p->path, off);
+		if (!r)
+			return ish_error_format(ISH_ERROR_FORMAT, "%s ends at offset %#" PRIx64, p->path,
+						off);
+		b += r;
+		off += (uint64_t)r;
+		len -= (size_t)r;
+	}
+	return NULL;
+}
+
+static int cmp_seg(const void *a, const void *b)
+{
+	const struct kcore_seg *x = a, *y = b;
+
+	if (x->paddr != y->paddr)
+		return x->paddr < y->paddr ? -1 : 1;
+	return x->len > y->len ? -1 : x->len < y->len;
+}
+
+static struct ish_error *load_elf(struct ish_target *t, struct kcore_priv *p)
+{
+	const char *po = ish_target_param(t, "kcore.page_offset");
+	static const uint64_t auto_po[] = { 0xffff888000000000ULL, 0xffff880000000000ULL };
+	struct ish_error *err;
+	Elf64_Ehdr eh;
+	Elf64_Phdr *ph;
+	size_t phnum, kept = 0;
+	bool by_paddr = false;
+	uint64_t page_offset = 0;
+	bool po_given = false;
+
+	err = full_pread(p, &eh, sizeof(eh), 0);
+	if (err)
+		return err;
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return ish_error_format(ISH_ERROR_FORMAT, "%s is not a 64-bit little-endian ELF file",
+					p->path);
+	if (eh.e_type != ET_CORE)
+		return ish_error_format(ISH_ERROR_FORMAT, "%s is not an ELF core (e_type %u)", p->path,
+					eh.e_type);
+	if (eh.e_phentsize != sizeof(Elf64_Phdr))
+		return ish_error_format(ISH_ERROR_FORMAT, "%s: program headers of %u bytes", p->path,
+					eh.e_phentsize);
+	phnum = eh.e_phnum;
+	if (phnum == PN_XNUM) {
+		/* The real count is in section header 0's sh_info (gABI). */
+		Elf64_Shdr sh;
+
+		if (!eh.e_shoff)
+			return ish_error_format(ISH_ERROR_FORMAT, "%s: PN_XNUM without section 0", p->path);
+		err = full_pread(p, &sh, sizeof(sh), eh.e_shoff);
+		if (err)
+			return err;
+		phnum = sh.sh_info;
+	}
+	if (!phnum || phnum > KCORE_MAX_PHDRS)
+		return ish_error_format(ISH_ERROR_FORMAT, "%s: %zu program headers", p->path, phnum);
+	ph = calloc(phnum, sizeof(*ph));
+	p->segs = calloc(phnum, sizeof(*p->segs));
+	if (!ph || !p->segs) {
+		free(ph);
+		return &ish_enomem;
+	}
+	err = full_pread(p, ph, phnum * sizeof(*ph), eh.e_phoff);
+	if (err)
+		goto out;
+	for (size_t i = 0; i < phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_paddr && ph[i].p_paddr != ~0ULL)
+			by_paddr = true;
+	if (!by_paddr && po && *po && strcmp(po, "auto")) {
+		err = ish_target_param_u64(t, "kcore.page_offset", 0, &page_offset);
+		if (err)
+			goto out;
+		po_given = true;
+	}
+	for (size_t k = 0; k < (po_given ? 1 : 2) && !kept; k++) {
+		if (!by_paddr && !po_given)
+			page_offset = auto_po[k];
+		for (size_t i = 0; i < phnum; i++) {
+			struct kcore_seg s;
+
+			if (ph[i].p_type != PT_LOAD || !ph[i].p_filesz)
+				continue;
+			if (by_paddr) {
+				if (ph[i].p_paddr == ~0ULL)
+					continue;
+				s.paddr = ph[i].p_paddr;
+			} else {
+				if (ph[i].p_vaddr < page_offset ||
+				    ph[i].p_vaddr - page_offset >= DIRECT_MAP_SPAN)
+					continue;
+				s.paddr = ph[i].p_vaddr - page_offset;
+			}
+			s.len = ph[i].p_filesz;
+			s.offset = ph[i].p_offset;
+			if (s.paddr + s.len - 1 < s.paddr || s.offset + s.len < s.offset ||
+			    s.offset + s.len > (uint64_t)INT64_MAX) {
+				err = ish_error_format(ISH_ERROR_FORMAT,
+						       "%s: PT_LOAD %zu wraps around", p->path, i);
+				goto out;
+			}
+			p->segs[kept++] = s;
+		}
+	}
+	if (!kept) {
+		err = ish_error_format(ISH_ERROR_FORMAT,
+				       "%s has no PT_LOAD of the direct map%s", p->path,
+				       by_paddr ? "" :
+				       " (p_paddr is not set: give kcore.page_offset, the kernel's "
+				       "page_offset_base)");
+		goto out;
+	}
+	qsort(p->segs, kept, sizeof(*p->segs), cmp_seg);
+	p->nsegs = 0;
+	for (size_t i = 0; i < kept; i++) {
+		struct kcore_seg s = p->segs[i];
+
+		if (p->nsegs) {
+			struct kcore_seg *prev = &p->segs[p->nsegs - 1];
+			uint64_t prev_end = prev->paddr + prev->len;
+
+			if (s.paddr + s.len <= prev_end)
+				continue;	/* inside the previous one: the same memory again */
+			if (s.paddr < prev_end) {
+				uint64_t cut = prev_end - s.paddr;
+
+				s.paddr += cut;
+				s.offset += cut;
+				s.len -= cut;
+			}
+		}
+		p->segs[p->nsegs++] = s;
+	}
+out:
+	free(ph);
+	return err;
+}
+
+static const struct kcore_seg *find_seg(const struct kcore_priv *p, uint64_t addr)
+{
+	size_t lo = 0, hi = p->nsegs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct kcore_seg *s = &p->segs[mid];
+
+		if (addr < s->paddr)
+			hi = mid;
+		else if (addr - s->paddr >= s->len)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+static struct ish_error *kcore_read_phys(struct ish_target *t, uint64_t addr, void *buf, size_t len)
+{
+	struct kcore_priv *p = ish_target_priv(t);
+	uint8_t *out = buf;
+
+	while (len) {
+		const struct kcore_seg *s = find_seg(p, addr);
+		uint64_t off;
+		size_t n;
+		ssize_t r;
+
+		if (!s)
+			return ish_error_fault(addr,
+					       "physical address %#" PRIx64 " is not RAM in %s (kcore "
+					       "shows only the kernel's direct map)", addr, p->path);
+		off = addr - s->paddr;
+		n = s->len - off < len ? (size_t)(s->len - off) : len;
+		r = pread(p->fd, out, n, (off_t)(s->offset + off));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return ish_error_fault(addr, "reading %#" PRIx64 " through %s: %s", addr, p->path,
+					       strerror(errno));
+		if (!r)
+			return ish_error_fault(addr, "%s ends before physical address %#" PRIx64, p->path,
+					       addr);
+		out += r;
+		addr += (uint64_t)r;
+		len -= (size_t)r;
+	}
+	return NULL;
+}
+
+static struct ish_error *kcore_read_reg(struct ish_target *t, const struct ish_unit *u,
+					uint32_t offset, unsigned width, uint64_t *ret)
+{
+	struct kcore_priv *p = ish_target_priv(t);
+	struct ish_error *err;
+
+	if (p->devmem)
+		return ish_devmem_reg(p->devmem, u->index, offset, width, ret);
+	if (u->index >= p->nregs || !p->regs[u->index])
+		return ish_error_format(ISH_ERROR_NOT_FOUND, "no registers of %s in %s", u->name,
+					p->regs_from);
+	err = ish_regfile_get(p->regs[u->index], offset, width, ret);
+	if (err && err->code == ISH_ERROR_NOT_FOUND)
+		return ish_error_prefix(err, "register offset %#x is not in %s", offset, p->regs_from);
+	return err;
+}
+
+/* Registers from a register file (debugfs iommu_regset or NAME=VALUE); units with them. */
+static struct ish_error *regs_from_file(struct ish_target *t, struct kcore_priv *p, const char *path,
+					struct ish_unit **units, size_t *n)
+{
+	struct ish_regsfile *rf;
+	struct ish_error *err = ish_regsfile_load(path, &rf);
+	struct ish_unit *drhd = *units;
+	size_t ndrhd = *n;
+	struct ish_unit *nu;
+
+	if (err)
+		return err;
+	nu = calloc(rf->nunits ? rf->nunits : 1, sizeof(*nu));
+	p->regs = calloc(rf->nunits ? rf->nunits : 1, sizeof(*p->regs));
+	if (!nu || !p->regs) {
+		free(nu);
+		ish_regsfile_destroy(rf);
+		return &ish_enomem;
+	}
+	for (size_t i = 0; i < rf->nunits; i++) {
+		struct ish_regsfile_unit *ru = &rf->units[i];
+
+		if (ru->has_base)
+			nu[i].reg_base = ru->reg_base;
+		else if (i < ndrhd)
+			nu[i].reg_base = drhd[i].reg_base;
+		for (size_t k = 0; k < ndrhd; k++) {
+			if (drhd[k].reg_base == nu[i].reg_base) {
+				nu[i] = drhd[k];
+				break;
+			}
+		}
+		memcpy(nu[i].name, ru->name, sizeof(nu[i].name));
+		p->regs[i] = ru->regs;
+		ru->regs = NULL;
+	}
+	p->nregs = rf->nunits;
+	free(*units);
+	*units = nu;
+	*n = rf->nunits;
+	ish_regsfile_destroy(rf);
+	return NULL;
+}
+
+static struct ish_error *kcore_open_priv(struct ish_target *t, struct kcore_priv *p)
+{
+	const char *how = ish_target_param(t, "kcore.regs");
+	const char *root = ish_target_param(t, "debugfs.root");
+	struct ish_error *err, *e1 = NULL;
+	struct ish_unit *units = NULL;
+	size_t n = 0;
+	char *regset = NULL;
+
+	p->path = strdup(ish_target_param(t, "kcore.path"));
+	if (!p->path)
+		return &ish_enomem;
+	p->fd = open(p->path, O_RDONLY | O_CLOEXEC);
+	if (p->fd < 0) {
+		int e = errno;
+		char *why = ish_live_explain_open(t, p->path, e);
+
+		err = ish_error_format(ISH_ERROR_OS, "%s", why ? why : p->path);
+		if (err != &ish_enomem)
+			err->errnum = e;
+		free(why);
+		return err;
+	}
+	err = load_elf(t, p);
+	if (err)
+		return err;
+
+	if (!how || !*how)
+		how = "auto";
+	err = ish_live_load_dmar(t, !strcmp(how, "devmem"));
+	if (!err)
+		err = ish_live_drhds(t, &units, &n);
+	if (err)
+		goto out;
+	if (!strcmp(how, "auto") || !strcmp(how, "devmem")) {
+		if (!n)
+			e1 = ish_error_create(ISH_ERROR_NOT_FOUND, "no DMAR table to find the registers");
+		else
+			e1 = ish_devmem_map(t, units, n, &p->devmem);
+		if (!e1) {
+			p->regs_from = "devmem";
+		} else if (!strcmp(how, "devmem")) {
+			err = e1;
+			e1 = NULL;
+			goto out;
+		}
+	}
+	if (!p->devmem) {
+		const char *file = how;
+
+		if (!strcmp(how, "auto") || !strcmp(how, "debugfs")) {
+			if (asprintf(&regset, "%s/iommu_regset", root ? root : "") < 0) {
+				err = &ish_enomem;
+				goto out;
+			}
+			file = regset;
+			p->regs_from = "debugfs iommu_regset";
+		} else {
+			p->regs_from = "kcore.regs";
+		}
+		err = regs_from_file(t, p, file, &units, &n);
+		if (err) {
+			if (e1)
+				err = ish_error_prefix(err, "registers: devmem: %s; debugfs", e1->message);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n && !err; i++)
+		err = ish_target_add_unit(t, &units[i], NULL);
+out:
+	ish_error_destroy(e1);
+	free(regset);
+	free(units);
+	return err;
+}
+
+static struct ish_error *kcore_open(struct ish_target *t, const char *spec)
+{
+	struct kcore_priv *p = calloc(1, sizeof(*p));
+	struct ish_error *err;
+
+	(void)spec;
+	if (!p)
+		return &ish_enomem;
+	p->fd = -1;
+	ish_target_set_priv(t, p);
+	err = kcore_open_priv(t, p);
+	if (err)
+		kcore_close(t);
+	return err;
+}
+
+/* Where kcore's registers came from, for live's explanation. */
+const char *ish_kcore_regs_from(const struct ish_target *t, void *priv)
+{
+	const struct kcore_priv *p = priv;
+
+	(void)t;
+	return p ? p->regs_from : NULL;
+}
+
+static const struct ish_param_def kcore_params[] = {
+	{ "kcore.path", ISH_KCORE_PATH_DEFAULT, "the kernel's ELF core (RAM through the direct map)" },
+	{ "kcore.regs", "auto",
+	  "registers from: auto (devmem, else debugfs), devmem, debugfs, or a register FILE" },
+	{ "kcore.page_offset", "auto",
+	  "direct-map base when p_paddr is not set (old kernels): auto or the page_offset_base" },
+	{ "devmem.path", ISH_DEVMEM_PATH_DEFAULT, "physical memory device, for the registers" },
+	{ "debugfs.root", ISH_DEBUGFS_ROOT_DEFAULT, "Intel IOMMU debugfs, for iommu_regset" },
+	{ "acpi.dmar", ISH_ACPI_DMAR_DEFAULT, "the ACPI DMAR table: units, segments, scopes" },
+	{ "lockdown.path", ISH_LOCKDOWN_PATH_DEFAULT, "kernel lockdown state, to explain a refusal" },
+	{ NULL, NULL, NULL },
+};
+
+const struct ish_backend ish_backend_kcore = {
+	.name = "kcore",
+	.help = "live host: RAM through /proc/kcore, registers through /dev/mem or debugfs",
+	.params = kcore_params,
+	.flags = ISH_BACKEND_NOCACHE,
+	.detect = kcore_detect,
+	.open = kcore_open,
+	.close = kcore_close,
+	.read_phys = kcore_read_phys,
+	.read_reg = kcore_read_reg,
+};

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The live backend: the best way into this host that the kernel allows,
+ * tried in a fixed order, and an account of why each earlier way failed.
+ *
+ *   1. devmem   registers by MMIO and RAM through /dev/mem: everything,
+ *               but CONFIG_STRICT_DEVMEM (most distributions) refuses RAM.
+ *   2. kcore    RAM through /proc/kcore, registers through /dev/mem (MMIO
+ *               is allowed under STRICT_DEVMEM) or debugfs iommu_regset.
+ *   3. debugfs  what CONFIG_INTEL_IOMMU_DEBUGFS shows: the tables the
+ *               driver walks, no data pages, no fault records.
+ *
+ * The chosen backend's hooks run with its own private data swapped into
+ * the target, so each backend stays unaware of live. Shared helpers of the
+ * live-host backends (DMAR loading, refusal explanations) live here too.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <iommush/dmar.h>
+
+#include "backends.h"
+
+#define DMAR_MAX_BYTES (1u << 20)
+
+/* --- helpers shared by devmem, kcore and debugfs --- */
+
+static struct ish_error *slurp(const char *path, size_t max, char **ret, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	int fd;
+
+	if (!buf)
+		return &ish_enomem;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		struct ish_error *err = ish_error_errno(errno, "%s", path);
+
+		free(buf);
+		return err;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap >= max) {
+				free(buf);
+				close(fd);
+				return ish_error_format(ISH_ERROR_LIMIT, "%s is larger than %zu bytes", path,
+							max);
+			}
+			cap *= 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return &ish_enomem;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			struct ish_error *err = ish_error_errno(errno, "reading %s", path);
+
+			free(buf);
+			close(fd);
+			return err;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*ret = buf;
+	*len = n;
+	return NULL;
+}
+
+struct ish_error *ish_live_load_dmar(struct ish_target *t, bool required)
+{
+	const char *path = ish_target_param(t, "acpi.dmar");
+	struct ish_error *err;
+	char *buf;
+	size_t len;
+
+	if (!path || !*path) {
+		if (required)
+			return ish_error_create(ISH_ERROR_INVALID, "acpi.dmar is empty: no DMAR table");
+		return NULL;
+	}
+	err = slurp(path, DMAR_MAX_BYTES, &buf, &len);
+	if (err) {
+		if (err->code == ISH_ERROR_OS && err->errnum == ENOENT) {
+			if (!required) {
+				ish_error_destroy(err);
+				return NULL;
+			}
+			return ish_error_prefix(err, "no ACPI DMAR table (no VT-d in this machine, or "
+						"it is disabled in the firmware setup)");
+		}
+		return err;
+	}
+	if (len < 48 || memcmp(buf, "DMAR", 4)) {
+		free(buf);
+		return ish_error_format(ISH_ERROR_FORMAT, "%s is not an ACPI DMAR table", path);
+	}
+	err = ish_target_set_dmar(t, buf, len);
+	free(buf);
+	return err;
+}
+
+struct drhd_acc {
+	struct ish_unit *u;
+	size_t n;
+};
+
+static struct ish_error *add_drhd(void *arg, const struct ish_unit *u)
+{
+	struct drhd_acc *a = arg;
+	struct ish_unit *n;
+
+	if (a->n >= 256)
+		return ish_error_create(ISH_ERROR_LIMIT, "more than 256 DRHDs");
+	n = realloc(a->u, (a->n + 1) * sizeof(*n));
+	if (!n)
+		return &ish_enomem;
+	a->u = n;
+	a->u[a->n] = *u;
+	if (!a->u[a->n].name[0])
+		snprintf(a->u[a->n].name, sizeof(a->u[a->n].name), "dmar%zu", a->n);
+	a->u[a->n].index = (unsigned)a->n;
+	a->n++;
+	return NULL;
+}
+
+struct ish_error *ish_live_drhds(struct ish_target *t, struct ish_unit **ret, size_t *n)
+{
+	struct drhd_acc a = { 0 };
+	size_t len;
+	const void *dmar = ish_target_dmar(t, &len);
+	struct ish_error *err;
+
+	*ret = NULL;
+	*n = 0;
+	if (!dmar)
+		return NULL;
+	err = ish_dmar_units(dmar, len, add_drhd, &a);
+	if (err) {
+		free(a.u);
+		return ish_error_prefix(err, "DMAR table");
+	}
+	*ret = a.u;
+	*n = a.n;
+	return NULL;
+}
+
+/* The lockdown mode in brackets ("none [integrity] confidentiality"), or NULL. */
+static char *lockdown_mode(struct ish_target *t)
+{
+	const char *path = ish_target_param(t, "lockdown.path");
+	char *buf, *open, *close, *mode = NULL;
+	size_t len;
+	struct ish_error *err;
+
+	if (!path || !*path)
+		return NULL;
+	err = slurp(path, 4096, &buf, &len);
+	if (err) {
+		ish_error_destroy(err);
+		return NULL;
+	}
+	open = strchr(buf, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (close) {
+		*close = '\0';
+		mode = strdup(open + 1);
+	}
+	free(buf);
+	return mode;
+}
+
+char *ish_live_explain_open(struct ish_target *t, const char *path, int errnum)
+{
+	char *lock = NULL, *msg = NULL;
+	int r;
+
+	if (errnum == EACCES || errnum == EPERM) {
+		lock = lockdown_mode(t);
+		if (geteuid() != 0)
+			r = asprintf(&msg, "%s: %s: reading it needs root (CAP_SYS_RAWIO); without root "
+				     "only a dump or a copy of debugfs can be read",
+				     path, strerror(errnum));
+		else if (lock && strcmp(lock, "none"))
+			r = asprintf(&msg, "%s: %s: the kernel is locked down (%s mode%s); %s",
+				     path, strerror(errnum), lock,
+				     strcmp(lock, "integrity") ? "" : ", e.g. by Secure Boot",
+				     strcmp(lock, "integrity") ?
+				     "only a dump taken another way can be read" :
+				     "use the debugfs backend (its read-only files stay readable)");
+		else
+			r = asprintf(&msg, "%s: %s: refused although running as root (a security "
+				     "module, or the file's permissions)", path, strerror(errnum));
+	} else if (errnum == ENOENT) {
+		r = asprintf(&msg, "%s: %s: the kernel does not provide it (CONFIG_DEVMEM or "
+			     "CONFIG_PROC_KCORE is off)", path, strerror(errnum));
+	} else {
+		r = asprintf(&msg, "%s: %s", path, strerror(errnum));
+	}
+	free(lock);
+	return r < 0 ? NULL : msg;
+}
+
+/* --- the backend --- */
+
+struct live_priv {
+	const struct ish_backend *impl;
+	void *impl_priv;
+	char *choice;
+};
+
+const struct ish_backend *ish_live_impl(const struct ish_target *t, void **priv)
+{
+	struct live_priv *lp = ish_target_priv(t);
+
+	if (ish_target_backend(t) != &ish_backend_live || !lp)
+		return NULL;
+	if (priv)
+		*priv = lp->impl_priv;
+	return lp->impl;
+}
+
+const char *ish_live_choice(const struct ish_target *t)
+{
+	struct live_priv *lp = ish_target_priv(t);
+
+	if (ish_target_backend(t) != &ish_backend_live || !lp)
+		return NULL;
+	return lp->choice;
+}
+
+/* Runs the chosen backend's hook with its private data in place. */
+#define LIVE_CALL(t, hook, ...)                                          \
+	({                                                               \
+		struct live_priv *lp_ = ish_target_priv(t);              \
+		struct ish_error *e_;                                    \
+		ish_target_set_priv(t, lp_->impl_priv);                  \
+		e_ = lp_->impl->hook(t, __VA_ARGS__);                    \
+		lp_->impl_priv = ish_target_priv(t);                     \
+		ish_target_set_priv(t, lp_);                             \
+		e_;                                                      \
+	})
+
+static bool live_detect(const char *spec)
+{
+	return !strcmp(spec, "live");
+}
+
+static void live_close(struct ish_target *t)
+{
+	struct live_priv *lp = ish_target_priv(t);
+
+	if (!lp)
+		return;
+	if (lp->impl && lp->impl->close) {
+		ish_target_set_priv(t, lp->impl_priv);
+		lp->impl->close(t);
+	}
+	ish_target_set_priv(t, NULL);
+	free(lp->choice);
+	free(lp);
+}
+
+static const struct ish_backend *const live_order[] = {
+	&ish_backend_devmem,
+	&ish_backend_kcore,
+	&ish_backend_debugfs,
+};
+
+static struct ish_error *live_open(struct ish_target *t, const char *spec)
+{
+	struct live_priv *lp = calloc(1, sizeof(*lp));
+	char *why = NULL;	/* the failures so far, "devmem: ...; kcore: ..." */
+	struct ish_error *err = NULL;
+
+	(void)spec;
+	if (!lp)
+		return &ish_enomem;
+	for (size_t i = 0; i < sizeof(live_order) / sizeof(*live_order); i++) {
+		const struct ish_backend *b = live_order[i];
+		char *n;
+		int r;
+
+		ish_target_set_priv(t, NULL);
+		err = b->open(t, b->name);
+		if (!err) {
+			const char *what = "registers and RAM";
+			void *priv = ish_target_priv(t);
+
+			if (b == &ish_backend_kcore)
+				what = !strcmp(ish_kcore_regs_from(t, priv), "devmem") ?
+				       "RAM through kcore, registers through devmem" :
+				       "RAM through kcore, registers through debugfs iommu_regset";
+			else if (b == &ish_backend_debugfs)
+				what = "the tables debugfs shows, registers from iommu_regset";
+			lp->impl = b;
+			lp->impl_priv = priv;
+			r = asprintf(&lp->choice, "%s: %s%s%s%s", b->name, what, why ? " (" : "",
+				     why ? why : "", why ? ")" : "");
+			free(why);
+			ish_target_set_priv(t, lp);
+			if (r < 0) {
+				lp->choice = NULL;
+				live_close(t);
+				return &ish_enomem;
+			}
+			return NULL;
+		}
+		/* Out of memory or too many units is no reason to try another way. */
+		if (err->code == ISH_ERROR_NOMEM || err->code == ISH_ERROR_LIMIT ||
+		    ish_target_nunits(t)) {
+			free(why);
+			free(lp);
+			return err;
+		}
+		r = asprintf(&n, "%s%s%s: %s", why ? why : "", why ? "; " : "", b->name, err->message);
+		ish_error_destroy(err);
+		free(why);
+		if (r < 0) {
+			free(lp);
+			return &ish_enomem;
+		}
+		why = n;
+	}
+	err = ish_error_format(ISH_ERROR_UNSUPPORTED, "no way into this host works: %s", why);
+	free(why);
+	free(lp);
+	return err;
+}
+
+static struct ish_error *live_read_phys(struct ish_target *t, uint64_t addr, void *buf, size_t len)
+{
+	return LIVE_CALL(t, read_phys, addr, buf, len);
+}
+
+static struct ish_error *live_read_reg(struct ish_target *t, const struct ish_unit *u,
+				       uint32_t offset, unsigned width, uint64_t *ret)
+{
+	return LIVE_CALL(t, read_reg, u, offset, width, ret);
+}
+
+/* The union of the parameters of the backends live may choose, with their defaults. */
+static const struct ish_param_def live_params[] = {
+	{ "devmem.path", ISH_DEVMEM_PATH_DEFAULT, "physical memory device" },
+	{ "kcore.path", ISH_KCORE_PATH_DEFAULT, "the kernel's ELF core" },
+	{ "kcore.regs", "auto", "kcore's registers: auto, devmem, debugfs or a register FILE" },
+	{ "kcore.page_offset", "auto", "direct-map base when kcore's p_paddr is not set" },
+	{ "debugfs.root", ISH_DEBUGFS_ROOT_DEFAULT, "directory of the Intel IOMMU debugfs files" },
+	{ "acpi.dmar", ISH_ACPI_DMAR_DEFAULT, "the ACPI DMAR table" },
+	{ "lockdown.path", ISH_LOCKDOWN_PATH_DEFAULT, "kernel lockdown state, to explain a refusal" },
+	{ NULL, NULL, NULL },
+};
+
+const struct ish_backend ish_backend_live = {
+	.name = "live",
+	.help = "this host: devmem, else kcore (+devmem or debugfs registers), else debugfs",
+	.params = live_params,
+	.flags = ISH_BACKEND_NOCACHE,
+	.detect = live_detect,
+	.open = live_open,
+	.close = live_close,
+	.read_phys = live_read_phys,
+	.read_reg = live_read_reg,
+};
