@@ -349,6 +349,14 @@ struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const c
 	struct ish_target *t;
 	struct ish_error *err;
 
+	/*
+	 * QEMU's gdbstub serves one client at a time: opening the target that is
+	 * open now (to recover from a fault) must hang up the old connection first.
+	 */
+	if (sh->target && !strcmp(ish_target_spec(sh->target), spec)) {
+		ish_target_close(sh->target);
+		sh->target = NULL;
+	}
 	err = ish_target_open(spec, backend, sh->params, sh->nparams, sh->write ? ISH_OPEN_WRITE : 0,
 			      &t);
 	if (err)
