@@ -601,6 +601,31 @@ static int cmd_devices(struct ish_shell *sh, int argc, char **argv)
 
 /* --- context, pasid --- */
 
+/*
+ * The decoders cannot know CAP: an AW the unit does not implement (CAP.SAGAW,
+ * 11.4.2) is the usual reason a well-formed entry is "programmed invalidly"
+ * (fault 0x3 / 0x5b), so say it. Returns whether it was said.
+ */
+static bool sagaw_problem(struct ish_shell *sh, const struct ish_unit_state *us,
+			  const struct ish_translation *tr, bool pasid_cmd)
+{
+	unsigned aw;
+
+	if (pasid_cmd && tr->have_pe && (tr->pe.pgtt == PASID_ENTRY_PGTT_SL_ONLY ||
+					  tr->pe.pgtt == PASID_ENTRY_PGTT_NESTED))
+		aw = tr->pe.aw;
+	else if (!pasid_cmd && tr->have_ce && !tr->ce.scalable && tr->ce.present &&
+		 tr->ce.tt != CONTEXT_TT_PASS_THROUGH)
+		aw = tr->ce.aw;
+	else
+		return false;
+	if (aw <= 4 && (cap_sagaw(us->cap) >> aw) & 1)
+		return false;
+	sh_printf(sh, "    problem: AW=%#x (%u-bit, %u-level tables) is not in CAP.SAGAW=%#x\n", aw,
+		  30 + 9 * aw, aw + 2, cap_sagaw(us->cap));
+	return true;
+}
+
 static int show_entries(struct ish_shell *sh, const char *cmd, int argc, char **argv,
 			bool pasid_cmd)
 {
@@ -612,7 +637,7 @@ static int show_entries(struct ish_shell *sh, const char *cmd, int argc, char **
 	uint32_t pasid = ISH_PASID_NONE;
 	uint16_t seg = 0, bdf;
 	unsigned unit;
-	bool bad;
+	bool bad, sagaw_bad = false;
 	char b[8];
 
 	if (!t)
@@ -675,10 +700,12 @@ static int show_entries(struct ish_shell *sh, const char *cmd, int argc, char **
 			entry_text(sh, "root entry", tr->steps[0].entry_addr,
 				   us.scalable ? ISH_ENTRY_SM_ROOT : ISH_ENTRY_ROOT, tr->re.raw,
 				   &tr->re.problems);
-		if (tr->have_ce && !pasid_cmd)
+		if (tr->have_ce && !pasid_cmd) {
 			entry_text(sh, "context entry", tr->steps[1].entry_addr,
 				   us.scalable ? ISH_ENTRY_SM_CONTEXT : ISH_ENTRY_CONTEXT,
 				   tr->ce.raw, &tr->ce.problems);
+			sagaw_bad = sagaw_problem(sh, &us, tr, false);
+		}
 		if (tr->have_pde)
 			entry_text(sh, "PASID directory entry", tr->steps[2].entry_addr,
 				   ISH_ENTRY_PASID_DIR, &tr->pde.raw, &tr->pde.problems);
@@ -687,6 +714,7 @@ static int show_entries(struct ish_shell *sh, const char *cmd, int argc, char **
 				  ish_pgtt_name(tr->pe.pgtt), tr->pe.did);
 			entry_text(sh, "PASID entry", tr->steps[3].entry_addr, ISH_ENTRY_PASID,
 				   tr->pe.raw, &tr->pe.problems);
+			sagaw_bad = sagaw_problem(sh, &us, tr, true);
 		}
 		if (tr->have_tables)
 			sh_printf(sh, "=> %s, DID %u\n", mode_name(&tr->tables), tr->tables.did);
@@ -699,6 +727,7 @@ static int show_entries(struct ish_shell *sh, const char *cmd, int argc, char **
 	bad = (tr->have_re && !pasid_cmd && tr->re.problems.n) ||
 	      (tr->have_ce && !pasid_cmd && tr->ce.problems.n) ||
 	      (tr->have_pde && tr->pde.problems.n) || (tr->have_pe && tr->pe.problems.n);
+	bad = bad || sagaw_bad;
 	free(tr);
 	return bad ? 1 : 0;
 }
