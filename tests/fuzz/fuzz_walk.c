@@ -43,6 +43,7 @@
 
 static volatile uint64_t sink;
 static char snap_path[256];
+static bool verbose;	/* FZ_VERBOSE set: say what happened (for writing seeds) */
 
 struct ctx {
 	struct ish_target *t;
@@ -51,12 +52,17 @@ struct ctx {
 
 static struct ish_error *on_finding(void *arg, const struct ish_finding *f)
 {
+	if (verbose)
+		fprintf(stderr, "finding %s: %s\n", ish_finding_kind_name(f->kind), f->text);
 	sink += f->kind + f->where + f->level + f->iova + f->addr + f->bits + strlen(f->text);
 	return NULL;
 }
 
 static struct ish_error *on_mapping(void *arg, const struct ish_mapping *m)
 {
+	if (verbose)
+		fprintf(stderr, "mapping %#llx -> %#llx size %#llx\n", (unsigned long long)m->iova,
+			(unsigned long long)m->hpa, (unsigned long long)m->size);
 	sink += m->iova + m->hpa + m->size + m->page_size;
 	return NULL;
 }
@@ -102,6 +108,11 @@ static bool ish_translate_checked(struct ish_target *t, int unit, uint16_t bdf, 
 {
 	struct ish_error *err = ish_translate(t, unit, bdf, pasid, iova, access, tr);
 
+	if (verbose)
+		fprintf(stderr, "translate unit %d bdf %#x pasid %#x iova %#llx: %s%s faulted %d reason %#x "
+			"step %d/%u hpa %#llx\n", unit, bdf, pasid, (unsigned long long)iova,
+			err ? "error " : "", err ? err->message : "", tr->faulted, tr->reason,
+			tr->fault_step, tr->nsteps, (unsigned long long)tr->hpa);
 	if (err) {
 		ish_error_destroy(err);
 		return false;
@@ -119,6 +130,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *base = access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm";
 
+	verbose = getenv("FZ_VERBOSE") != NULL;
 	snprintf(snap_path, sizeof(snap_path), "%s/iommush-fuzz-%ld.snap", base, (long)getpid());
 	return 0;
 }

@@ -74,7 +74,7 @@ SECAP = ECAP | 1 << 43 | 1 << 40 | 1 << 47 | 1 << 46 | 1 << 26 | 1 << 6 | 1 << 7
 SCAP = CAP | 1 << 56 | 1 << 34 | 0x4 << 8   # FL1GP, 2M SL pages, SAGAW 4-level too
 sram = {
     0x1000: 0x2001,                          # root[bus 0].lo: LP, LCTP 0x2000
-    0x2000 + 0x08 * 32: 0x3001,              # context[00:01.0]: P, PDTS 0, dir 0x3000
+    0x2000 + 0x08 * 32: 0x3009,              # context[00:01.0]: P, PASIDE, PDTS 0, dir 0x3000
     0x2000 + 0x08 * 32 + 8: 0,               # RID_PASID 0
     0x3000: 0x4001,                          # PASID dir[0] -> table 0x4000
     # PASID 0: SL only (PGTT 2), AW 39, SLPTPTR 0x5000, DID 1
@@ -91,7 +91,7 @@ sram = {
     0xb008: 0xc007, 0xc000: 0xd087,          # PD -> 2 MiB page (misaligned: reserved bits)
     0xe000: 0x7 | 1 << 4, 0xe008: 0,         # IQ (256-bit) slot 0: IOTLB global
 }
-put('walk', 'scalable', walk_seed(0x4, 0x0008, 1, 0x40001000, 7, 0x40000000, 0x10, 0,
+put('walk', 'scalable', walk_seed(0x4, 0x0008, 1, 0x40001000, 1, 0x40000000, 0x10, 0,
                                    SCAP, SECAP, 0x1000 | 1 << 10, 0, 0x40, 0xe000 | 1 << 11,
                                    0, 0xd000 | 1 << 11 | 7, GSTS, 0, 0, 0, sram))
 put('walk', 'scalable-two-units-capture',
