@@ -91,7 +91,7 @@ sram = {
     0xb008: 0xc007, 0xc000: 0xd087,          # PD -> 2 MiB page (misaligned: reserved bits)
     0xe000: 0x7 | 1 << 4, 0xe008: 0,         # IQ (256-bit) slot 0: IOTLB global
 }
-put('walk', 'scalable', walk_seed(0x4, 0x0008, 1, 0x40001000, 1, 0x40000000, 0x10, 0,
+put('walk', 'scalable', walk_seed(0x4, 0x0008, 1, 0x2000, 1, 0x40000000, 0x10, 0,
                                    SCAP, SECAP, 0x1000 | 1 << 10, 0, 0x40, 0xe000 | 1 << 11,
                                    0, 0xd000 | 1 << 11 | 7, GSTS, 0, 0, 0, sram))
 put('walk', 'scalable-two-units-capture',
