@@ -1,12 +1,60 @@
 // SPDX-License-Identifier: MIT
 /* Switching targets within a session: open, close. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <iommush/capture.h>
 
 #include "shell.h"
+
+/*
+ * Is the -O setting p for backend b (or for the target layer)? Settings are
+ * kept for `open`, but those of another backend (gdbstub.regbase when the
+ * dump is opened after QEMU died) would make every later open fail.
+ */
+static bool param_for(const struct ish_param *p, const struct ish_backend *b)
+{
+	const struct ish_backend *owner;
+	size_t n = strcspn(p->name, ".");
+	char prefix[32];
+
+	if (!b || !p->name[n] || n >= sizeof(prefix))
+		return true;
+	memcpy(prefix, p->name, n);
+	prefix[n] = '\0';
+	owner = ish_backend_find(prefix);
+	return !owner || owner == b;
+}
+
+static struct ish_error *open_filtered(struct ish_shell *sh, const char *spec,
+				       const char *backend)
+{
+	const struct ish_backend *b = backend ? ish_backend_find(backend) : NULL;
+	struct ish_param *all = sh->params, *mine;
+	size_t nall = sh->nparams, n = 0;
+	struct ish_error *err;
+
+	for (size_t i = 0; !backend && ish_backends[i]; i++)
+		if (ish_backends[i]->detect && ish_backends[i]->detect(spec)) {
+			b = ish_backends[i];
+			break;
+		}
+	mine = calloc(nall ? nall : 1, sizeof(*mine));
+	if (!mine)
+		return &ish_enomem;
+	for (size_t i = 0; i < nall; i++)
+		if (param_for(&all[i], b))
+			mine[n++] = all[i];
+	sh->params = mine;
+	sh->nparams = n;
+	err = ish_shell_open(sh, spec, backend);
+	sh->params = all;
+	sh->nparams = nall;
+	free(mine);
+	return err;
+}
 
 static int cmd_open(struct ish_shell *sh, int argc, char **argv)
 {
@@ -18,7 +66,7 @@ static int cmd_open(struct ish_shell *sh, int argc, char **argv)
 		return 2;
 	if (argc != 2)
 		return sh_usage(sh, self);
-	err = ish_shell_open(sh, argv[1], opts[0].value);
+	err = open_filtered(sh, argv[1], opts[0].value);
 	if (err)
 		return sh_report(sh, ish_error_prefix(err, "%s", argv[1]));
 	if (!sh_json(sh))
