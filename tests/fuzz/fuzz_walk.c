@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <iommush/capture.h>
+#include <iommush/context.h>
 #include <iommush/fault.h>
 #include <iommush/iq.h>
 #include <iommush/irte.h>
@@ -96,10 +97,70 @@ static struct ish_error *on_who(void *arg, const struct ish_who_maps *w)
 	return NULL;
 }
 
+/* Every field of every register through the decoder tables ("??N" paths too). */
 static struct ish_error *on_reg(void *arg, const struct ish_reg_value *v)
 {
-	sink += v->offset + (v->err ? 1 : v->value);
+	char buf[128];
+
+	sink += v->offset + (v->err ? 1 : v->value) + strlen(v->name);
+	if (v->err || !v->def)
+		return NULL;
+	for (size_t i = 0; i < v->def->nfields; i++) {
+		const struct ish_field_def *f = &v->def->fields[i];
+		const char *m = ish_field_meaning(f, ish_field_get(f, v->value), buf, sizeof(buf));
+
+		sink += m ? strlen(m) : 0;
+	}
 	return NULL;
+}
+
+/* The entry decoder tables over what a translation read. */
+static void decode_steps(const struct ish_translation *tr)
+{
+	for (unsigned i = 0; i < tr->nsteps && i < ISH_MAX_STEPS; i++) {
+		const struct ish_step *st = &tr->steps[i];
+		enum ish_entry_kind kind;
+		const struct ish_entry_field *f;
+
+		switch (st->kind) {
+		case ISH_STEP_ROOT: kind = tr->scalable ? ISH_ENTRY_SM_ROOT : ISH_ENTRY_ROOT; break;
+		case ISH_STEP_CONTEXT: kind = tr->scalable ? ISH_ENTRY_SM_CONTEXT : ISH_ENTRY_CONTEXT; break;
+		case ISH_STEP_PASID_DIR: kind = ISH_ENTRY_PASID_DIR; break;
+		case ISH_STEP_PASID: kind = ISH_ENTRY_PASID; break;
+		case ISH_STEP_SL_PTE: kind = ISH_ENTRY_SL_PTE; break;
+		default: kind = ISH_ENTRY_FL_PTE; break;
+		}
+		sink += strlen(ish_step_kind_name(st->kind));
+		if (st->nraw < ish_entry_qwords(kind))
+			continue;
+		for (f = ish_entry_fields(kind); f && f->name; f++)
+			sink += ish_entry_field_get(st->raw, f);
+	}
+}
+
+/* The descriptor encoders, with values from the input: refuse or encode, never crash. */
+static void encoders(uint64_t a, uint64_t b, uint32_t c)
+{
+	struct ish_qi_desc d;
+	uint64_t qw[4];
+	char buf[256];
+
+#define ENC(call)							\
+	do {								\
+		struct ish_error *e_ = (call);				\
+		if (!e_) {						\
+			ish_qi_decode(qw, 256, &d);			\
+			sink += strlen(ish_qi_describe(&d, buf, sizeof(buf))); \
+		}							\
+		ish_error_destroy(e_);					\
+	} while (0)
+	ENC(ish_qi_encode_cc(a & 3, (uint16_t)b, (uint16_t)(b >> 16), (a >> 2) & 7, qw));
+	ENC(ish_qi_encode_iotlb(a & 3, (uint16_t)c, b, (a >> 8) & 127, a & 4, a & 8, a & 16, qw));
+	ENC(ish_qi_encode_iec(a & 1, (uint16_t)b, (a >> 1) & 31, qw));
+	ENC(ish_qi_encode_pc(a & 3, (uint16_t)b, c, qw));
+	ENC(ish_qi_encode_piotlb(a & 3, (uint16_t)c, (uint32_t)a, b, (a >> 8) & 127, a & 4, qw));
+	ENC(ish_qi_encode_wait(a & 1, a & 2, a & 4, c, b, qw));
+#undef ENC
 }
 
 /* Translate and check what the result promises (walk.h); false on an error. */
@@ -123,6 +184,7 @@ static bool ish_translate_checked(struct ish_target *t, int unit, uint16_t bdf, 
 	for (unsigned i = 0; i < tr->nsteps; i++)
 		if (tr->steps[i].nraw > 8)
 			abort();
+	decode_steps(tr);
 	return true;
 }
 
@@ -164,7 +226,7 @@ static void queue(struct ish_target *t)
 {
 	struct ish_iq_state q;
 	struct ish_qi_desc d;
-
+	char buf[256];
 	struct ish_error *err = ish_iq_state_read(t, 0, &q);
 
 	if (err) {
@@ -172,8 +234,13 @@ static void queue(struct ish_target *t)
 		return;
 	}
 	/* The pending slots, at most 16, and the ends of the queue. */
-	for (uint32_t i = 0, s = q.head; i < q.pending && i < 16 && q.nslots; i++, s = (s + 1) % q.nslots)
-		FZ_IGNORE(ish_iq_read_slot(t, &q, s, &d));
+	sink += strlen(ish_iqei_text((unsigned)(q.iqer & 0xf)));
+	for (uint32_t i = 0, s = q.head; i < q.pending && i < 16 && q.nslots; i++, s = (s + 1) % q.nslots) {
+		err = ish_iq_read_slot(t, &q, s, &d);
+		if (!err)
+			sink += strlen(ish_qi_describe(&d, buf, sizeof(buf)));
+		ish_error_destroy(err);
+	}
 	FZ_IGNORE(ish_iq_read_slot(t, &q, 0, &d));
 	if (q.nslots)
 		FZ_IGNORE(ish_iq_read_slot(t, &q, q.nslots - 1, &d));
@@ -272,6 +339,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	interrupts(t, msi_lo, msi_data, bdf);
 	queue(t);
+	encoders(iova, hpa, msi_data);
 	err = ish_faults_read(t, u0, &faults);
 	if (!err)
 		ish_faults_destroy(faults);
