@@ -24,6 +24,7 @@
 #include <iommush/dmar.h>
 #include <iommush/error.h>
 #include <iommush/fault.h>
+#include <iommush/invalidate.h>
 #include <iommush/iq.h>
 #include <iommush/irte.h>
 #include <iommush/mem.h>
@@ -1844,24 +1845,33 @@ static int t_record(lua_State *L)
  * the library's encoders. Writing it needs write mode; libiommush has no
  * submission path yet, so on a writable target this is "unsupported".
  */
+/*
+ * t:invalidate{what=, granularity=, did=, sid=, fm=, addr=, am=, ih=, pasid=,
+ * index=, im=, unit=, method="auto"|"register"|"queued"} -> result table,
+ * or nil, msg, code. Respects write mode: a read-only target refuses.
+ */
 static int t_invalidate(lua_State *L)
 {
 	static const char *const whats[] = { "context", "iotlb", "iec", "pasid-cache", "piotlb", NULL };
+	static const char *const grans[] = { "global", "domain", "device", "page", "index", "pasid",
+					     NULL };
+	static const char *const methods[] = { "auto", "register", "queued", NULL };
 	struct ish_target *t = check_target(L, 1);
-	uint64_t qw[4] = { 0 };
-	lua_Integer did = 0, sid = 0, addr = 0, am = 0, pasid = 0, fm = 0, index = 0;
-	struct ish_error *err = NULL;
-	struct ish_qi_desc d;
-	char buf[160];
-	const char *gran;
-	int what;
+	lua_Integer did = 0, sid = 0, addr = 0, am = 0, pasid = 0, fm = 0, index = 0, im = 0;
+	lua_Integer unit = 0;
+	struct ish_inval_req req = { 0 };
+	struct ish_inval_result res;
+	struct ish_error *err;
+	int what, gran, method;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_getfield(L, 2, "what");
 	what = luaL_checkoption(L, -1, NULL, whats);
 	lua_getfield(L, 2, "granularity");
-	gran = luaL_optstring(L, -1, "global");
-	lua_pop(L, 2);
+	gran = luaL_checkoption(L, -1, "global", grans);
+	lua_getfield(L, 2, "method");
+	method = luaL_checkoption(L, -1, "auto", methods);
+	lua_pop(L, 3);
 	opt_int(L, 2, "did", &did);
 	opt_int(L, 2, "sid", &sid);
 	opt_int(L, 2, "addr", &addr);
@@ -1869,48 +1879,41 @@ static int t_invalidate(lua_State *L)
 	opt_int(L, 2, "pasid", &pasid);
 	opt_int(L, 2, "fm", &fm);
 	opt_int(L, 2, "index", &index);
+	opt_int(L, 2, "im", &im);
+	opt_int(L, 2, "unit", &unit);
 	luaL_argcheck(L, did >= 0 && did <= 0xffff && sid >= 0 && sid <= 0xffff && am >= 0 &&
 			 am <= 63 && pasid >= 0 && pasid <= ISH_PASID_MAX && fm >= 0 && fm <= 3 &&
-			 index >= 0 && index <= 0xffff, 2, "field out of range");
-	switch (what) {
-	case 0:
-		err = ish_qi_encode_cc(!strcmp(gran, "device") ? ISH_QI_CC_DEVICE :
-				       !strcmp(gran, "domain") ? ISH_QI_CC_DOMAIN : ISH_QI_CC_GLOBAL,
-				       (uint16_t)did, (uint16_t)sid, (unsigned)fm, qw);
-		break;
-	case 1:
-		err = ish_qi_encode_iotlb(!strcmp(gran, "page") ? ISH_QI_IOTLB_PAGE :
-					  !strcmp(gran, "domain") ? ISH_QI_IOTLB_DOMAIN : ISH_QI_IOTLB_GLOBAL,
-					  (uint16_t)did, (uint64_t)addr, (unsigned)am, opt_flag(L, 2, "ih"),
-					  true, true, qw);
-		break;
-	case 2:
-		err = ish_qi_encode_iec(strcmp(gran, "global") != 0, (uint16_t)index, (unsigned)am, qw);
-		break;
-	case 3:
-		err = ish_qi_encode_pc(!strcmp(gran, "pasid") ? ISH_QI_PC_PASID :
-				       !strcmp(gran, "domain") ? ISH_QI_PC_DOMAIN : ISH_QI_PC_GLOBAL,
-				       (uint16_t)did, (uint32_t)pasid, qw);
-		break;
-	default:
-		err = ish_qi_encode_piotlb(!strcmp(gran, "page") ? ISH_QI_PIOTLB_PAGE : ISH_QI_PIOTLB_PASID,
-					   (uint16_t)did, (uint32_t)pasid, (uint64_t)addr, (unsigned)am,
-					   opt_flag(L, 2, "ih"), qw);
-		break;
+			 index >= 0 && index <= 0xffff && im >= 0 && im <= 31 && unit >= 0 &&
+			 unit < 256, 2, "field out of range");
+	req.what = (enum ish_inval_what)what;
+	req.gran = (enum ish_inval_gran)gran;
+	req.did = (uint16_t)did;
+	req.sid = (uint16_t)sid;
+	req.fm = (unsigned)fm;
+	req.addr = (uint64_t)addr;
+	req.am = (unsigned)am;
+	req.ih = opt_flag(L, 2, "ih");
+	req.pasid = (uint32_t)pasid;
+	req.index = (uint16_t)index;
+	req.im = (unsigned)im;
+	err = ish_invalidate(t, (unsigned)unit, &req, (enum ish_inval_method)method, &res);
+	if (err)
+		return push_fail(L, err);
+	lua_createtable(L, 0, 4);
+	lua_pushstring(L, methods[res.method]);
+	lua_setfield(L, -2, "method");
+	if (res.method == ISH_INVAL_REGISTER) {
+		lua_pushinteger(L, (lua_Integer)res.cmd);
+		lua_setfield(L, -2, "cmd");
+		lua_pushinteger(L, (lua_Integer)res.actual_gran);
+		lua_setfield(L, -2, "actual_granularity");
+	} else {
+		lua_pushinteger(L, (lua_Integer)res.slot);
+		lua_setfield(L, -2, "slot");
+		lua_pushinteger(L, (lua_Integer)res.new_tail);
+		lua_setfield(L, -2, "tail");
 	}
-	if (err) {
-		snprintf(buf, sizeof(buf), "%s", err->message);
-		ish_error_destroy(err);
-		return luaL_error(L, "invalidate: %s", buf);
-	}
-	if (!ish_target_writable(t))
-		return push_fail(L, ish_error_create(ISH_ERROR_READ_ONLY,
-						     "invalidate writes to the target: enable writes "
-						     "(--write, 'set write on' or iommu.open(spec, {write = true}))"));
-	ish_qi_decode(qw, 128, &d);
-	return push_fail(L, ish_error_format(ISH_ERROR_UNSUPPORTED,
-					     "cannot submit %s: libiommush has no invalidation path yet",
-					     ish_qi_describe(&d, buf, sizeof(buf))));
+	return 1;
 }
 
 /* --- snapshots ---------------------------------------------------------- */

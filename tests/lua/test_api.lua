@@ -247,8 +247,17 @@ eq(#u:faults(), 1, "u:faults")
 -- invalidate
 raises(function() t:invalidate({ what = "nonsense" }) end, "invalid option", "invalidate what")
 raises(function() t:invalidate({ what = "iotlb", did = 0x10000 }) end, "field out of range", "did range")
-local r1, m1, c1 = t:invalidate({ what = "iotlb", granularity = "domain", did = 5 })
-ok(r1 == nil and c1 == "unsupported" and m1:find("iotlb"), "writable target: descriptor built, no submission path yet")
+-- A mem target has no hardware behind its registers: the command is written,
+-- nothing clears IVT, and the wait times out. IVA and IOTLB_REG sit at
+-- ECAP.IRO * 16 (0x200) and + 8.
+t:set_reg(0, 0x200, 0)
+t:set_reg(0, 0x208, 0)
+local r1, m1, c1 = t:invalidate({ what = "iotlb", granularity = "domain", did = 5, method = "register" })
+ok(r1 == nil and c1 == "timeout" and type(m1) == "string", "register invalidation waits for IVT and times out")
+local iotlb = t:units()[1]:reg("IOTLB")
+ok(iotlb and (iotlb.value >> 63) == 1 and ((iotlb.value >> 60) & 3) == 2 and ((iotlb.value >> 32) & 0xffff) == 5,
+   "IOTLB_REG was written: IVT, domain granularity, DID 5")
+raises(function() t:invalidate({ what = "iotlb", method = "sideways" }) end, "invalid option", "invalidate method")
 
 -- snapshot, and the snapshot opened read-only
 local snap = tmp .. "/iommush-lua-test-" .. os.time() .. "-" .. math.random(1 << 30) .. ".snapshot"
