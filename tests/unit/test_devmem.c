@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The devmem backend on a file laid out like /dev/mem: the RAM of a real
+ * QEMU guest (the demo snapshot) at its physical offsets and the VT-d
+ * register block at the DRHD's base. It must read exactly what the dump
+ * backend reads. The kernel's refusals are reproduced with seccomp filters
+ * in child processes (EPERM from open, from mmap of the register page, from
+ * pread of RAM), and a non-root open with seteuid(): each must be explained.
+ */
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <iommush/vtd.h>
+
+#include "live_common.h"
+
+static char tmpl[] = "/tmp/ish-devmem-XXXXXX";
+static char *dir, *mem_path, *dmar_path, *lock_path;
+static struct seg segs[256];
+static size_t nsegs;
+
+static uint64_t same_addr(uint64_t paddr, void *arg)
+{
+	(void)arg;
+	return paddr;
+}
+
+static void build(struct ish_target *dump)
+{
+	const struct ish_unit *u = ish_target_unit(dump, 0);
+	int fd;
+	FILE *f;
+
+	if (asprintf(&mem_path, "%s/mem", dir) < 0 || asprintf(&lock_path, "%s/lockdown", dir) < 0)
+		exit(1);
+	fd = open(mem_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	copy_ram(dump, segs, nsegs, fd, same_addr, NULL);
+	/* The register page: every 32-bit word the dump has, at reg_base + offset. */
+	for (uint32_t off = 0; off < 0x1000; off += 4) {
+		uint64_t v;
+		struct ish_error *err = ish_read_reg(dump, 0, off, 32, &v);
+		uint32_t w = (uint32_t)v;
+
+		if (err) {
+			ish_error_destroy(err);
+			continue;
+		}
+		write_all(fd, &w, 4, u->reg_base + off);
+	}
+	if (ftruncate(fd, (off_t)(u->reg_base + 0x1000)))
+		exit(1);
+	close(fd);
+	dmar_path = write_dmar(dump, dir);
+	f = fopen(lock_path, "w");
+	fputs("none [integrity] confidentiality\n", f);
+	fclose(f);
+}
+
+static struct ish_error *open_devmem(const char *path, struct ish_target **t)
+{
+	struct ish_param p[] = {
+		{ "devmem.path", path }, { "acpi.dmar", dmar_path }, { "lockdown.path", lock_path },
+	};
+
+	return ish_target_open("devmem", NULL, p, 3, 0, t);
+}
+
+static void test_same_as_dump(struct ish_target *dump)
+{
+	struct ish_target *t;
+	struct ish_error *err;
+	unsigned regs = 0;
+	uint64_t v;
+
+	OK(open_devmem(mem_path, &t));
+	CHECK_STR(ish_target_backend(t)->name, "devmem");
+	CHECK_EQ(ish_target_nunits(t), ish_target_nunits(dump));
+	CHECK_EQ(ish_target_unit(t, 0)->reg_base, ish_target_unit(dump, 0)->reg_base);
+	/* Every register, at both widths. */
+	for (uint32_t off = 0; off < 0x230; off += 4) {
+		uint64_t a, b;
+
+		err = ish_read_reg(dump, 0, off, 32, &a);
+		if (err) {
+			ish_error_destroy(err);
+			continue;
+		}
+		OK(ish_read_reg(t, 0, off, 32, &b));
+		CHECK_EQ(a, b);
+		regs++;
+		if (off % 8)
+			continue;
+		err = ish_read_reg(dump, 0, off, 64, &a);
+		if (err) {
+			ish_error_destroy(err);
+			continue;
+		}
+		OK(ish_read_reg(t, 0, off, 64, &b));
+		CHECK_EQ(a, b);
+	}
+	/* the snapshot keeps the architectural registers, not every word */
+	CHECK(regs >= 40);
+	if (getenv("VERBOSE"))
+		fprintf(stderr, "%u registers compared\n", regs);
+	OK(ish_read_reg(t, 0, DMAR_VER_REG, 32, &v));
+	CHECK_EQ(v, 0x10);
+	/* Only aligned 32/64-bit accesses reach the hardware. */
+	err = ish_read_reg(t, 0, DMAR_GSTS_REG, 64, &v);
+	CHECK(err && err->code == ISH_ERROR_INVALID);
+	ish_error_destroy(err);
+	err = ish_read_reg(t, 0, 0x2000, 32, &v);
+	CHECK(err && err->code == ISH_ERROR_NOT_FOUND);
+	ish_error_destroy(err);
+	same_view(dump, t, segs, nsegs);
+	/* Past the end of the file: a fault, not a crash. */
+	{
+		uint8_t b[8];
+
+		err = ish_read_phys(t, 0x7fff00000000ULL, b, sizeof(b));
+		CHECK(err && err->code == ISH_ERROR_FAULT);
+		ish_error_destroy(err);
+	}
+	ish_target_close(t);
+}
+
+/*
+ * Runs an open in a child whose syscall nr fails with EPERM when the
+ * argument arg, masked, equals val; the child checks that the error names
+ * want and exits 0 if so.
+ */
+static void refused(const char *what, int nr, unsigned arg, uint32_t mask, uint32_t val,
+		    const char *want, const char *want2)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 1, 0),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[arg])),
+			BPF_STMT(BPF_ALU | BPF_AND | BPF_K, mask),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, val, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = { sizeof(f) / sizeof(*f), f };
+		struct ish_target *t = NULL;
+		struct ish_error *err;
+		int ok;
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
+			perror("seccomp");
+			_exit(77);
+		}
+		err = open_devmem(mem_path, &t);
+		ok = err && strstr(err->message, want) && (!want2 || strstr(err->message, want2));
+		if (!ok)
+			fprintf(stderr, "%s: got %s\n", what, err ? err->message : "success");
+		ish_error_destroy(err);
+		ish_target_close(t);
+		_exit(ok ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+		fprintf(stderr, "%s: seccomp unavailable, skipped\n", what);
+		return;
+	}
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_refusals(void)
+{
+	struct ish_target *t;
+	struct ish_error *err;
+	struct ish_param p[] = { { "devmem.path", "/nonexistent/mem" }, { "acpi.dmar", dmar_path } };
+
+	/* CONFIG_STRICT_DEVMEM: RAM reads EPERM, the registers map fine. */
+	refused("strict", SYS_pread64, 0, 0, 0, "CONFIG_STRICT_DEVMEM", "kcore");
+	/* IO_STRICT_DEVMEM: mapping the driver's register block is refused. */
+	refused("io-strict", SYS_mmap, 3, MAP_SHARED, MAP_SHARED, "IO_STRICT_DEVMEM", "debugfs");
+	/* Lockdown: open() itself is refused for root; the lockdown file says why. */
+	refused("lockdown", SYS_openat, 2, O_SYNC, O_SYNC, "locked down (integrity mode",
+		"debugfs");
+	/* No such device. */
+	err = ish_target_open("devmem", NULL, p, 2, 0, &t);
+	CHECK(err && strstr(err->message, "CONFIG_DEVMEM"));
+	ish_error_destroy(err);
+	/* No DMAR table: no VT-d. */
+	p[0].value = mem_path;
+	p[1].value = "/nonexistent/DMAR";
+	err = ish_target_open("devmem", NULL, p, 2, 0, &t);
+	CHECK(err && strstr(err->message, "no ACPI DMAR table"));
+	ish_error_destroy(err);
+	/* Not root: the node is 0640 root:kmem, so an ordinary user gets EACCES. */
+	if (geteuid() == 0) {
+		chmod(mem_path, 0600);
+		chmod(dir, 0755);
+		if (seteuid(65534) == 0) {
+			err = open_devmem(mem_path, &t);
+			if (seteuid(0))
+				exit(1);
+			CHECK(err && strstr(err->message, "needs root"));
+			ish_error_destroy(err);
+		}
+	}
+	/* A register block past the end of the file is refused, not a SIGBUS. */
+	{
+		int fd = open(mem_path, O_RDWR);
+
+		if (ftruncate(fd, 0x100000))
+			exit(1);
+		close(fd);
+		err = open_devmem(mem_path, &t);
+		CHECK(err && err->code == ISH_ERROR_FAULT && strstr(err->message, "past the end"));
+		ish_error_destroy(err);
+	}
+}
+
+int main(void)
+{
+	struct ish_target *dump;
+	char cmd[600];
+
+	dir = mkdtemp(tmpl);
+	if (!dir)
+		return 1;
+	OK(ish_target_open(DEMO, NULL, NULL, 0, 0, &dump));
+	nsegs = demo_segments(DEMO, segs, 256);
+	build(dump);
+	test_same_as_dump(dump);
+	test_refusals();
+	ish_target_close(dump);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		return 1;
+	free(mem_path);
+	free(dmar_path);
+	free(lock_path);
+	return check_report();
+}

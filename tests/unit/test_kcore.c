@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kcore backend on ELF files laid out like /proc/kcore (Linux
+ * fs/proc/kcore.c): the RAM of a real QEMU guest (the demo snapshot) as
+ * direct-map PT_LOADs, plus a vmalloc segment (p_paddr -1) and a kernel
+ * text segment that aliases RAM. Both the current format (p_paddr set) and
+ * the old one (p_paddr 0: physical = p_vaddr - PAGE_OFFSET) must read what
+ * the dump backend reads. Registers come from a register file or from a
+ * file laid out like /dev/mem. Broken headers must be refused.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+#include <iommush/vtd.h>
+
+#include "live_common.h"
+
+#define PAGE_OFFSET 0xffff888000000000ULL
+
+/* backends/kcore.c (backends/backends.h is not on this include path) */
+const char *ish_kcore_regs_from(const struct ish_target *t, void *priv);
+
+static char tmpl[] = "/tmp/ish-kcore-XXXXXX";
+static char *dir, *dmar_path, *regs_path, *devmem_path;
+static struct seg segs[256];
+static size_t nsegs;
+
+struct layout {
+	uint64_t data;		/* file offset of the first segment's bytes */
+	uint64_t *offs;		/* file offset of each segment */
+};
+
+static uint64_t file_off(uint64_t paddr, void *arg)
+{
+	struct layout *l = arg;
+
+	for (size_t i = 0; i < nsegs; i++)
+		if (paddr >= segs[i].paddr && paddr - segs[i].paddr < segs[i].len)
+			return l->offs[i] + (paddr - segs[i].paddr);
+	exit(1);
+}
+
+/* Writes a kcore-like file; old: p_paddr 0 everywhere (kernels before p_paddr). */
+static char *make_kcore(struct ish_target *dump, const char *name, bool old)
+{
+	size_t nph = nsegs + 3;		/* note, vmalloc, text */
+	Elf64_Ehdr eh = { 0 };
+	Elf64_Phdr *ph = calloc(nph, sizeof(*ph));
+	uint64_t offs[256], off;
+	struct layout l = { 0, offs };
+	static uint8_t junk[8192];
+	uint8_t text[4096];
+	char *path;
+	int fd;
+
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		exit(1);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_type = ET_CORE;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_phoff = sizeof(eh);
+	eh.e_ehsize = sizeof(eh);
+	eh.e_phentsize = sizeof(Elf64_Phdr);
+	eh.e_phnum = (uint16_t)nph;
+	off = 0x10000;
+	ph[0].p_type = PT_NOTE;
+	/* vmalloc: not physical memory, p_paddr -1; junk that must never be read as RAM */
+	memset(junk, 0xaa, sizeof(junk));
+	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = off, .p_vaddr = 0xffffc90000000000ULL,
+			      .p_paddr = old ? 0 : ~0ULL, .p_filesz = sizeof(junk),
+			      .p_memsz = sizeof(junk) };
+	write_all(fd, junk, sizeof(junk), off);
+	off += sizeof(junk);
+	/* kernel text: an alias of the first RAM page */
+	OK(ish_read_phys(dump, segs[0].paddr, text, sizeof(text)));
+	ph[2] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = off, .p_vaddr = 0xffffffff81000000ULL,
+			      .p_paddr = old ? 0 : segs[0].paddr, .p_filesz = 4096, .p_memsz = 4096 };
+	write_all(fd, text, sizeof(text), off);
+	off += 4096;
+	for (size_t i = 0; i < nsegs; i++) {
+		offs[i] = off;
+		ph[3 + i] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = off,
+					  .p_vaddr = PAGE_OFFSET + segs[i].paddr,
+					  .p_paddr = old ? 0 : segs[i].paddr, .p_filesz = segs[i].len,
+					  .p_memsz = segs[i].len };
+		off += (segs[i].len + 4095) & ~4095ULL;
+	}
+	copy_ram(dump, segs, nsegs, fd, file_off, &l);
+	write_all(fd, &eh, sizeof(eh), 0);
+	write_all(fd, ph, nph * sizeof(*ph), sizeof(eh));
+	close(fd);
+	free(ph);
+	return path;
+}
+
+static void make_regs(struct ish_target *dump)
+{
+	const struct ish_unit *u = ish_target_unit(dump, 0);
+	FILE *f;
+	int fd;
+
+	if (asprintf(&regs_path, "%s/regs.txt", dir) < 0 ||
+	    asprintf(&devmem_path, "%s/mem", dir) < 0)
+		exit(1);
+	f = fopen(regs_path, "w");
+	fd = open(devmem_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	fprintf(f, "[dmar0 @ %#" PRIx64 "]\n", u->reg_base);
+	for (uint32_t off = 0; off < 0x1000; off += 4) {
+		uint64_t v;
+		struct ish_error *err = ish_read_reg(dump, 0, off, 32, &v);
+		uint32_t w = (uint32_t)v;
+
+		if (err) {
+			ish_error_destroy(err);
+			continue;
+		}
+		fprintf(f, "%#x = %#" PRIx64 "\n", off, v);
+		write_all(fd, &w, 4, u->reg_base + off);
+	}
+	fclose(f);
+	if (ftruncate(fd, (off_t)(u->reg_base + 0x1000)))
+		exit(1);
+	close(fd);
+}
+
+static struct ish_error *open_kcore(const char *path, const char *regs, const char *po,
+				    struct ish_target **t)
+{
+	struct ish_param p[] = {
+		{ "kcore.path", path }, { "kcore.regs", regs }, { "acpi.dmar", dmar_path },
+		{ "devmem.path", devmem_path }, { "kcore.page_offset", po },
+		{ "debugfs.root", "/nonexistent" }, { "lockdown.path", "" },
+	};
+
+	return ish_target_open("kcore", NULL, p, 7, 0, t);
+}
+
+static void check_target(struct ish_target *dump, struct ish_target *t)
+{
+	struct ish_error *err;
+	uint64_t a, b;
+	uint8_t buf[16];
+
+	CHECK_EQ(ish_target_nunits(t), 1);
+	CHECK_EQ(ish_target_unit(t, 0)->reg_base, ish_target_unit(dump, 0)->reg_base);
+	OK(ish_read_reg(dump, 0, DMAR_RTADDR_REG, 64, &a));
+	OK(ish_read_reg(t, 0, DMAR_RTADDR_REG, 64, &b));
+	CHECK_EQ(a, b);
+	same_view(dump, t, segs, nsegs);
+	/* The vmalloc junk is not RAM anywhere. */
+	err = ish_read_phys(t, 0x100000000ULL, buf, sizeof(buf));
+	CHECK(err && err->code == ISH_ERROR_FAULT && strstr(err->message, "direct map"));
+	ish_error_destroy(err);
+}
+
+static void test_formats(struct ish_target *dump)
+{
+	char *cur = make_kcore(dump, "kcore", false), *old = make_kcore(dump, "kcore-old", true);
+	struct ish_target *t;
+	struct ish_error *err;
+
+	OK(open_kcore(cur, regs_path, "auto", &t));
+	CHECK_STR(ish_target_backend(t)->name, "kcore");
+	check_target(dump, t);
+	ish_target_close(t);
+	/* registers through a file laid out like /dev/mem */
+	OK(open_kcore(cur, "devmem", "auto", &t));
+	check_target(dump, t);
+	ish_target_close(t);
+	/* auto: devmem first */
+	OK(open_kcore(cur, "auto", "auto", &t));
+	CHECK_STR(ish_kcore_regs_from(t, ish_target_priv(t)), "devmem");
+	ish_target_close(t);
+	/* the old format: physical = vaddr - PAGE_OFFSET, found by auto */
+	OK(open_kcore(old, regs_path, "auto", &t));
+	check_target(dump, t);
+	ish_target_close(t);
+	OK(open_kcore(old, regs_path, "0xffff888000000000", &t));
+	check_target(dump, t);
+	ish_target_close(t);
+	/* a wrong PAGE_OFFSET finds no direct map, and says what to give */
+	err = open_kcore(old, regs_path, "0x1000", &t);
+	CHECK(err && err->code == ISH_ERROR_FORMAT && strstr(err->message, "page_offset"));
+	ish_error_destroy(err);
+	/* no registers anywhere: both failures are told */
+	err = open_kcore(cur, "debugfs", "auto", &t);
+	CHECK(err && strstr(err->message, "/nonexistent/iommu_regset"));
+	ish_error_destroy(err);
+	free(cur);
+	free(old);
+}
+
+static void hostile(const char *name, const void *buf, size_t len, bool want_fail)
+{
+	char *path;
+	int fd;
+	struct ish_target *t = NULL;
+	struct ish_error *err;
+
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		exit(1);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	write_all(fd, buf, len, 0);
+	close(fd);
+	err = open_kcore(path, regs_path, "auto", &t);
+	if (want_fail)
+		CHECK(err != NULL);
+	if (!err) {
+		uint8_t b[64];
+
+		ish_error_destroy(ish_read_phys(t, 0, b, sizeof(b)));
+		ish_error_destroy(ish_read_phys(t, 0xfffffffffffff000ULL, b, sizeof(b)));
+	}
+	ish_error_destroy(err);
+	ish_target_close(t);
+	free(path);
+}
+
+static void test_hostile(void)
+{
+	struct {
+		Elf64_Ehdr eh;
+		Elf64_Phdr ph[2];
+	} f = { 0 };
+	struct ish_target *t;
+	struct ish_error *err;
+	struct ish_param p[] = { { "kcore.path", "/nonexistent/kcore" } };
+
+	hostile("empty", "", 0, true);
+	hostile("text", "not an ELF file at all, but long enough to be read as a header....", 66,
+		true);
+	memcpy(f.eh.e_ident, ELFMAG, SELFMAG);
+	f.eh.e_ident[EI_CLASS] = ELFCLASS64;
+	f.eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	f.eh.e_type = ET_CORE;
+	f.eh.e_phoff = sizeof(f.eh);
+	f.eh.e_phentsize = sizeof(Elf64_Phdr);
+	f.eh.e_phnum = 2;
+	hostile("noload", &f, sizeof(f), true);
+	/* a segment that wraps the physical address space */
+	f.ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = 0, .p_vaddr = PAGE_OFFSET,
+				.p_paddr = 0xfffffffffffff000ULL, .p_filesz = 0x2000, .p_memsz = 0x2000 };
+	hostile("wrap", &f, sizeof(f), true);
+	/* lying sizes: a segment far past the end of the file reads as a fault */
+	f.ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = 0x100000000ULL, .p_vaddr = PAGE_OFFSET,
+				.p_paddr = 0x1000, .p_filesz = 0x1000, .p_memsz = 0x1000 };
+	hostile("short", &f, sizeof(f), false);
+	/* program headers past the end */
+	f.eh.e_phoff = 0x7fffffff;
+	hostile("phoff", &f, sizeof(f), true);
+	f.eh.e_phoff = sizeof(f.eh);
+	f.eh.e_phnum = PN_XNUM;	/* the count is in a section header that is not there */
+	hostile("xnum", &f, sizeof(f), true);
+	f.eh.e_phnum = 2;
+	f.eh.e_phentsize = 32;
+	hostile("phentsize", &f, sizeof(f), true);
+	f.eh.e_phentsize = sizeof(Elf64_Phdr);
+	f.eh.e_type = ET_EXEC;
+	hostile("exec", &f, sizeof(f), true);
+	/* no /proc/kcore */
+	err = ish_target_open("kcore", NULL, p, 1, 0, &t);
+	CHECK(err && strstr(err->message, "CONFIG_PROC_KCORE"));
+	ish_error_destroy(err);
+}
+
+int main(void)
+{
+	struct ish_target *dump;
+	char cmd[600];
+
+	dir = mkdtemp(tmpl);
+	if (!dir)
+		return 1;
+	OK(ish_target_open(DEMO, NULL, NULL, 0, 0, &dump));
+	nsegs = demo_segments(DEMO, segs, 256);
+	dmar_path = write_dmar(dump, dir);
+	make_regs(dump);
+	test_formats(dump);
+	test_hostile();
+	ish_target_close(dump);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		return 1;
+	free(dmar_path);
+	free(regs_path);
+	free(devmem_path);
+	return check_report();
+}
