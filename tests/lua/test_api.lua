@@ -247,16 +247,19 @@ eq(#u:faults(), 1, "u:faults")
 -- invalidate
 raises(function() t:invalidate({ what = "nonsense" }) end, "invalid option", "invalidate what")
 raises(function() t:invalidate({ what = "iotlb", did = 0x10000 }) end, "field out of range", "did range")
--- A mem target has no hardware behind its registers: the command is written,
--- nothing clears IVT, and the wait times out. IVA and IOTLB_REG sit at
--- ECAP.IRO * 16 (0x200) and + 8.
-t:set_reg(0, 0x200, 0)
-t:set_reg(0, 0x208, 0)
+-- A mem target has no hardware behind it: the descriptors are written and
+-- the tail advanced, but nothing executes the queue, so the wait times out.
+-- This image has the queue enabled (GSTS.QIES), so registers are refused.
 local r1, m1, c1 = t:invalidate({ what = "iotlb", granularity = "domain", did = 5, method = "register" })
-ok(r1 == nil and c1 == "timeout" and type(m1) == "string", "register invalidation waits for IVT and times out")
-local iotlb = t:units()[1]:reg("IOTLB")
-ok(iotlb and (iotlb.value >> 63) == 1 and ((iotlb.value >> 60) & 3) == 2 and ((iotlb.value >> 32) & 0xffff) == 5,
-   "IOTLB_REG was written: IVT, domain granularity, DID 5")
+ok(r1 == nil and c1 == "invalid" and m1:find("QIES"), "register invalidation refused while the queue is enabled")
+local q0 = u:iq()
+local r2, m2, c2 = t:invalidate({ what = "iotlb", granularity = "domain", did = 5 })
+ok(r2 == nil and c2 == "timeout" and type(m2) == "string", "queued invalidation: the wait times out")
+local q1 = u:iq()
+eq(q1.pending, q0.pending + 2, "the descriptor and its wait are queued")
+local dd = q1.descriptors[q0.pending + 1]
+ok(dd and dd.name == "iotlb" and dd.text:find("did=5"), "the queued descriptor is a domain IOTLB invalidation of DID 5")
+ok(q1.descriptors[q0.pending + 2] and q1.descriptors[q0.pending + 2].name == "wait", "followed by a wait descriptor")
 raises(function() t:invalidate({ what = "iotlb", method = "sideways" }) end, "invalid option", "invalidate method")
 
 -- snapshot, and the snapshot opened read-only
