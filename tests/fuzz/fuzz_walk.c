@@ -346,10 +346,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ish_error_destroy(err);
 
 	if ((flags & 0xc2) == 0xc2) {
+		/* FZ_SNAPSHOT=FILE keeps the snapshot (seeds for fuzz_dump). */
+		const char *keep = getenv("FZ_SNAPSHOT");
 		struct ish_capture_stats cs;
 
-		FZ_IGNORE(ish_snapshot_capture(t, snap_path, &cs));
-		unlink(snap_path);
+		FZ_IGNORE(ish_snapshot_capture(t, keep ? keep : snap_path, &cs));
+		if (!keep)
+			unlink(snap_path);
 	}
 	ish_target_close(t);
 	return 0;
