@@ -10,8 +10,17 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
+#include <iommush/debugfs.h>
 #include <iommush/vtd.h>
 
 #include "live_common.h"
@@ -196,6 +205,112 @@ static void test_formats(struct ish_target *dump)
 	free(old);
 }
 
+/* Runs fn in a child where mmap(MAP_SHARED) fails with EPERM, as under IO_STRICT_DEVMEM. */
+static bool with_io_strict(bool (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 1, 0),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[3])),
+			BPF_STMT(BPF_ALU | BPF_AND | BPF_K, MAP_SHARED),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MAP_SHARED, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = { sizeof(f) / sizeof(*f), f };
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+			_exit(77);
+		_exit(fn(arg) ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+		fprintf(stderr, "seccomp unavailable, skipped\n");
+		return true;
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+struct live_case {
+	struct ish_target *dump;
+	struct ish_param *p;
+};
+
+/* In the child: devmem is refused, kcore takes RAM and debugfs the registers. */
+static bool live_io_strict(void *arg)
+{
+	struct live_case *c = arg;
+	struct ish_target *t;
+	struct ish_error *err = ish_target_open("live", NULL, c->p, 5, 0, &t);
+	const char *why;
+	bool ok;
+	uint64_t a = 0, b = 1;
+	uint8_t x[4096], y[4096];
+
+	if (err) {
+		fprintf(stderr, "live: %s\n", err->message);
+		return false;
+	}
+	why = ish_live_choice(t);
+	if (getenv("VERBOSE"))
+		fprintf(stderr, "live: %s\n", why);
+	ok = why && !strncmp(why, "kcore: RAM through kcore, registers through debugfs iommu_regset "
+			     "(devmem: ", 74) && strstr(why, "IO_STRICT_DEVMEM");
+	ok &= !ish_read_reg(c->dump, 0, DMAR_RTADDR_REG, 64, &a) &&
+	      !ish_read_reg(t, 0, DMAR_RTADDR_REG, 64, &b) && a == b;
+	ok &= !ish_read_phys(c->dump, a & ~0xfffULL, x, sizeof(x)) &&
+	      !ish_read_phys(t, a & ~0xfffULL, y, sizeof(y)) && !memcmp(x, y, sizeof(x));
+	ish_target_close(t);
+	return ok;
+}
+
+static void test_live(struct ish_target *dump)
+{
+	char *cur = make_kcore(dump, "kcore-live", false), *dfs, *regset, cmd[600];
+	struct ish_target *t;
+	struct ish_error *err;
+	struct ish_param p[] = {
+		{ "kcore.path", cur }, { "acpi.dmar", dmar_path }, { "devmem.path", devmem_path },
+		{ "debugfs.root", "/nonexistent" }, { "lockdown.path", "" },
+	};
+	struct live_case c = { dump, p };
+
+	/* A file laid out like /dev/mem gives registers and RAM: devmem, first in order. */
+	OK(ish_target_open("live", NULL, p, 5, 0, &t));
+	CHECK_STR(ish_target_backend(t)->name, "live");
+	CHECK_STR(ish_live_choice(t), "devmem: registers and RAM");
+	ish_target_close(t);
+	/* IO_STRICT_DEVMEM: kcore, with the registers from debugfs. */
+	if (asprintf(&dfs, "%s/debugfs", dir) < 0 || asprintf(&regset, "%s/iommu_regset", dfs) < 0)
+		exit(1);
+	mkdir(dfs, 0755);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", regs_path, regset);
+	if (system(cmd))
+		exit(1);
+	p[3].value = dfs;
+	CHECK(with_io_strict(live_io_strict, &c));
+	/* nothing works: every reason is told */
+	p[0].value = "/nonexistent/kcore";
+	p[2].value = "/nonexistent/mem";
+	p[3].value = "/nonexistent";
+	err = ish_target_open("live", NULL, p, 5, 0, &t);
+	CHECK(err && err->code == ISH_ERROR_UNSUPPORTED && strstr(err->message, "devmem: ") &&
+	      strstr(err->message, "; kcore: ") && strstr(err->message, "; debugfs: "));
+	ish_error_destroy(err);
+	free(cur);
+	free(dfs);
+	free(regset);
+}
+
 static void hostile(const char *name, const void *buf, size_t len, bool want_fail)
 {
 	char *path;
@@ -282,6 +397,7 @@ int main(void)
 	dmar_path = write_dmar(dump, dir);
 	make_regs(dump);
 	test_formats(dump);
+	test_live(dump);
 	test_hostile();
 	ish_target_close(dump);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
