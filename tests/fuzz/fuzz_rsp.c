@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ops & 4)
 		FZ_IGNORE(ish_rsp_read(r, 0x1000, buf, sizeof(buf)));
 	if (ops & 8) {
-		memset(buf, 0x7d, 64);	/* '}' everywhere: the escaping path */
+		memset(buf, 0x7d, 64);	/* 'M' sends hex, so these are just bytes */
 		FZ_IGNORE(ish_rsp_write(r, 0x3000, buf, 64));
 	}
 	if (ops & 16) {
@@ -72,6 +72,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		struct ish_error *err = ish_rsp_request(r, "qAttached", 9, &reply, &len);
 
+		if (!err && reply)
+			sink += strlen(reply) + len;
+		ish_error_destroy(err);
+		/* Bytes that must be escaped on the way out ('}', '#', '$', '*'). */
+		err = ish_rsp_request(r, "qRcmd,}#$*", 10, &reply, &len);
 		if (!err && reply)
 			sink += strlen(reply) + len;
 		ish_error_destroy(err);
