@@ -470,14 +470,17 @@ def gdbstub_no_write_without_write_mode():
 @case
 def snapshot_interrupted():
     img, regs = big_image()
-    stub = FakeStub("snapint", img, regs, "--delay", "0.01")
+    stub = FakeStub("snapint", img, regs, "--delay", "0.02")
     out = os.path.join(TMP, "interrupted.snapshot")
     try:
         p = subprocess.Popen([IOMMUSH, stub.target] + GDB, stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         p.stdin.write("snapshot %s\necho alive\n" % out)
         p.stdin.flush()
-        time.sleep(2)
+        # A full capture is ~210 packets (~4 s at this delay): stop it at 60.
+        deadline = time.time() + TIMEOUT
+        while len(stub.packets()) < 60 and time.time() < deadline:
+            time.sleep(0.02)
         p.send_signal(signal.SIGINT)
         o, e = p.communicate(timeout=TIMEOUT)
     finally:
