@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <iommush/capture.h>
+#include <iommush/debugfs.h>
 
 #include "shell.h"
 
@@ -69,9 +70,14 @@ static int cmd_open(struct ish_shell *sh, int argc, char **argv)
 	err = open_filtered(sh, argv[1], opts[0].value);
 	if (err)
 		return sh_report(sh, ish_error_prefix(err, "%s", argv[1]));
-	if (!sh_json(sh))
+	if (!sh_json(sh)) {
+		const char *why = ish_live_choice(sh->target);
+
 		sh_printf(sh, "%s: %s backend, %u unit%s\n", argv[1], ish_target_backend(sh->target)->name,
 			  ish_target_nunits(sh->target), ish_target_nunits(sh->target) == 1 ? "" : "s");
+		if (why)
+			sh_printf(sh, "%s\n", why);
+	}
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include <iommush/debugfs.h>
+
 #include "complete.h"
 #include "config.h"
 #include "lineedit.h"
@@ -597,11 +599,16 @@ int main(int argc, char **argv)
 			}
 		}
 	} else {
-		if (sh.interactive && sh.target)
+		if (sh.interactive && sh.target) {
+			const char *why = ish_live_choice(sh.target);
+
 			printf("iommush %s: %s (%s backend, %u unit%s)%s\n", ISH_VERSION,
 			       ish_target_spec(sh.target), ish_target_backend(sh.target)->name,
 			       ish_target_nunits(sh.target), ish_target_nunits(sh.target) == 1 ? "" : "s",
 			       sh.write ? ", WRITES ENABLED" : ", read-only");
+			if (why)
+				printf("%s\n", why);
+		}
 		if (sh.interactive)
 			repl(&sh);
 		else
