@@ -133,6 +133,26 @@ for _lv in (4, 3, 2):
 
 
 @case
+def cycle_json_and_who_maps():
+    # The same L3 cycle: --json keeps stdout one valid JSON list, the warning
+    # goes to stderr; who-maps meets the cycle too and still finds the page.
+    import json
+    im, sl, iova = cyclic(3)
+    args = im.write(TMP, "cycjson")
+    rc, out, err = iommush(args + ["--json"], ["mappings 00:01.0"])
+    check_run(rc, out, err)
+    got = json.loads(out)
+    expect([(m["iova"], m["hpa"], m["size"]) for m in got] == [(0x200000, 0x80000000, 0x1000)],
+           "JSON mappings: %r" % got)
+    expect(len(err.splitlines()) == 1 and ": cycle: sl-pte L2 table" in err, "stderr: " + err)
+    rc, out, err = iommush(args, ["who-maps 0x80000000"])
+    check_run(rc, out, err, out_has=["dmar0   00:01.0               IOVA 0x200000  in "],
+              err_exact=["iommush: who-maps: warning: 00:01.0: cycle: sl-pte L2 table %#x[0] "
+                         "address %#x (IOVA %#x): table page revisited on the current path"
+                         % (sl, sl, iova)])
+
+
+@case
 def context_points_at_root():
     # The context entry's SLPTPTR is the root table: root entry 0 (CTP|P) is
     # read as an L4 entry leading to the context table, whose entry 16 (the
@@ -377,6 +397,22 @@ def elf_truncated():
             "the dump is truncated: physical address 0x30000 (PT_LOAD 2, file offset 0x31000) "
             "lies past the end of the file (%d bytes)" % os.path.getsize(p)])
     files_unchanged([p], body)
+
+
+@case
+def snapshot_lying_dmar_note():
+    # A snapshot whose DMAR note has a structure length past its end: the
+    # target opens (units come from the unit notes), `dmar` names the offset.
+    from images import note
+    mem, notes = elf_image()
+    p = os.path.join(TMP, "baddmar.elf")
+    elf_core(p, [(0, mem, None)], notes + note("IOMMUSH", 3, dmar_table([drhd(length=200)])))
+    check_run(*iommush([p], ["units", "mappings 00:01.0"]), status=0, out_has=[
+        "dmar0   0000 0xfed90000         1.0    enabled   legacy",
+        "0x0000000000001000-0x0000000000001fff -> 0x000000005000     4K"])
+    check_run(*iommush([p], ["dmar"]), err_exact=[
+        "iommush: dmar: malformed DMAR table at offset 0x30: structure length 200 runs past "
+        "the end of the table (64)"])
 
 
 @case
