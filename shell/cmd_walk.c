@@ -340,7 +340,9 @@ static int cmd_translate(struct ish_shell *sh, int argc, char **argv)
 			  "fault is recorded\n");
 	} else if (tr->faulted) {
 		sh_printf(sh, "  => ");
+		sh_color(sh, SH_BAD);
 		fault_text(sh, tr);
+		sh_color(sh, SH_RESET);
 	} else {
 		char sz[24];
 

@@ -316,12 +316,13 @@ static void repl(struct ish_shell *sh)
 		if (sh->pager && sh->out == stdout && line[strspn(line, " \t")])
 			pager = start_pager();
 		if (pager)
-			sh->out = pager;
+			sh->out = sh->pager_file = pager;
 		ish_shell_run_line(sh, line);
 		end_progress(sh);
 		if (pager) {
 			pclose(pager);
 			sh->out = stdout;
+			sh->pager_file = NULL;
 		}
 		free(line);
 	}
@@ -565,6 +566,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sh.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && !nactions && !sh.batch;
 	sh.color = isatty(STDERR_FILENO) && !getenv("NO_COLOR");
+	sh.color_out = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && getenv("TERM") &&
+		       strcmp(getenv("TERM"), "dumb");
 
 	if (spec) {
 		struct ish_error *err = ish_shell_open(&sh, spec, backend);

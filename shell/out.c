@@ -57,9 +57,24 @@ bool sh_json(const struct ish_shell *sh)
 	return sh->mode == OUT_JSON;
 }
 
+void sh_color(struct ish_shell *sh, enum sh_color c)
+{
+	static const char *const seq[] = { "\033[0m", "\033[32m", "\033[1;31m", "\033[2m" };
+
+	/* The pager (less -R) passes colours through; files and pipes get none. */
+	if (sh->color_out && sh->mode == OUT_TEXT && (sh->out == stdout || sh->out == sh->pager_file))
+		fputs(seq[c], sh->out);
+}
+
 void sh_flag(struct ish_shell *sh, const char *name, bool on)
 {
-	sh_printf(sh, "%s%c", name, on ? '+' : '-');
+	if (on) {
+		sh_color(sh, SH_GOOD);
+		sh_printf(sh, "%s+", name);
+		sh_color(sh, SH_RESET);
+	} else {
+		sh_printf(sh, "%s-", name);
+	}
 }
 
 struct ish_target *sh_target(struct ish_shell *sh)

@@ -31,6 +31,8 @@ struct ish_shell {
 	bool batch;			/* no prompts, stop at the first error */
 	bool interactive;		/* stdin and stdout are a terminal */
 	bool color;			/* colour on stderr (a terminal, no NO_COLOR) */
+	bool color_out;			/* colour on stdout (a terminal, no NO_COLOR) */
+	FILE *pager_file;		/* the pager of the command running, or NULL */
 	bool pager;			/* page long output on a terminal (set pager) */
 	bool progress_shown;		/* a progress line is on stderr */
 	uint64_t progress_last_ns;
@@ -107,8 +109,11 @@ int sh_error(struct ish_shell *sh, const char *fmt, ...) __attribute__((format(p
 /* "usage: SYNOPSIS" on stderr; returns 2. */
 int sh_usage(struct ish_shell *sh, const struct ish_command *cmd);
 bool sh_json(const struct ish_shell *sh);
-/* lspci-style flag: "Name+" or "Name-". */
+/* lspci-style flag: "Name+" or "Name-" ("+" in green on a colour terminal). */
 void sh_flag(struct ish_shell *sh, const char *name, bool on);
+/* Colours for results, only when sh->color_out and writing to the terminal. */
+enum sh_color { SH_RESET, SH_GOOD, SH_BAD, SH_DIM };
+void sh_color(struct ish_shell *sh, enum sh_color c);
 
 /* --- argument parsing (shell/parse.c); each returns false on bad input --- */
 bool parse_u64(const char *s, uint64_t *ret);	/* 0x.., decimal, K/M/G suffix */
