@@ -434,18 +434,12 @@ static struct ish_error *perr(struct pstate *s, const char *fmt, ...)
 static struct ish_error *perr(struct pstate *s, const char *fmt, ...)
 {
 	struct ish_error *err;
-	char *msg;
 	va_list ap;
-	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	err = ish_error_vformat(ISH_ERROR_FORMAT, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return &ish_enomem;
-	err = ish_error_format(ISH_ERROR_FORMAT, "%s:%u: %s", s->where, s->line, msg);
-	free(msg);
-	return err;
+	return ish_error_prefix(err, "%s:%u", s->where, s->line);
 }
 
 /* A whole token as hex (with or without 0x). */

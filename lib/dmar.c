@@ -125,19 +125,12 @@ static struct ish_error *bad(uint32_t offset, const char *fmt, ...)
 static struct ish_error *bad(uint32_t offset, const char *fmt, ...)
 {
 	struct ish_error *err;
-	char *msg;
 	va_list ap;
-	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	err = ish_error_vformat(ISH_ERROR_FORMAT, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return &ish_enomem;
-	err = ish_error_format(ISH_ERROR_FORMAT, "malformed DMAR table at offset 0x%x: %s", offset,
-			       msg);
-	free(msg);
-	return err;
+	return ish_error_prefix(err, "malformed DMAR table at offset 0x%x", offset);
 }
 
 /* Decodes the device scopes in [start, end) of the table t. */

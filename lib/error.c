@@ -43,6 +43,11 @@ static struct ish_error *error_vformat(enum ish_error_code code, int errnum, con
 	return err;
 }
 
+struct ish_error *ish_error_vformat(enum ish_error_code code, const char *fmt, va_list ap)
+{
+	return error_vformat(code, 0, fmt, ap);
+}
+
 struct ish_error *ish_error_format(enum ish_error_code code, const char *fmt, ...)
 {
 	struct ish_error *err;

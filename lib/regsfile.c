@@ -54,18 +54,12 @@ static struct ish_error *perr(struct parser *p, const char *fmt, ...)
 static struct ish_error *perr(struct parser *p, const char *fmt, ...)
 {
 	struct ish_error *err;
-	char *msg;
 	va_list ap;
-	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	err = ish_error_vformat(ISH_ERROR_FORMAT, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return &ish_enomem;
-	err = ish_error_format(ISH_ERROR_FORMAT, "%s:%u: %s", p->where, p->line, msg);
-	free(msg);
-	return err;
+	return ish_error_prefix(err, "%s:%u", p->where, p->line);
 }
 
 /* Parses a whole token as an unsigned number in base (0 = C style). */

@@ -8,6 +8,7 @@
 #ifndef IOMMUSH_ERROR_H
 #define IOMMUSH_ERROR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -44,6 +45,8 @@ extern struct ish_error ish_enomem;
 struct ish_error *ish_error_create(enum ish_error_code code, const char *message);
 struct ish_error *ish_error_format(enum ish_error_code code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+struct ish_error *ish_error_vformat(enum ish_error_code code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* message is "<fmt>: strerror(errnum)". */
 struct ish_error *ish_error_errno(int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -46,7 +46,7 @@ static int report(const char *what, struct ish_error *err)
 
 int main(int argc, char **argv)
 {
-	struct ish_param params[16];
+	struct ish_param params[16] = { { NULL, NULL } };
 	size_t nparams = 0;
 	unsigned flags = 0;
 	struct ish_target *t = NULL;
