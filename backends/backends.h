@@ -69,4 +69,11 @@ const char *ish_kcore_regs_from(const struct ish_target *t, void *priv);
 /* live.c: the backend live chose and that backend's private data. */
 const struct ish_backend *ish_live_impl(const struct ish_target *t, void **priv);
 
+/*
+ * Reads fd to its end (at most max bytes, else ISH_ERROR_LIMIT naming where)
+ * into a malloc'd NUL-terminated buffer; closes fd in every case.
+ */
+struct ish_error *ish_backend_read_fd(int fd, const char *where, size_t max, char **ret,
+				     size_t *len);
+
 #endif

@@ -885,57 +885,11 @@ static struct ish_error *parse_text(struct ish_target *t, struct ish_debugfs *d,
 static struct ish_error *read_text(int dirfd, const char *name, const char *where, char **ret,
 				   size_t *len)
 {
-	size_t cap = 65536, n = 0;
-	char *buf;
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0)
 		return ish_error_errno(errno, "%s", where);
-	buf = malloc(cap + 1);
-	if (!buf) {
-		close(fd);
-		return &ish_enomem;
-	}
-	/* debugfs files report size 0: read to the end. */
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap >= DFS_MAX_FILE) {
-				free(buf);
-				close(fd);
-				return ish_error_format(ISH_ERROR_LIMIT, "%s is larger than %u MiB", where,
-							DFS_MAX_FILE >> 20);
-			}
-			cap *= 2;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return &ish_enomem;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			struct ish_error *err = ish_error_errno(errno, "reading %s", where);
-
-			free(buf);
-			close(fd);
-			return err;
-		}
-		if (!r)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	*ret = buf;
-	*len = n;
-	return NULL;
+	return ish_backend_read_fd(fd, where, DFS_MAX_FILE, ret, len);
 }
 
 static struct ish_error *parse_file(struct ish_target *t, struct ish_debugfs *d, int dirfd,

@@ -30,21 +30,17 @@
 
 /* --- helpers shared by devmem, kcore and debugfs --- */
 
-static struct ish_error *slurp(const char *path, size_t max, char **ret, size_t *len)
+struct ish_error *ish_backend_read_fd(int fd, const char *where, size_t max, char **ret,
+				     size_t *len)
 {
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap + 1);
-	int fd;
 
-	if (!buf)
+	if (!buf) {
+		close(fd);
 		return &ish_enomem;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		struct ish_error *err = ish_error_errno(errno, "%s", path);
-
-		free(buf);
-		return err;
 	}
+	/* Files under /sys and debugfs report size 0: read to the end. */
 	for (;;) {
 		ssize_t r;
 
@@ -54,7 +50,7 @@ static struct ish_error *slurp(const char *path, size_t max, char **ret, size_t 
 			if (cap >= max) {
 				free(buf);
 				close(fd);
-				return ish_error_format(ISH_ERROR_LIMIT, "%s is larger than %zu bytes", path,
+				return ish_error_format(ISH_ERROR_LIMIT, "%s is larger than %zu bytes", where,
 							max);
 			}
 			cap *= 2;
@@ -70,7 +66,7 @@ static struct ish_error *slurp(const char *path, size_t max, char **ret, size_t 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			struct ish_error *err = ish_error_errno(errno, "reading %s", path);
+			struct ish_error *err = ish_error_errno(errno, "reading %s", where);
 
 			free(buf);
 			close(fd);
@@ -85,6 +81,15 @@ static struct ish_error *slurp(const char *path, size_t max, char **ret, size_t 
 	*ret = buf;
 	*len = n;
 	return NULL;
+}
+
+static struct ish_error *slurp(const char *path, size_t max, char **ret, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ish_error_errno(errno, "%s", path);
+	return ish_backend_read_fd(fd, path, max, ret, len);
 }
 
 struct ish_error *ish_live_load_dmar(struct ish_target *t, bool required)
