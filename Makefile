@@ -87,6 +87,7 @@ fuzz:
 	done; exit $$rc
 
 # Unit tests and shell transcripts under valgrind memcheck: zero errors, zero leaks.
+# (meson names the wrapped run's log after the wrapper: valgrind-unit-valgrind.json.)
 VALGRIND = valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
 	--errors-for-leak-kinds=definite,indirect --quiet
 check-valgrind: build
@@ -95,5 +96,5 @@ check-valgrind: build
 	  --wrapper '$(VALGRIND)' --timeout-multiplier 10 --logbase valgrind-unit || rc=1; \
 	IOMMUSH_WRAPPER='$(VALGRIND)' meson test -C $(BUILD) --suite shell --no-suite pty \
 	  --print-errorlogs --num-processes 2 --timeout-multiplier 10 --logbase valgrind-shell || rc=1; \
-	build-aux/summary.py $(BUILD)/meson-logs/valgrind-unit.json $(BUILD)/meson-logs/valgrind-shell.json || rc=1; \
+	build-aux/summary.py $(BUILD)/meson-logs/valgrind-unit-valgrind.json $(BUILD)/meson-logs/valgrind-shell.json || rc=1; \
 	exit $$rc
