@@ -167,10 +167,27 @@ static struct ish_error *read_region(struct capture *c, uint64_t base, uint64_t 
 	return NULL;
 }
 
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * The interrupt-remapping table page by page, and the posted descriptors its
+ * present entries name. Entries are decoded from the page just read: a page
+ * that cannot be read costs one failed read, not one per entry (a hostile
+ * IRTA of 65,536 entries outside memory would otherwise mean 65,536 more).
+ */
 static struct ish_error *capture_irt(struct capture *c, unsigned unit)
 {
+	static uint8_t page[VTD_PAGE_SIZE];
 	struct ish_ir_state ir;
 	struct ish_error *err = ish_ir_state_read(c->t, unit, &ir);
+	uint64_t size;
 
 	if (err || !ir.irta.addr) {
 		if (fatal(err))
@@ -178,20 +195,34 @@ static struct ish_error *capture_irt(struct capture *c, unsigned unit)
 		ish_error_destroy(err);
 		return NULL;
 	}
-	err = read_region(c, ir.irta.addr, (uint64_t)ir.irta.entries * ISH_IRTE_SIZE);
-	for (uint32_t i = 0; !err && i < ir.irta.entries; i++) {
-		struct ish_irte e;
-		struct ish_pid pid;
-		struct ish_error *e2 = ish_irte_read(c->t, &ir, i, &e);
+	size = (uint64_t)ir.irta.entries * ISH_IRTE_SIZE;
+	for (uint64_t off = 0; off < size; off += VTD_PAGE_SIZE) {
+		size_t n = size - off < VTD_PAGE_SIZE ? (size_t)(size - off) : VTD_PAGE_SIZE;
 
-		if (!e2 && e.present && e.posted)
-			e2 = ish_pid_read(c->t, e.pda, ir.irta.eime, &pid);
-		if (fatal(e2))
-			err = e2;
-		else
-			ish_error_destroy(e2);
+		err = ish_read_phys(c->t, ir.irta.addr + off, page, n);
+		if (!err)
+			err = ish_target_check_interrupt(c->t);
+		if (fatal(err))
+			return err;
+		if (err) {
+			ish_error_destroy(err);
+			continue;
+		}
+		for (size_t i = 0; i + ISH_IRTE_SIZE <= n; i += ISH_IRTE_SIZE) {
+			struct ish_irte e;
+			struct ish_pid pid;
+
+			ish_irte_decode(le64(page + i), le64(page + i + 8), ir.irta.eime,
+					ISH_CAP_PI(ir.cap), &e);
+			if (!e.present || !e.posted)
+				continue;
+			err = ish_pid_read(c->t, e.pda, ir.irta.eime, &pid);
+			if (fatal(err))
+				return err;
+			ish_error_destroy(err);
+		}
 	}
-	return err;
+	return NULL;
 }
 
 static struct ish_error *capture_iq(struct capture *c, unsigned unit)
