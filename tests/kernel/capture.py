@@ -67,6 +67,7 @@ def make_initrd(version):
     out = os.path.join(kernel_cache(), version, "lab")
     root = os.path.join(out, "root")
     shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(out, exist_ok=True)
     # cp -a: the tree holds a /dev/console node, which copytree would read
     subprocess.run(["cp", "-a", src, root], check=True)
     shutil.rmtree(os.path.join(root, "lib", "modules"), ignore_errors=True)
@@ -152,7 +153,13 @@ def main():
         fx = os.path.abspath(args.fixture)
         shutil.rmtree(fx, ignore_errors=True)
         os.makedirs(fx)
-        shutil.copytree(os.path.join(args.out, "debugfs"), os.path.join(fx, "debugfs"))
+        # The text is committed gzipped: a page-table dump is megabytes of
+        # repetitive text (compare.py unpacks it into a temporary directory).
+        os.makedirs(os.path.join(fx, "debugfs"))
+        for n in names:
+            with open(os.path.join(args.out, "debugfs", n), "rb") as src, \
+                 gzip.open(os.path.join(fx, "debugfs", n + ".gz"), "wb", 9) as dst:
+                shutil.copyfileobj(src, dst)
         for n in ("dmar.bin", "regs.txt"):
             shutil.copy(os.path.join(args.out, n), os.path.join(fx, n))
         with open(os.path.join(args.out, "info.json")) as f:

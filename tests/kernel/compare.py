@@ -14,11 +14,16 @@ here and nowhere else:
   - the PASID directory entries and the PASID table addresses (the kernel
     prints neither; the debugfs image puts the tables at synthetic pages);
   - device names and ids (config space is not in debugfs);
-  - registers iommu_regset does not list (fault records, IOTLB).
+  - registers iommu_regset does not list (fault records, IOTLB, and in v6.1
+    IQERCD, which `iq` shows when it can), and registers the dump's register
+    file does not hold (QEMU's block is read only up to 0x230).
 
 Exit 0 when everything agrees, 1 otherwise, 77 when a fixture is missing.
 """
 
+import gzip
+import shutil
+import tempfile
 import json
 import os
 import subprocess
@@ -46,11 +51,48 @@ DEVICE_KEYS = ("unit", "segment", "bdf", "scalable", "type", "did", "levels", "v
                "pasid_enabled", "rid_pasid", "pasids")
 
 
+def unpack(fx, tmp):
+    """The fixture's debugfs files (committed as NAME.gz) as a directory."""
+    src = os.path.join(fx, "debugfs")
+    if not any(n.endswith(".gz") for n in os.listdir(src)):
+        return src
+    out = os.path.join(tmp, "debugfs")
+    os.makedirs(out)
+    for n in os.listdir(src):
+        with (gzip.open if n.endswith(".gz") else open)(os.path.join(src, n), "rb") as f, \
+             open(os.path.join(out, n[:-3] if n.endswith(".gz") else n), "wb") as g:
+            shutil.copyfileobj(f, g)
+    return out
+
+
 def compare(iommush, fx):
-    dfs = [os.path.join(fx, "debugfs"), "-O", "acpi.dmar=" + os.path.join(fx, "dmar.bin")]
+    with tempfile.TemporaryDirectory(prefix="ish-debugfs-") as tmp:
+        return compare_dir(iommush, fx, unpack(fx, tmp))
+
+
+def moved(fx):
+    """(bdf, iova) pairs the guest remapped between printing debugfs and the
+    memory dump, from FIXTURE/moved.txt ("BDF IOVA  why", '#' comments): a
+    streaming buffer in use is a race no stop can avoid. Each must really
+    differ, or the line is stale."""
+    out = {}
+    try:
+        with open(os.path.join(fx, "moved.txt")) as f:
+            for ln in f:
+                w = ln.split("#")[0].split()
+                if len(w) >= 2:
+                    out[(w[0], int(w[1], 0))] = False
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def compare_dir(iommush, fx, dfsdir):
+    dfs = [dfsdir, "-O", "acpi.dmar=" + os.path.join(fx, "dmar.bin")]
     dump = [os.path.join(fx, "snapshot.elf")]
     bad = []
     checked = 0
+    skip = moved(fx)
 
     def same(what, a, b):
         nonlocal checked
@@ -70,19 +112,37 @@ def compare(iommush, fx):
         bdf = d["bdf"]
         same("context " + bdf, strip_context(run(iommush, dfs, "context " + bdf)),
              strip_context(run(iommush, dump, "context " + bdf)))
-        same("mappings " + bdf, run(iommush, dfs, "mappings " + bdf),
-             run(iommush, dump, "mappings " + bdf))
+        ma, mb = run(iommush, dfs, "mappings " + bdf), run(iommush, dump, "mappings " + bdf)
+        for key in [k for k in skip if k[0] == bdf]:
+            ra = [m for m in ma if m.get("iova") == key[1]] if isinstance(ma, list) else []
+            rb = [m for m in mb if m.get("iova") == key[1]] if isinstance(mb, list) else []
+            skip[key] = ra != rb
+            if isinstance(ma, list):
+                ma = [m for m in ma if m.get("iova") != key[1]]
+            if isinstance(mb, list):
+                mb = [m for m in mb if m.get("iova") != key[1]]
+        same("mappings " + bdf, ma, mb)
     same("irte all", run(iommush, dfs, "irte all"), run(iommush, dump, "irte all"))
-    same("iq --all", run(iommush, dfs, "iq --all"), run(iommush, dump, "iq --all"))
+    qa, qb = run(iommush, dfs, "iq --all"), run(iommush, dump, "iq --all")
+    for qa_u, qb_u in zip(qa if isinstance(qa, list) else [], qb if isinstance(qb, list) else []):
+        for k in ("iqer", "iqei"):
+            if k not in qa_u:
+                qb_u.pop(k, None)
+    same("iq --all", qa, qb)
     # Registers: every one debugfs shows must read the same in the dump.
-    with open(os.path.join(fx, "debugfs", "iommu_regset")) as f:
+    with open(os.path.join(dfsdir, "iommu_regset")) as f:
         names = [ln.split()[0] for ln in f if ln.split() and ln.split()[1:2] and
                  ln.split()[1].startswith("0x")]
     for n in names:
         a, b = run(iommush, dfs, "regs " + n), run(iommush, dump, "regs " + n)
         if isinstance(b, dict) and "error" in b:
             continue  # a register the snapshot does not keep (MTRRs)
+        if isinstance(b, list) and any("error" in r for u in b for r in u.get("registers", [])):
+            continue  # past the 0x230 bytes of QEMU's block that the dump's regs hold
         same("regs " + n, a, b)
+    for (bdf, iova), differed in skip.items():
+        if not differed:
+            bad.append("moved.txt: %s %#x is the same in both: remove the line" % (bdf, iova))
     return bad, checked
 
 
