@@ -204,6 +204,8 @@ struct ish_error *ish_mem_set_reg(struct ish_target *t, unsigned unit, uint32_t 
 	if (!mem_priv(t))
 		return ish_error_create(ISH_ERROR_INVALID, "not a mem target");
 	err = mem_regfile(t, unit, &rf);
+	/* The caller is playing hardware: forget what was read before. */
+	ish_target_cache_drop(t);
 	return err ? err : ish_regfile_set(rf, offset, width, value);
 }
 

@@ -37,6 +37,15 @@ struct ish_target {
 
 	struct ish_unit *units;
 	unsigned nunits;
+	/*
+	 * CAP and ECAP of each unit once read: read-only capability registers,
+	 * and every walk starts by reading them (on a gdbstub a register read
+	 * is a round trip). Dropped with the page cache all the same.
+	 */
+	struct {
+		uint64_t cap, ecap;
+		bool have_cap, have_ecap;
+	} *idregs;
 	uint8_t *dmar;
 	size_t dmar_len;
 
@@ -222,6 +231,7 @@ void ish_target_close(struct ish_target *t)
 	}
 	free(t->params);
 	free(t->units);
+	free(t->idregs);
 	free(t->dmar);
 	free(t->spec);
 	free(t);
@@ -292,6 +302,7 @@ struct ish_error *ish_target_add_unit(struct ish_target *t, const struct ish_uni
 				      unsigned *ret)
 {
 	struct ish_unit *units;
+	void *idregs;
 
 	if (t->nunits >= 256)
 		return ish_error_create(ISH_ERROR_LIMIT, "more than 256 remapping units");
@@ -299,6 +310,11 @@ struct ish_error *ish_target_add_unit(struct ish_target *t, const struct ish_uni
 	if (!units)
 		return &ish_enomem;
 	t->units = units;
+	idregs = realloc(t->idregs, (t->nunits + 1) * sizeof(*t->idregs));
+	if (!idregs)
+		return &ish_enomem;
+	t->idregs = idregs;
+	memset(&t->idregs[t->nunits], 0, sizeof(*t->idregs));
 	units[t->nunits] = *unit;
 	units[t->nunits].index = t->nunits;
 	if (!units[t->nunits].name[0])
@@ -361,6 +377,8 @@ static size_t cache_hash(uint64_t page, size_t cap)
 
 void ish_target_cache_drop(struct ish_target *t)
 {
+	if (t->idregs)
+		memset(t->idregs, 0, t->nunits * sizeof(*t->idregs));
 	for (size_t i = 0; i < t->cache_cap; i++)
 		t->slots[i].page = ~0ULL;
 	t->cache_used = 0;
@@ -621,9 +639,26 @@ struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t off
 	if (!t->backend->read_reg)
 		return ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend has no registers",
 					t->backend->name);
+	if (width == 64 && offset == DMAR_CAP_REG && t->idregs[unit].have_cap) {
+		*ret = t->idregs[unit].cap;
+		return NULL;
+	}
+	if (width == 64 && offset == DMAR_ECAP_REG && t->idregs[unit].have_ecap) {
+		*ret = t->idregs[unit].ecap;
+		return NULL;
+	}
 	t->stats.reg_requests++;
 	err = t->backend->read_reg(t, &t->units[unit], offset, width, ret);
-	return err ? ish_error_prefix(err, "%s", t->units[unit].name) : NULL;
+	if (err)
+		return ish_error_prefix(err, "%s", t->units[unit].name);
+	if (width == 64 && offset == DMAR_CAP_REG) {
+		t->idregs[unit].cap = *ret;
+		t->idregs[unit].have_cap = true;
+	} else if (width == 64 && offset == DMAR_ECAP_REG) {
+		t->idregs[unit].ecap = *ret;
+		t->idregs[unit].have_ecap = true;
+	}
+	return NULL;
 }
 
 struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t offset,

@@ -124,6 +124,7 @@ struct ish_error *ish_read_config(struct ish_target *t, uint16_t segment, uint16
 				  uint32_t offset, unsigned width, uint32_t *ret);
 struct ish_error *ish_target_stop(struct ish_target *t);
 struct ish_error *ish_target_resume(struct ish_target *t);
+/* Forgets cached pages and the cached CAP/ECAP of every unit. */
 void ish_target_cache_drop(struct ish_target *t);
 
 /* Request counters, for benchmarks and `show stats`. */

@@ -39,6 +39,22 @@ static void test_mem_basics(void)
 	FAILS(ish_read_reg(t, 0, 0x1a, 32, &v), ISH_ERROR_INVALID);
 	FAILS(ish_read_reg(t, 3, 0, 32, &v), ISH_ERROR_NOT_FOUND);
 
+	{
+		/* CAP and ECAP are read from the backend once, until a write or a drop. */
+		struct ish_target_stats s0, s1;
+
+		ish_target_stats(t, &s0);
+		OK(ish_read_reg(t, 0, DMAR_CAP_REG, 64, &v));
+		OK(ish_read_reg(t, 0, DMAR_CAP_REG, 64, &v));
+		ish_target_stats(t, &s1);
+		CHECK_EQ(s1.reg_requests - s0.reg_requests, 0);	/* read once above already */
+		OK(ish_mem_set_reg(t, 0, DMAR_CAP_REG, 64, 0x1234));
+		OK(ish_read_reg(t, 0, DMAR_CAP_REG, 64, &v));
+		CHECK_EQ(v, 0x1234);
+		ish_target_stats(t, &s0);
+		CHECK_EQ(s0.reg_requests - s1.reg_requests, 1);
+		OK(ish_mem_set_reg(t, 0, DMAR_CAP_REG, 64, 0xd2008c40660462ULL));
+	}
 	ish_target_set_writable(t, false);
 	FAILS(ish_write_reg(t, 0, DMAR_GCMD_REG, 32, 0), ISH_ERROR_READ_ONLY);
 	FAILS(ish_write_phys(t, 0x1000, buf, 8), ISH_ERROR_READ_ONLY);
