@@ -399,7 +399,7 @@ static struct ish_error *load_regset(struct ish_target *t, struct ish_debugfs *d
 		if (err)
 			break;
 		du->has_regs = true;
-		if (!ish_regfile_get(ru->regs, DMAR_RTADDR_REG, 64, &rt)) {
+		if (ish_regfile_has(ru->regs, DMAR_RTADDR_REG, 64, &rt)) {
 			du->scalable_known = true;
 			du->scalable = DMA_RTADDR_TTM(rt) == DMA_RTADDR_SMT;
 		}
@@ -479,7 +479,8 @@ static bool hexlist(char *tok, uint64_t *v, unsigned n)
 			*colon = '\0';
 		if (!hexnum(tok, &v[i]))
 			return false;
-		tok = colon + 1;
+		if (colon)
+			tok = colon + 1;
 	}
 	return true;
 }
@@ -723,7 +724,7 @@ static struct ish_error *irt_header(struct pstate *s, const char *hex)
 		return perr(s, "bad IR table address");
 	/* The whole table, when IRTA gives its size: entries it did not print are not present. */
 	if (s->unit->index < d->nregs && d->regs[s->unit->index] &&
-	    !ish_regfile_get(d->regs[s->unit->index], DMAR_IRTA_REG, 64, &irta) &&
+	    ish_regfile_has(d->regs[s->unit->index], DMAR_IRTA_REG, 64, &irta) &&
 	    (irta & VTD_PAGE_MASK) == irt)
 		len = 16ULL << (ISH_BITS(irta, 3, 0) + 1);
 	s->has_irt = true;

@@ -66,6 +66,14 @@ struct ish_error *ish_regfile_get(const struct ish_regfile *rf, uint32_t offset,
 	return NULL;
 }
 
+bool ish_regfile_has(const struct ish_regfile *rf, uint32_t offset, unsigned width, uint64_t *ret)
+{
+	struct ish_error *err = ish_regfile_get(rf, offset, width, ret);
+
+	ish_error_destroy(err);
+	return !err;
+}
+
 struct ish_error *ish_regfile_foreach(const struct ish_regfile *rf,
 				      struct ish_error *(*fn)(void *arg, uint32_t offset, uint32_t value),
 				      void *arg)

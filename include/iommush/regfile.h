@@ -7,6 +7,7 @@
 #ifndef IOMMUSH_REGFILE_H
 #define IOMMUSH_REGFILE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <iommush/error.h>
@@ -22,6 +23,8 @@ struct ish_error *ish_regfile_set(struct ish_regfile *rf, uint32_t offset, unsig
 				  uint64_t value);
 struct ish_error *ish_regfile_get(const struct ish_regfile *rf, uint32_t offset, unsigned width,
 				  uint64_t *ret);
+/* ish_regfile_get() for callers that only ask whether it was captured. */
+bool ish_regfile_has(const struct ish_regfile *rf, uint32_t offset, unsigned width, uint64_t *ret);
 /* Calls fn for each captured aligned 32-bit word (for snapshots); stops on error. */
 struct ish_error *ish_regfile_foreach(const struct ish_regfile *rf,
 				      struct ish_error *(*fn)(void *arg, uint32_t offset, uint32_t value),
