@@ -157,6 +157,8 @@ def main():
         # repetitive text (compare.py unpacks it into a temporary directory).
         os.makedirs(os.path.join(fx, "debugfs"))
         for n in names:
+            # 6.7+ kernels: per-device (and per-PASID) subdirectories
+            os.makedirs(os.path.dirname(os.path.join(fx, "debugfs", n)), exist_ok=True)
             with open(os.path.join(args.out, "debugfs", n), "rb") as src, \
                  gzip.open(os.path.join(fx, "debugfs", n + ".gz"), "wb", 9) as dst:
                 shutil.copyfileobj(src, dst)

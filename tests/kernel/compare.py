@@ -54,14 +54,15 @@ DEVICE_KEYS = ("unit", "segment", "bdf", "scalable", "type", "did", "levels", "v
 def unpack(fx, tmp):
     """The fixture's debugfs files (committed as NAME.gz) as a directory."""
     src = os.path.join(fx, "debugfs")
-    if not any(n.endswith(".gz") for n in os.listdir(src)):
-        return src
     out = os.path.join(tmp, "debugfs")
-    os.makedirs(out)
-    for n in os.listdir(src):
-        with (gzip.open if n.endswith(".gz") else open)(os.path.join(src, n), "rb") as f, \
-             open(os.path.join(out, n[:-3] if n.endswith(".gz") else n), "wb") as g:
-            shutil.copyfileobj(f, g)
+    for top, _, files in os.walk(src):
+        rel = os.path.relpath(top, src)
+        os.makedirs(os.path.join(out, rel), exist_ok=True)
+        for n in files:
+            gz = n.endswith(".gz")
+            with (gzip.open if gz else open)(os.path.join(top, n), "rb") as f, \
+                 open(os.path.join(out, rel, n[:-3] if gz else n), "wb") as g:
+                shutil.copyfileobj(f, g)
     return out
 
 
