@@ -40,21 +40,12 @@ static void write_file(const char *name, const uint8_t *p, size_t n)
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (strchr(name, '/')) {
-		char sub[256];
-
-		snprintf(sub, sizeof(sub), "%s/%s", dir, name);
-		*strrchr(sub, '/') = 0;
-		mkdir(sub, 0700);
-		if (strchr(name, '/') != strrchr(name, '/')) {
-			*strrchr(sub, '/') = 0;
-			mkdir(sub, 0700);
-			snprintf(sub, sizeof(sub), "%s/%s", dir, name);
-			*strrchr(sub, '/') = 0;
-			mkdir(sub, 0700);
-		}
+	/* Create each directory on the way ("0000:00:02.0/1/..."). */
+	for (const char *slash = strchr(name, '/'); slash; slash = strchr(slash + 1, '/')) {
+		snprintf(path, sizeof(path), "%s/%.*s", dir, (int)(slash - name), name);
+		mkdir(path, 0700);
 	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		return;
