@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <iommush/debugfs.h>
 #include <iommush/target.h>
 #include <iommush/vtd.h>
 
@@ -321,6 +322,8 @@ static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 			json_begin_object(&sh->json);
 			json_kv_str(&sh->json, "spec", ish_target_spec(sh->target));
 			json_kv_str(&sh->json, "backend", ish_target_backend(sh->target)->name);
+			if (ish_live_choice(sh->target))
+				json_kv_str(&sh->json, "choice", ish_live_choice(sh->target));
 			json_end_object(&sh->json);
 		} else {
 			json_null(&sh->json);
@@ -336,6 +339,8 @@ static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 
 		sh_printf(sh, "target  %s (%s backend)\n", ish_target_spec(sh->target),
 			  ish_target_backend(sh->target)->name);
+		if (ish_live_choice(sh->target))
+			sh_printf(sh, "  %s\n", ish_live_choice(sh->target));
 		for (; p && p->name; p++) {
 			const char *v = ish_target_param(sh->target, p->name);
 
@@ -450,9 +455,10 @@ const struct ish_command ish_cmds_core[] = {
 	  "       register's own width; needs write mode. Example: set reg dmar0 FECTL 0.",
 	  cmd_set, 0, COMPLETE_PARAM },
 	{ "show", NULL, "show [stats]", "show session settings, or the target's request counters",
-	  "Without an argument: output mode, write mode, the open target and its backend\n"
-	  "parameters. 'show stats': requests sent to the backend, bytes read and the\n"
-	  "page cache's hits and misses since the target was opened.",
+	  "Without an argument: output mode, write mode, the open target, its backend\n"
+	  "(for live, which way in it chose and why) and its parameters. 'show stats':\n"
+	  "requests sent to the backend, bytes read and the page cache's hits and misses\n"
+	  "since the target was opened.",
 	  cmd_show, 0, COMPLETE_NONE },
 	{ "backends", NULL, "backends [-v]", "list the backends, in probe order",
 	  "Lists every backend in the order used to recognise a TARGET. With -v, also\n"
