@@ -204,7 +204,8 @@ def pasid_dir_in_mmio():
     args = im.write(TMP, "pdmmio")
     check_run(*iommush(args, ["pasid 00:01.0"]), err_exact=[
         "iommush: pasid: warning: 00:01.0: outside: pasid-dir L0 table 0xfed90000[0] "
-        "address 0xfed90000 (IOVA 0): table page is not readable"])
+        "address 0xfed90000 (IOVA 0): table page is not readable: physical address "
+        "0xfed90000 is not in the dump"])
     check_run(*iommush(args, ["translate 00:01.0 0x1000"]), status=0, out_has=[
         "  => fault 0x50 (SM: could not access the PASID directory entry) at step 2; "
         "0xfed90000 is not readable on this target"])
@@ -391,7 +392,9 @@ def elf_truncated():
             "0x0000000000001000-0x0000000000001fff -> 0x000000005000     4K", "intact"])
         check_run(*iommush([p], ["mappings 00:02.0"]), err_exact=[
             "iommush: mappings: warning: 00:02.0: outside: sl-pte L4 table 0x30000[0] "
-            "address 0x30000 (IOVA 0): table page is not readable"])
+            "address 0x30000 (IOVA 0): table page is not readable: the dump is truncated: "
+            "physical address 0x30000 (PT_LOAD 2, file offset 0x31000) lies past the end of "
+            "the file (200704 bytes)"])
         check_run(*iommush([p], ["lua print(select(2, iommu.target():read(0x30000, 8)))"]),
                   status=0, out_has=[
             "the dump is truncated: physical address 0x30000 (PT_LOAD 2, file offset 0x31000) "
