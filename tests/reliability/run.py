@@ -406,19 +406,20 @@ def elf_truncated():
 def elf_shrinks_while_open():
     # The dump is cut short between two commands of one session (a copy
     # still being written, another process truncating it): the next walk
-    # reads past the new end and says so; no SIGBUS, the session goes on.
+    # reads past the new end and says so (status 1); no SIGBUS.
     mem, notes = elf_image()
     p = os.path.join(TMP, "shrinks.elf")
     elf_core(p, [(0, mem[:0x20000], None), (0x20000, mem[0x20000:], None)], notes)
     cut = os.path.getsize(p) - 0x10000
     argv = [IOMMUSH, p, "-c", "mappings 00:01.0",
             "-c", "lua os.execute('truncate -s %d %s')" % (cut, p),
-            "-c", "mappings 00:02.0", "-c", "echo intact"]
+            "-c", "mappings 00:02.0"]
     r = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
                        env=dict(os.environ, NO_COLOR="1"))
     expect(os.path.getsize(p) == cut, "the file was not truncated mid-session")
     check_run(r.returncode, r.stdout, r.stderr, out_has=[
-        "0x0000000000001000-0x0000000000001fff -> 0x000000005000     4K", "intact"],
+        "0x0000000000001000-0x0000000000001fff -> 0x000000005000     4K",
+        "0 ranges, 0 leaf entries, 1 table pages (with findings, see above)"],
         err_exact=[
         "iommush: mappings: warning: 00:02.0: outside: sl-pte L4 table 0x30000[0] "
         "address 0x30000 (IOVA 0): table page is not readable: the dump is truncated: "
