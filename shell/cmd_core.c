@@ -176,6 +176,7 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 {
 	struct ish_target *t = sh->target;
 	unsigned n = ish_target_nunits(t);
+	struct ish_error *why = NULL;
 
 	(void)argv;
 	if (argc != 1)
@@ -217,6 +218,19 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 				  e3 ? "?" : ttm[DMA_RTADDR_TTM(rtaddr)],
 				  u->drhd_flags & 1 ? "INCLUDE_PCI_ALL" : "");
 		}
+		/* A '?' says little: keep the first reason, say it after the table. */
+		if (!why && (e1 || e2 || e3)) {
+			struct ish_error *e = e1 ? e1 : e2 ? e2 : e3;
+
+			why = strncmp(e->message, u->name, strlen(u->name)) ?
+			      ish_error_prefix(e, "%s: registers not readable", u->name) : e;
+			if (e == e1)
+				e1 = NULL;
+			else if (e == e2)
+				e2 = NULL;
+			else
+				e3 = NULL;
+		}
 		ish_error_destroy(e1);
 		ish_error_destroy(e2);
 		ish_error_destroy(e3);
@@ -226,6 +240,10 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 		json_end_line(&sh->json);
 	} else if (!n) {
 		sh_printf(sh, "no remapping units\n");
+	}
+	if (why) {
+		fflush(sh->out);
+		return sh_report(sh, why);
 	}
 	return 0;
 }

@@ -513,6 +513,21 @@ peer_fault("gdbstub-garbage-reply", ["--garbage", "30"],
 
 
 @case
+def gdbstub_units_after_peer_died():
+    # `units` after the peer hung up: the '?' columns come with the reason.
+    img, regs = big_image()
+    stub = FakeStub("deadunits", img, regs, "--die-after", "40")
+    try:
+        rc, out, err = iommush([stub.target] + GDB, stdin="mappings 00:01.0\nunits\n")
+    finally:
+        stub.stop()
+    check_run(rc, out, err, err_exact=[
+        "iommush: mappings: the gdbstub closed the connection",
+        "iommush: units: dmar0: gdbstub connection lost after an earlier error"],
+        out_has=["dmar0   0000 0xfed90000         ?      ?         ?"])
+
+
+@case
 def gdbstub_no_write_without_write_mode():
     img, regs = big_image()
     stub = FakeStub("nowrite", img, regs)
