@@ -34,6 +34,7 @@ struct ish_write_state {
 	void *confirm_arg;
 	unsigned depth;		/* of nested ish_write_begin() */
 	char *op;		/* the outermost operation's name */
+	int op_unit;		/* its unit, or ISH_WRITE_ALL_UNITS */
 	/* Units the kernel's driver owns, found at the outermost begin. */
 	bool *owned;
 	size_t nowned;
@@ -551,6 +552,7 @@ struct ish_error *ish_write_begin(struct ish_target *t, int unit, unsigned kinds
 	w->op = strdup(what);
 	if (!w->op)
 		return &ish_enomem;
+	w->op_unit = unit;
 	w->depth = 1;
 	return NULL;
 }
@@ -687,6 +689,9 @@ struct ish_error *ish_write_phys_gated(struct ish_target *t, uint64_t addr, cons
 		return err;
 	}
 	ish_target_cache_drop(t);
+	/* Memory written for one unit (its queue) is logged under that unit. */
+	if (w->op_unit >= 0 && (unsigned)w->op_unit < ish_target_nunits(t))
+		r.unit = ish_target_unit(t, (unsigned)w->op_unit)->name;
 	r.addr = addr;
 	r.len = len;
 	r.new_bytes = buf;

@@ -104,7 +104,8 @@ struct ish_write_record {
 	uid_t uid;
 	pid_t pid;
 	const char *backend, *spec, *op;
-	const char *unit;	/* "dmar0", or NULL for memory / no unit */
+	/* "dmar0"; for memory the operation's unit, NULL when it has none */
+	const char *unit;
 	/* A register write: reg is its name or NULL when unknown. */
 	bool is_reg;
 	const char *reg;

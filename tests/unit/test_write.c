@@ -416,7 +416,7 @@ static void test_confirm_and_write(void)
 	CHECK(strstr(log, " reg=IQT offset=0x88 width=64 old=0x") &&
 	      strstr(log, " new=0x1122334455667780 result=ok\n"));
 	CHECK(strstr(log, " op=\"test op\" unit=dmar0 reg=FEDATA offset=0x3c width=32"));
-	CHECK(strstr(log, " op=\"test op\" unit=- mem=0x3000 len=4 old="));
+	CHECK(strstr(log, " op=\"test op\" unit=dmar0 mem=0x3000 len=4 old="));
 	CHECK(strstr(log, " new=01020304 result=ok\n"));
 	CHECK(strstr(log, "result=refused reason=\"the answer was no\""));
 	CHECK(strstr(log, " uid=") && strstr(log, " pid=") && strstr(log, "backend=devmem spec=\"devmem\""));
