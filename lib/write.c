@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -277,11 +278,17 @@ static void log_refusal(struct ish_target *t, struct ish_write_state *w, int uni
 
 static bool read_small(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted in a fake tree must not hang the open. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
 	ssize_t r;
 
 	if (fd < 0)
 		return false;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
 	r = read(fd, buf, len - 1);
 	close(fd);
 	if (r <= 0)
@@ -529,6 +536,9 @@ out:
 	return err;
 }
 
+static struct ish_error *inner_check(struct ish_target *t, struct ish_write_state *w, int unit,
+				     bool reg);
+
 struct ish_error *ish_write_begin(struct ish_target *t, int unit, unsigned kinds,
 				  const char *what)
 {
@@ -538,6 +548,17 @@ struct ish_error *ish_write_begin(struct ish_target *t, int unit, unsigned kinds
 	if (!w)
 		return &ish_enomem;
 	if (w->depth) {
+		/* Inside an operation: asked already, but the checks still hold. */
+		err = NULL;
+		if (kinds & ISH_WRITE_REGS)
+			err = inner_check(t, w, unit, true);
+		if (!err && (kinds & ISH_WRITE_MEMORY))
+			err = inner_check(t, w, ISH_WRITE_ALL_UNITS, false);
+		if (err) {
+			if (err != &ish_enomem)
+				log_refusal(t, w, unit, what, err);
+			return err;
+		}
 		w->depth++;
 		return NULL;
 	}

@@ -22,6 +22,7 @@
 
 #include <iommush/debugfs.h>
 #include <iommush/vtd.h>
+#include <iommush/write.h>
 
 #include "live_common.h"
 
@@ -426,6 +427,12 @@ static void test_writes(struct ish_target *dump)
 	close(fd);
 	CHECK(!memcmp(b, "\x00\x00\x00\x80", 4));
 	FAILS(ish_write_phys(t, 0x1000, "x", 1), ISH_ERROR_UNSUPPORTED);
+	/* an operation on registers that goes on to need RAM is stopped there */
+	OK(ish_write_begin(t, 0, ISH_WRITE_REGS, "outer"));
+	FAILS(ish_write_begin(t, 0, ISH_WRITE_MEMORY, "inner"), ISH_ERROR_UNSUPPORTED);
+	OK(ish_write_begin(t, 0, ISH_WRITE_REGS, "inner"));
+	ish_write_end(t);
+	ish_write_end(t);
 	ish_target_close(t);
 	free(cur);
 }

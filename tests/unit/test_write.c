@@ -493,6 +493,30 @@ static void test_debugfs_and_live(void)
 	ish_target_close(t);
 }
 
+/* A sysfs tree that lies or traps: nothing owned, nothing hangs. */
+static void test_hostile_sysfs(void)
+{
+	char *root = path_in("sys-hostile"), cmd[2048];
+	struct ish_unit_owner o;
+	struct ish_target *t;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && mkdir -p sys-hostile && cd sys-hostile && "
+		 "mkdir -p fifo/intel-iommu junk/intel-iommu long/intel-iommu tail/intel-iommu "
+		 "dir/intel-iommu/address && "
+		 "mkfifo fifo/intel-iommu/address && printf 'zzzz\n' > junk/intel-iommu/address && "
+		 "printf '%%0200d\n' 0 > long/intel-iommu/address && "
+		 "printf 'fed90000junk\n' > tail/intel-iommu/address && "
+		 "ln -s loop loop && touch plainfile",
+		 dir);
+	run(cmd);
+	OK(open_live("devmem", root, mem_path, ISH_OPEN_WRITE, &t));
+	OK(ish_unit_owner(t, 0, &o));
+	CHECK(o.sysfs_read && !o.owned);
+	ish_target_close(t);
+	free(root);
+}
+
 /* Targets that are not this host: no question, no owner, no default log. */
 static void test_not_live(void)
 {
@@ -534,6 +558,7 @@ int main(void)
 	test_confirm_and_write();
 	test_invalidate_asks_once();
 	test_debugfs_and_live();
+	test_hostile_sysfs();
 	test_not_live();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
