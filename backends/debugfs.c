@@ -1178,6 +1178,13 @@ struct ish_error *ish_debugfs_stats(const struct ish_target *t, struct ish_debug
 	return NULL;
 }
 
+static const char *debugfs_write_refusal(struct ish_target *t, bool reg)
+{
+	(void)t;
+	(void)reg;
+	return "debugfs files show the driver's state and offer no way to change it";
+}
+
 static const struct ish_param_def debugfs_params[] = {
 	{ "debugfs.root", ISH_DEBUGFS_ROOT_DEFAULT,
 	  "directory of the Intel IOMMU debugfs files (or give it as TARGET)" },
@@ -1189,10 +1196,11 @@ const struct ish_backend ish_backend_debugfs = {
 	.name = "debugfs",
 	.help = "Linux debugfs iommu/intel/* text (CONFIG_INTEL_IOMMU_DEBUGFS), rebuilt as memory",
 	.params = debugfs_params,
-	.flags = ISH_BACKEND_NOCACHE,
+	.flags = ISH_BACKEND_NOCACHE | ISH_BACKEND_LIVE,
 	.detect = debugfs_detect,
 	.open = debugfs_open,
 	.close = debugfs_close,
 	.read_phys = debugfs_read_phys,
 	.read_reg = debugfs_read_reg,
+	.write_refusal = debugfs_write_refusal,
 };

@@ -470,7 +470,12 @@ const struct ish_command ish_cmds_core[] = {
 	  "       default; --write on the command line turns it on.\n"
 	  "pager  page long output through $PAGER (or less) on a terminal; on by default.\n"
 	  "reg    write VALUE to register NAME of UNIT (default: the only unit), at the\n"
-	  "       register's own width; needs write mode. Example: set reg dmar0 FECTL 0.",
+	  "       register's own width; needs write mode. Example: set reg dmar0 FECTL 0.\n"
+	  "\n"
+	  "On a live host (devmem, kcore, debugfs, live) every write is also asked about\n"
+	  "once per command unless --yes (and refused without a terminal to ask), refused\n"
+	  "on a unit the kernel's intel-iommu driver owns unless --force (or 'open\n"
+	  "--force'), and logged with its old and new value (-O write.log=FILE).",
 	  cmd_set, 0, COMPLETE_PARAM },
 	{ "show", NULL, "show [stats]", "show session settings, or the target's request counters",
 	  "Without an argument: output mode, write mode, the open target, its backend\n"
