@@ -18,7 +18,10 @@ saves the memory and QEMU's trace. The test checks:
            `irte all` and `iq --all` equal the gdbstub's answers at the stop;
            `regs` equals the register block QEMU printed; and every register
            access the guest's iommush made shows in QEMU's trace at the
-           register's own width (vtd_reg_read addr/size).
+           register's own width (vtd_reg_read addr/size). Writes: refused
+           while the kernel's intel-iommu driver owns the unit; with
+           --force --yes, FEDATA is set and put back, both stores logged
+           and traced by QEMU at 4 bytes, the kernel's value there at the stop.
 
   test_guest.py IOMMUSH OUTDIR [--mode strict|relaxed|all] [-v]
 
@@ -43,6 +46,7 @@ SPLIT = "ISH-GUEST-STDERR"
 END = "ISH-GUEST-END "
 
 VERBOSE = False
+OUT = None
 
 
 def log(msg):
@@ -169,6 +173,17 @@ RELAXED_RUNS = [
             "echo \"== $b\"; iommush live --json -c \"mappings $b\"; done; "
             "echo '== irte'; iommush live --json -c 'irte all'; "
             "echo '== iq'; iommush live --json -c 'iq --all'"),
+    # Writes last, so the answers above see the kernel's state. FEDATA (the
+    # fault event interrupt's data) is set to a value the kernel never
+    # writes and then put back: both stores must show in QEMU's trace at 4
+    # bytes, and the stop must find the kernel's value again.
+    ("owned", "iommush live --write -O write.syslog=off -O write.log=/tmp/w.log "
+              "-c 'set reg dmar0 FEDATA 0x1234'"),
+    ("write", "v=$(iommush live --json -c 'regs dmar0 FEDATA' | "
+              "sed -n 's/.*\"value\":\\([0-9]*\\).*/\\1/p'); echo \"kernel $v\"; "
+              "iommush live --write --force --yes -O write.syslog=off -O write.log=/tmp/w.log "
+              "-c 'set reg dmar0 FEDATA 0x1234' -c 'regs dmar0 FEDATA' "
+              "-c \"set reg dmar0 FEDATA $v\" && cat /tmp/w.log"),
 ]
 
 
@@ -204,6 +219,8 @@ def host_answers(out):
 
 
 def check_relaxed(iommush, out, answers):
+    global OUT
+    OUT = out
     n = 0
     o, e, rc = answers["units"]
     if VERBOSE:
@@ -239,7 +256,49 @@ def check_relaxed(iommush, out, answers):
     hreg = json.loads(dump.stdout)
     n += check_regs(greg, hreg)
     n += check_widths(out, greg)
+    n += check_writes(answers, hreg)
     return n
+
+
+FEDATA = 0x3c
+
+
+def check_writes(answers, hreg):
+    """The write gate on a real host: refused while the kernel's driver owns
+    the unit, done with --force --yes, logged, and seen by QEMU."""
+    o, e, rc = answers["owned"]
+    if VERBOSE:
+        log("write without --force: rc=%d %s" % (rc, e.strip()))
+    expect(rc == 1 and "intel-iommu" in e and "--force" in e,
+           "a write to the unit the kernel's driver owns is refused, naming --force: %r" % e)
+    o, e, rc = answers["write"]
+    if VERBOSE:
+        log("write with --force --yes: rc=%d\n%s%s" % (rc, o, e))
+    expect(rc == 0, "the forced write went through: %r" % e)
+    m = re.search(r"^kernel (\d+)$", o, re.M)
+    expect(m is not None, "the guest read the kernel's FEDATA")
+    kernel = int(m.group(1))
+    expect(kernel != 0x1234, "the kernel's FEDATA differs from the test's value")
+    expect(re.search(r"^FEDATA\s+@0x03c 0x0*1234\b", o, re.M) is not None
+           or "0x00001234" in o, "FEDATA read back 0x1234 after the write: %r" % o)
+    lines = [l for l in o.splitlines() if " reg=FEDATA " in l]
+    expect(len(lines) == 2 and all("result=ok" in l and "width=32" in l for l in lines)
+           and "new=0x1234" in lines[0] and ("new=%#x" % kernel) in lines[1]
+           and "old=0x1234" in lines[1],
+           "the write log has both writes with their old and new values: %r" % lines)
+    expect(re.search(r'op="set reg FEDATA" unit=dmar0 result=refused reason="the kernel\'s '
+                     r'intel-iommu driver owns dmar0', o) is not None,
+           "the refused write is in the log with its reason")
+    with open(os.path.join(OUT, "trace.log"), errors="replace") as f:
+        writes = re.findall(r"vtd_reg_write addr 0x%x size 0x([0-9a-f]+) value 0x([0-9a-f]+)"
+                            % FEDATA, f.read())
+    ours = [(int(sz, 16), int(v, 16)) for sz, v in writes]
+    i = ours.index((4, 0x1234)) if (4, 0x1234) in ours else -1
+    expect(i >= 0 and ours[i + 1:] == [(4, kernel)],
+           "QEMU traced the two FEDATA stores, 4 bytes each, last: %r" % ours[-3:])
+    h = {r["name"]: r["value"] for r in reg_list(hreg)}
+    expect(h["FEDATA"] == kernel, "at the stop FEDATA holds the kernel's value again")
+    return 5
 
 
 # Registers that may change between the guest's read and the stop (none
