@@ -18,10 +18,34 @@ kernel (SeaBIOS assigns edu's BAR and builds the DMAR table), then:
          lands on the new one. Again with the invalidation queue enabled
          (IQA + GCMD.QIE through `set reg`) and `invalidate ... --queued`.
 
-The checks read guest memory through QEMU's monitor, not through iommush:
-the guest's memory decides, not our decoder.
+With --scalable (-device intel-iommu,x-scalable-mode=on), the same harness
+writes a scalable-mode root entry, a 256-bit context entry (RID_PASID 0), a
+PASID directory and a PASID table entry (PGTT=010b second-level only, AW 39
+bits, DID 1) over the same page tables, programs RTADDR with TTM=01b and the
+invalidation queue with 256-bit descriptors (IQA.DW), then:
 
-Usage: test_edu.py IOMMUSH [--caching-mode on|off]
+  (a)    `translate` (text and --json) gives the HPA; the DMA lands there.
+  (b)    an unmapped IOVA: `translate` predicts the specification's
+         scalable-mode code, QEMU records its own (see SM_EXPECT); both are
+         asserted, with the record's SID, type, address and PP/PASID.
+  (c)    write to a read-only page, read from a write-only page, root entry
+         LP clear, context entry not present or with a reserved bit set,
+         RID_PASID beyond the directory, PASID directory entry and PASID
+         entry not present, PGTT 0/1/3/5/6/7, AW not in SAGAW: each one
+         predicted by `translate`, then recorded (or not) by QEMU.
+  (d)    PGTT=100b pass-through, through PASID 0 and through RID_PASID 0x41
+         (directory entry 1, table entry 1).
+  (e)    stale IOTLB entries: PASID-based invalidations (piotlb, pasid-cache)
+         leave QEMU 7.2's entry for a request without PASID stale; the IOTLB
+         descriptor (page and domain) cures it.
+Fault records are read through the monitor (`xp` on FRCD 0 at CAP.FRO*16)
+and cleared by the harness; `faults` must decode them the same way.
+
+The checks read guest memory through QEMU's monitor, not through iommush:
+the guest's memory decides, not our decoder. README.md in this directory
+lists where QEMU 7.2 and the specification differ.
+
+Usage: test_edu.py IOMMUSH [--caching-mode on|off] [--scalable]
 Exit status 77 (skipped) without qemu-system-x86_64. QEMU is killed on every
 path (finally, and PR_SET_PDEATHSIG if the runner dies).
 """
