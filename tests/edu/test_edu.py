@@ -631,14 +631,18 @@ def scenario_scalable(iommush, vm):
 
     # (a) second-level-only RID_PASID translation
     rc, out, _ = ish.run('translate %s %#x --write' % (bdfs, IOVA_MAPPED + OFF))
-    check(rc == 0 and 'sl-only' in out or 'second-level' in out,
-          '(a) translate (text) walks the PASID entry as second-level only')
+    check(rc == 0 and '(scalable mode, second-level, DID %d)' % DID in out and
+          '=> HPA %#x ' % (HPA_A + OFF) in out,
+          '(a) translate (text): scalable mode, second-level, DID %d, HPA %#x'
+          % (DID, HPA_A + OFF))
     tr = ish.json('translate %s %#x --write' % (bdfs, IOVA_MAPPED + OFF))
     check(tr is not None and tr.get('hpa') == HPA_A + OFF,
           '(a) translate %s %#x --write -> %s (expected %#x)'
           % (bdfs, IOVA_MAPPED + OFF, tr and hex(tr.get('hpa', -1)), HPA_A + OFF))
-    check(tr is not None and tr.get('scalable') is not False,
-          '(a) translate reports scalable mode')
+    check(tr is not None and tr.get('scalable') is True and tr.get('did') == DID and
+          [st.get('kind') for st in tr.get('steps', [])][:4] ==
+          ['root', 'context', 'pasid-dir', 'pasid'],
+          '(a) translate --json: scalable, DID %d, root/context/PASID dir/PASID steps' % DID)
     hpa = tr.get('hpa', HPA_A + OFF) - OFF if tr and 'hpa' in tr else HPA_A
     check(edu_dma(vm, vm.gdb_path, bar, EDU_BUF, IOVA_MAPPED + OFF, LEN, True),
           '(a) edu DMA to IOVA %#x completes' % (IOVA_MAPPED + OFF))
