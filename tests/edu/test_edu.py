@@ -507,6 +507,7 @@ PGTT_FL, PGTT_SL, PGTT_NESTED, PGTT_PT = 1, 2, 3, 4
 AW39 = 1                        # 3-level second-level tables
 IOVA_RO = 0x101000              # a read-only page -> HPA_C
 IOVA_WO = 0x102000              # a write-only page -> HPA_C
+IOVA_HOLE = 0x104000            # its level-1 entry is empty
 IOVA_SRC = 0x103000             # read-only -> PATTERN_SRC
 IOVA_PT = 0x5300000             # pass-through: DMA lands at the same address
 REG_BASE = 0xfed90000
@@ -519,6 +520,10 @@ SM_EXPECT = {
     'b unmapped': (0x05, 0x79),
     'c write to read-only page': (0x05, 0x85),
     'c read from write-only page': (0x06, 0x86),
+    'c leaf PTE not present': (0x05, 0x79),
+    'c PTE reserved bit 45': (0x0c, 0x7a),
+    'c FPD in PASID entry': (None, 0x79),
+    'c FPD in context entry': (None, 0x79),
     'c root entry LP clear': (0x01, 0x39),
     'c context entry not present': (0x02, 0x41),
     'c context entry reserved bit 5': (0x0b, 0x42),
@@ -663,7 +668,7 @@ def scenario_scalable(iommush, vm):
               '(%s) edu reads the pattern again through IOVA %#x' % (name, IOVA_SRC))
         check(not sm_fault_record(vm)['valid'], '(%s) that read did not fault' % name)
 
-    def fault_case(name, iova, to_ram, mutate=None, restore=None):
+    def fault_case(name, iova, to_ram, mutate=None, restore=None, fpd=False):
         if mutate:
             mutate()
             flush()
@@ -679,6 +684,9 @@ def scenario_scalable(iommush, vm):
               % (name, predicted if predicted is None else hex(predicted), exp_ish))
         check(predicted is not None and '=> fault %#x ' % predicted in text,
               '(%s) the text output names the same reason' % name)
+        check(fault is not None and fault.get('fpd') == fpd,
+              '(%s) translate says FPD %s: the fault is %s' % (name, fpd, 'not recorded' if fpd
+                                                              else 'recorded'))
         if to_ram:
             ok = edu_dma(vm, vm.gdb_path, bar, EDU_BUF, iova, LEN, True)
         else:
@@ -689,8 +697,13 @@ def scenario_scalable(iommush, vm):
               % (rec['valid'], rec['sid'], rec['addr'], 'read' if rec['read'] else 'write',
                  rec['reason'], rec['pp'], rec['pasid'], rec['fsts']))
         observed[name] = (rec['reason'] if rec['valid'] else None, predicted,
-                          rec['pp'] if rec['valid'] else None)
-        if exp_qemu is None:
+                          rec['pp'] if rec['valid'] else None, fpd)
+        if fpd:
+            check(not rec['valid'], '(%s) QEMU records no fault (FPD)' % name)
+            where = where_pattern(vm, [HPA_A, HPA_B, HPA_C])
+            check(all(v[2] for v in where.values()),
+                  '(%s) the faulting DMA wrote nothing anywhere we look' % name)
+        elif exp_qemu is None:
             # QEMU 7.2 translates instead of faulting: see where it went.
             check(not rec['valid'], '(%s) QEMU 7.2 records no fault' % name)
             landed_only_at(vm, HPA_A, [HPA_B, HPA_C],
@@ -705,7 +718,7 @@ def scenario_scalable(iommush, vm):
                   '(%s) fault address %#x is the IOVA page' % (name, rec['addr']))
             # QEMU 7.2 sets PP (PASID 0 = RID_PASID) on faults of the page
             # walk but not on faults of the structures before it.
-            walk = name.startswith(('b ', 'c write', 'c read'))
+            walk = exp_ish >= 0x70     # the spec's page-walk codes
             check(rec['pp'] == walk and rec['pasid'] == 0,
                   '(%s) QEMU 7.2 records PP=%d PASID %#x' % (name, rec['pp'], rec['pasid']))
             # iommush decodes the same record the same way, and says when a
@@ -740,6 +753,14 @@ def scenario_scalable(iommush, vm):
     # (c) permissions, then every scalable-mode structure on the way
     fault_case('c write to read-only page', IOVA_RO + OFF, True)
     fault_case('c read from write-only page', IOVA_WO + OFF, False)
+    fault_case('c leaf PTE not present', IOVA_HOLE + OFF, True)
+    fault_case('c PTE reserved bit 45', IOVA_MAPPED + OFF, True,
+               lambda: set_pte(vm.gdb_path, HPA_A | 1 << 45),
+               lambda: set_pte(vm.gdb_path, HPA_A))
+    fault_case('c FPD in PASID entry', IOVA_UNMAPPED + OFF, True,
+               lambda: poke(PTBL, pe_qword0(L3, PGTT_SL) | 2), pe_ok, fpd=True)
+    fault_case('c FPD in context entry', IOVA_UNMAPPED + OFF, True,
+               lambda: poke(ctx_addr, PDIR | 3), lambda: poke(ctx_addr, PDIR | 1), fpd=True)
     fault_case('c root entry LP clear', IOVA_MAPPED + OFF, True,
                lambda: poke(ROOT, CTX), lambda: poke(ROOT, CTX | 1))
     fault_case('c context entry not present', IOVA_MAPPED + OFF, True,
@@ -757,11 +778,12 @@ def scenario_scalable(iommush, vm):
     fault_case('c AW not in SAGAW', IOVA_MAPPED + OFF, True, pe_set(aw=4), pe_ok)
 
     print('       scalable-mode fault reasons: case, QEMU 7.2 recorded (PP), translate predicted:')
-    for k, (q, p, pp) in observed.items():
+    for k, (q, p, pp, fpd) in observed.items():
         print('         %-36s %-6s %-6s %-6s %s' % (k, q if q is None else hex(q),
                                                     '' if pp is None else 'PP=%d' % pp,
                                                     p if p is None else hex(p),
-                                                    'same' if q == p else 'differs'))
+                                                    'both: not recorded (FPD)' if fpd
+                                                    else 'same' if q == p else 'differs'))
 
     # (d) pass-through, first through PASID 0, then through RID_PASID 0x41
     # (directory entry 1, table entry 1: proves which entry QEMU reads).
