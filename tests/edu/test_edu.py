@@ -731,8 +731,10 @@ def scenario_scalable(iommush, vm):
             f = ish.json('faults')
             recs = f[0].get('records', []) if f else []
             check(len(recs) == 1 and recs[0]['reason'] == rec['reason'] and
-                  recs[0]['addr'] == rec['addr'] and recs[0]['sid'] == rec['sid'],
-                  '(%s) `faults` decodes the record as the monitor reads it' % name)
+                  recs[0]['addr'] == rec['addr'] and recs[0]['sid'] == rec['sid'] and
+                  recs[0]['pasid_present'] == rec['pp'] and
+                  recs[0]['in_mode'] == (not legacy_code),
+                  '(%s) `faults --json` decodes the record as the monitor reads it' % name)
             where = where_pattern(vm, [HPA_A, HPA_B, HPA_C])
             check(all(v[2] for v in where.values()),
                   '(%s) the faulting DMA wrote nothing anywhere we look' % name)
