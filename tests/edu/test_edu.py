@@ -632,7 +632,9 @@ def scenario_scalable(iommush, vm):
     check(gsts is not None and gsts & 0xc4000000 == 0xc4000000,
           'GSTS shows RTPS, TES and QIES (%s)' % (hex(gsts) if gsts is not None else None))
     units = ish.json('units')
-    print('       units: %s' % json.dumps(units)[:300])
+    check(units is not None and units[0].get('mode') == 'scalable' and
+          units[0].get('translation_enabled') is True,
+          '`units` says dmar0 translates in scalable mode')
 
     # (a) second-level-only RID_PASID translation
     rc, out, _ = ish.run('translate %s %#x --write' % (bdfs, IOVA_MAPPED + OFF))
