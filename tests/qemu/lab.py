@@ -535,6 +535,9 @@ def capture(args):
            # cache hits carry nothing new and would fill the disk
            "-trace", "enable=-vtd_iotlb_page_hit",
            "-trace", "file=" + trace]
+    # more devices (tests/guest puts one behind a PCIe root port)
+    for d in getattr(args, "devices", None) or ():
+        cmd += ["-device", d]
     gdbsock = os.path.join(out, "gdb.sock")
     if args.iommush:
         cmd += ["-gdb", "unix:%s,server=on,wait=off" % gdbsock]
