@@ -203,10 +203,11 @@ void ish_devmem_unmap(struct ish_devmem_regs *m)
 	free(m);
 }
 
-struct ish_error *ish_devmem_reg(const struct ish_devmem_regs *m, unsigned unit, uint32_t offset,
-				 unsigned width, uint64_t *ret)
+/* The mapped block of unit, if offset/width is an access the hardware takes there. */
+static struct ish_error *block_for(const struct ish_devmem_regs *m, unsigned unit,
+				   uint32_t offset, unsigned width, struct devmem_block **ret)
 {
-	const struct devmem_block *b;
+	struct devmem_block *b;
 
 	if (unit >= m->n || !m->blocks[unit].base)
 		return ish_error_format(ISH_ERROR_NOT_FOUND, "unit %u has no mapped registers", unit);
@@ -219,6 +220,18 @@ struct ish_error *ish_devmem_reg(const struct ish_devmem_regs *m, unsigned unit,
 		return ish_error_format(ISH_ERROR_NOT_FOUND,
 					"register offset %#x is outside the %#zx-byte register block",
 					offset, b->len);
+	*ret = b;
+	return NULL;
+}
+
+struct ish_error *ish_devmem_reg(const struct ish_devmem_regs *m, unsigned unit, uint32_t offset,
+				 unsigned width, uint64_t *ret)
+{
+	struct devmem_block *b;
+	struct ish_error *err = block_for(m, unit, offset, width, &b);
+
+	if (err)
+		return err;
 	if (width == 32)
 		*ret = *(const volatile uint32_t *)(b->base + offset);
 	else
@@ -264,19 +277,10 @@ struct ish_error *ish_devmem_write_reg(struct ish_target *t, struct ish_devmem_r
 {
 	const struct ish_reg_def *def;
 	struct devmem_block *b, nb;
-	struct ish_error *err;
+	struct ish_error *err = block_for(m, unit, offset, width, &b);
 
-	if (unit >= m->n || !m->blocks[unit].base)
-		return ish_error_format(ISH_ERROR_NOT_FOUND, "unit %u has no mapped registers", unit);
-	b = &m->blocks[unit];
-	if ((width != 32 && width != 64) || offset % (width / 8))
-		return ish_error_format(ISH_ERROR_INVALID,
-					"register access of %u bits at offset %#x: the hardware takes "
-					"only aligned 32- and 64-bit accesses", width, offset);
-	if (offset >= b->len || width / 8 > b->len - offset)
-		return ish_error_format(ISH_ERROR_NOT_FOUND,
-					"register offset %#x is outside the %#zx-byte register block",
-					offset, b->len);
+	if (err)
+		return err;
 	if (width == 64 && (def = fixed_reg32_at(offset)))
 		return ish_error_format(ISH_ERROR_INVALID,
 					"%s at %#x is a 32-bit register: refusing a 64-bit write",
