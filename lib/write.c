@@ -640,6 +640,24 @@ static void reg_name(struct ish_target *t, unsigned unit, uint32_t offset, char 
 		snprintf(buf, len, "?");
 }
 
+/*
+ * A single write outside an operation is its own operation (begun here and
+ * ended by the caller when *implicit); inside one it is checked again.
+ */
+static struct ish_error *enter(struct ish_target *t, struct ish_write_state *w, int unit,
+			       unsigned kinds, const char *what, bool *implicit)
+{
+	struct ish_error *err;
+
+	*implicit = !w->depth;
+	if (*implicit)
+		return ish_write_begin(t, unit, kinds, what);
+	err = inner_check(t, w, unit, kinds & ISH_WRITE_REGS);
+	if (err)
+		log_refusal(t, w, unit, NULL, err);
+	return err;
+}
+
 struct ish_error *ish_write_reg_gated(struct ish_target *t, unsigned unit, uint32_t offset,
 				      unsigned width, uint64_t value)
 {
@@ -653,15 +671,9 @@ struct ish_error *ish_write_reg_gated(struct ish_target *t, unsigned unit, uint3
 
 	if (!w)
 		return &ish_enomem;
-	implicit = !w->depth;
-	if (implicit) {
-		snprintf(what, sizeof(what), "write register %#" PRIx32 " of %s", offset, u->name);
-		if ((err = ish_write_begin(t, (int)unit, ISH_WRITE_REGS, what)))
-			return err;
-	} else if ((err = inner_check(t, w, (int)unit, true))) {
-		log_refusal(t, w, (int)unit, NULL, err);
+	snprintf(what, sizeof(what), "write register %#" PRIx32 " of %s", offset, u->name);
+	if ((err = enter(t, w, (int)unit, ISH_WRITE_REGS, what, &implicit)))
 		return err;
-	}
 	/* A register write can make the hardware write memory (status, faults). */
 	ish_target_cache_drop(t);
 	r.is_reg = true;
@@ -701,14 +713,8 @@ struct ish_error *ish_write_phys_gated(struct ish_target *t, uint64_t addr, cons
 
 	if (!w)
 		return &ish_enomem;
-	implicit = !w->depth;
-	if (implicit) {
-		if ((err = ish_write_begin(t, ISH_WRITE_ALL_UNITS, ISH_WRITE_MEMORY, "memory write")))
-			return err;
-	} else if ((err = inner_check(t, w, ISH_WRITE_ALL_UNITS, false))) {
-		log_refusal(t, w, ISH_WRITE_ALL_UNITS, NULL, err);
+	if ((err = enter(t, w, ISH_WRITE_ALL_UNITS, ISH_WRITE_MEMORY, "memory write", &implicit)))
 		return err;
-	}
 	ish_target_cache_drop(t);
 	/* Memory written for one unit (its queue) is logged under that unit. */
 	if (w->op_unit >= 0 && (unsigned)w->op_unit < ish_target_nunits(t))
