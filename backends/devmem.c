@@ -53,6 +53,7 @@ struct devmem_priv {
 	bool regular;		/* a file laid out like /dev/mem (tests) */
 	uint64_t size;
 	struct ish_devmem_regs *regs;
+	struct ish_hostpci *pci;	/* opened on first use */
 };
 
 /* --- register blocks --- */
@@ -306,6 +307,7 @@ static void devmem_close(struct ish_target *t)
 	if (!p)
 		return;
 	ish_devmem_unmap(p->regs);
+	ish_hostpci_destroy(p->pci);
 	if (p->fd >= 0)
 		close(p->fd);
 	free(p->path);
@@ -373,12 +375,24 @@ static struct ish_error *devmem_open(struct ish_target *t, const char *spec)
 	return err;
 }
 
+static struct ish_error *devmem_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
+                                            uint32_t offset, unsigned width, uint32_t *ret)
+{
+	return ish_hostpci_read_config(t, &((struct devmem_priv *)ish_target_priv(t))->pci, segment, bdf, offset, width, ret);
+}
+
+static struct ish_error *devmem_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, void *arg)
+{
+	return ish_hostpci_functions(t, &((struct devmem_priv *)ish_target_priv(t))->pci, fn, arg);
+}
+
 static const struct ish_param_def devmem_params[] = {
 	{ "devmem.path", ISH_DEVMEM_PATH_DEFAULT,
 	  "physical memory device (or a file laid out like it)" },
 	{ "acpi.dmar", ISH_ACPI_DMAR_DEFAULT, "the ACPI DMAR table: units, segments, scopes" },
 	{ "lockdown.path", ISH_LOCKDOWN_PATH_DEFAULT,
 	  "kernel lockdown state, to explain a refusal" },
+	ISH_HOSTPCI_PARAM,
 	{ NULL, NULL, NULL },
 };
 
@@ -392,4 +406,6 @@ const struct ish_backend ish_backend_devmem = {
 	.close = devmem_close,
 	.read_phys = devmem_read_phys,
 	.read_reg = devmem_read_reg,
+	.read_config = devmem_read_config,
+	.pci_functions = devmem_pci_functions,
 };

@@ -364,6 +364,17 @@ static struct ish_error *live_read_reg(struct ish_target *t, const struct ish_un
 	return LIVE_CALL(t, read_reg, u, offset, width, ret);
 }
 
+static struct ish_error *live_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
+				       uint32_t offset, unsigned width, uint32_t *ret)
+{
+	return LIVE_CALL(t, read_config, segment, bdf, offset, width, ret);
+}
+
+static struct ish_error *live_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, void *arg)
+{
+	return LIVE_CALL(t, pci_functions, fn, arg);
+}
+
 /* The union of the parameters of the backends live may choose, with their defaults. */
 static const struct ish_param_def live_params[] = {
 	{ "devmem.path", ISH_DEVMEM_PATH_DEFAULT, "physical memory device" },
@@ -373,6 +384,7 @@ static const struct ish_param_def live_params[] = {
 	{ "debugfs.root", ISH_DEBUGFS_ROOT_DEFAULT, "directory of the Intel IOMMU debugfs files" },
 	{ "acpi.dmar", ISH_ACPI_DMAR_DEFAULT, "the ACPI DMAR table" },
 	{ "lockdown.path", ISH_LOCKDOWN_PATH_DEFAULT, "kernel lockdown state, to explain a refusal" },
+	ISH_HOSTPCI_PARAM,
 	{ NULL, NULL, NULL },
 };
 
@@ -386,4 +398,6 @@ const struct ish_backend ish_backend_live = {
 	.close = live_close,
 	.read_phys = live_read_phys,
 	.read_reg = live_read_reg,
+	.read_config = live_read_config,
+	.pci_functions = live_pci_functions,
 };
