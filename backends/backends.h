@@ -31,8 +31,8 @@ extern const struct ish_backend ish_backend_dump;
 
 /* The parameter row every live-host backend lists. */
 #define ISH_HOSTPCI_PARAM                                                                  \
-	{ "pci.sysfs", ISH_PCI_SYSFS_DEFAULT,                                              \
-	  "sysfs PCI tree for libpci (devices/DOMAIN:BUS:DEV.FN/{config,vendor,device,class})" }
+	{ "pci.sysfs", NULL,                                                               \
+	  "sysfs PCI tree for libpci (default " ISH_PCI_SYSFS_DEFAULT " when the target is this host)" }
 
 /*
  * hostpci.c: PCI config space and the list of functions of a live host,
@@ -44,10 +44,15 @@ extern const struct ish_backend ish_backend_dump;
  * without libpci, both say so (ISH_ERROR_UNSUPPORTED).
  */
 struct ish_hostpci;
-struct ish_error *ish_hostpci_read_config(struct ish_target *t, struct ish_hostpci **hp,
+/*
+ * local: the target is this host (not files laid out like it). Only then
+ * does an unset pci.sysfs mean ISH_PCI_SYSFS_DEFAULT; a target read from
+ * files has no PCI tree unless pci.sysfs names one.
+ */
+struct ish_error *ish_hostpci_read_config(struct ish_target *t, struct ish_hostpci **hp, bool local,
 					 uint16_t segment, uint16_t bdf, uint32_t offset,
 					 unsigned width, uint32_t *ret);
-struct ish_error *ish_hostpci_functions(struct ish_target *t, struct ish_hostpci **hp,
+struct ish_error *ish_hostpci_functions(struct ish_target *t, struct ish_hostpci **hp, bool local,
 				       ish_pci_ident_fn *fn, void *arg);
 void ish_hostpci_destroy(struct ish_hostpci *hp);
 

@@ -1180,15 +1180,26 @@ struct ish_error *ish_debugfs_stats(const struct ish_target *t, struct ish_debug
 	return NULL;
 }
 
+/* Only this host's own devices may be named by this host's sysfs. */
+static bool debugfs_local(struct ish_target *t)
+{
+	return !strcmp(((struct ish_debugfs *)ish_target_priv(t))->root, ISH_DEBUGFS_ROOT_DEFAULT);
+}
+
 static struct ish_error *debugfs_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
                                              uint32_t offset, unsigned width, uint32_t *ret)
 {
-	return ish_hostpci_read_config(t, &((struct ish_debugfs *)ish_target_priv(t))->pci, segment, bdf, offset, width, ret);
+	struct ish_debugfs *p = ish_target_priv(t);
+
+	return ish_hostpci_read_config(t, &p->pci, debugfs_local(t), segment, bdf, offset, width,
+				       ret);
 }
 
 static struct ish_error *debugfs_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, void *arg)
 {
-	return ish_hostpci_functions(t, &((struct ish_debugfs *)ish_target_priv(t))->pci, fn, arg);
+	struct ish_debugfs *p = ish_target_priv(t);
+
+	return ish_hostpci_functions(t, &p->pci, debugfs_local(t), fn, arg);
 }
 
 static const struct ish_param_def debugfs_params[] = {

@@ -375,15 +375,26 @@ static struct ish_error *devmem_open(struct ish_target *t, const char *spec)
 	return err;
 }
 
+/* Only this host's own devices may be named by this host's sysfs. */
+static bool devmem_local(struct ish_target *t)
+{
+	return !((struct devmem_priv *)ish_target_priv(t))->regular;
+}
+
 static struct ish_error *devmem_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
                                             uint32_t offset, unsigned width, uint32_t *ret)
 {
-	return ish_hostpci_read_config(t, &((struct devmem_priv *)ish_target_priv(t))->pci, segment, bdf, offset, width, ret);
+	struct devmem_priv *p = ish_target_priv(t);
+
+	return ish_hostpci_read_config(t, &p->pci, devmem_local(t), segment, bdf, offset, width,
+				       ret);
 }
 
 static struct ish_error *devmem_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, void *arg)
 {
-	return ish_hostpci_functions(t, &((struct devmem_priv *)ish_target_priv(t))->pci, fn, arg);
+	struct devmem_priv *p = ish_target_priv(t);
+
+	return ish_hostpci_functions(t, &p->pci, devmem_local(t), fn, arg);
 }
 
 static const struct ish_param_def devmem_params[] = {

@@ -149,12 +149,17 @@ static struct ish_error *check_tree(const char *root)
 	return NULL;
 }
 
-static struct ish_error *hostpci_open(struct ish_target *t, struct ish_hostpci **ret)
+static struct ish_error *hostpci_open(struct ish_target *t, bool local, struct ish_hostpci **ret)
 {
 	const char *root = ish_target_param(t, "pci.sysfs");
 	struct ish_hostpci *hp;
 	struct ish_error *err;
 
+	if ((!root || !*root) && !local)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED,
+					"PCI: the %s target is read from files, not this host: "
+					"give its sysfs PCI tree with -O pci.sysfs=DIR",
+					ish_target_backend(t)->name);
 	if (!root || !*root)
 		root = ISH_PCI_SYSFS_DEFAULT;
 	err = check_tree(root);
@@ -238,19 +243,19 @@ static struct ish_error *scan(struct ish_hostpci *hp)
 	return err;
 }
 
-static struct ish_error *get(struct ish_target *t, struct ish_hostpci **hpp)
+static struct ish_error *get(struct ish_target *t, struct ish_hostpci **hpp, bool local)
 {
 	struct ish_error *err = NULL;
 
 	if (!*hpp)
-		err = hostpci_open(t, hpp);
+		err = hostpci_open(t, local, hpp);
 	return err ? err : scan(*hpp);
 }
 
-struct ish_error *ish_hostpci_functions(struct ish_target *t, struct ish_hostpci **hpp,
+struct ish_error *ish_hostpci_functions(struct ish_target *t, struct ish_hostpci **hpp, bool local,
 				       ish_pci_ident_fn *fn, void *arg)
 {
-	struct ish_error *err = get(t, hpp);
+	struct ish_error *err = get(t, hpp, local);
 	struct ish_hostpci *hp = *hpp;
 
 	for (struct pci_dev *d = hp && !err ? hp->pacc->devices : NULL; d && !err; d = d->next) {
@@ -272,7 +277,7 @@ struct ish_error *ish_hostpci_functions(struct ish_target *t, struct ish_hostpci
 	return err;
 }
 
-struct ish_error *ish_hostpci_read_config(struct ish_target *t, struct ish_hostpci **hpp,
+struct ish_error *ish_hostpci_read_config(struct ish_target *t, struct ish_hostpci **hpp, bool local,
 					 uint16_t segment, uint16_t bdf, uint32_t offset,
 					 unsigned width, uint32_t *ret)
 {
@@ -288,7 +293,7 @@ struct ish_error *ish_hostpci_read_config(struct ish_target *t, struct ish_hostp
 		return ish_error_format(ISH_ERROR_INVALID,
 					"config access of width %u at %#x is not aligned inside 4 KiB",
 					width, offset);
-	err = get(t, hpp);
+	err = get(t, hpp, local);
 	if (err)
 		return err;
 	hp = *hpp;
@@ -342,13 +347,13 @@ void ish_hostpci_destroy(struct ish_hostpci *hp)
 	free(hp);
 }
 
-struct ish_error *ish_hostpci_functions(struct ish_target *t, struct ish_hostpci **hpp,
+struct ish_error *ish_hostpci_functions(struct ish_target *t, struct ish_hostpci **hpp, bool local,
 				       ish_pci_ident_fn *fn, void *arg)
 {
 	return without();
 }
 
-struct ish_error *ish_hostpci_read_config(struct ish_target *t, struct ish_hostpci **hpp,
+struct ish_error *ish_hostpci_read_config(struct ish_target *t, struct ish_hostpci **hpp, bool local,
 					 uint16_t segment, uint16_t bdf, uint32_t offset,
 					 unsigned width, uint32_t *ret)
 {

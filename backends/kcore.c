@@ -441,15 +441,26 @@ const char *ish_kcore_regs_from(const struct ish_target *t, void *priv)
 	return p ? p->regs_from : NULL;
 }
 
+/* Only this host's own devices may be named by this host's sysfs. */
+static bool kcore_local(struct ish_target *t)
+{
+	return !strcmp(((struct kcore_priv *)ish_target_priv(t))->path, ISH_KCORE_PATH_DEFAULT);
+}
+
 static struct ish_error *kcore_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
                                            uint32_t offset, unsigned width, uint32_t *ret)
 {
-	return ish_hostpci_read_config(t, &((struct kcore_priv *)ish_target_priv(t))->pci, segment, bdf, offset, width, ret);
+	struct kcore_priv *p = ish_target_priv(t);
+
+	return ish_hostpci_read_config(t, &p->pci, kcore_local(t), segment, bdf, offset, width,
+				       ret);
 }
 
 static struct ish_error *kcore_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, void *arg)
 {
-	return ish_hostpci_functions(t, &((struct kcore_priv *)ish_target_priv(t))->pci, fn, arg);
+	struct kcore_priv *p = ish_target_priv(t);
+
+	return ish_hostpci_functions(t, &p->pci, kcore_local(t), fn, arg);
 }
 
 static const struct ish_param_def kcore_params[] = {
