@@ -94,7 +94,8 @@ static struct ish_error *cfg32(struct pci_build *b, uint16_t seg, uint16_t bdf, 
 	*ok = !err;
 	if (!err)
 		return NULL;
-	if (fatal(err))
+	/* Only "nothing there" is not an error; a target without config space is. */
+	if (err->code != ISH_ERROR_NOT_FOUND && err->code != ISH_ERROR_FAULT)
 		return err;
 	if (what) {
 		struct ish_error *e = add_finding(b, seg, bdf, BDF_FMT ": %s not readable: %s",
