@@ -21,7 +21,7 @@ struct mem_config {
 };
 
 struct mem_priv {
-	struct mem_config *configs;
+	struct mem_config **configs;	/* sorted by segment, bdf */
 	size_t nconfigs;
 	struct mem_region *regions;
 	size_t nregions;
@@ -56,6 +56,8 @@ static void mem_close(struct ish_target *t)
 	for (size_t i = 0; i < p->nregs; i++)
 		ish_regfile_destroy(p->regs[i]);
 	free(p->regions);
+	for (size_t i = 0; i < p->nconfigs; i++)
+		free(p->configs[i]);
 	free(p->configs);
 	free(p->regs);
 	free(p);
@@ -121,11 +123,30 @@ static struct ish_error *mem_write_reg(struct ish_target *t, const struct ish_un
 	return err ? err : ish_regfile_set(rf, offset, width, value);
 }
 
+/* Index of the first image not below segment:bdf (binary search). */
+static size_t config_find(const struct mem_priv *p, uint16_t segment, uint16_t bdf)
+{
+	uint32_t key = (uint32_t)segment << 16 | bdf;
+	size_t lo = 0, hi = p->nconfigs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct mem_config *c = p->configs[mid];
+
+		if (((uint32_t)c->segment << 16 | c->bdf) < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static struct ish_error *mem_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
 					 uint32_t offset, unsigned width, uint32_t *ret)
 {
 	struct mem_priv *p = ish_target_priv(t);
 	uint32_t v = 0;
+	size_t i;
 
 	if (!p->nconfigs)
 		return ish_error_create(ISH_ERROR_UNSUPPORTED,
@@ -134,11 +155,10 @@ static struct ish_error *mem_read_config(struct ish_target *t, uint16_t segment,
 	    offset + width / 8 > ISH_MEM_CONFIG_SIZE)
 		return ish_error_format(ISH_ERROR_INVALID, "config access of width %u at %#x", width,
 					offset);
-	for (size_t i = 0; i < p->nconfigs; i++) {
-		if (p->configs[i].segment != segment || p->configs[i].bdf != bdf)
-			continue;
+	i = config_find(p, segment, bdf);
+	if (i < p->nconfigs && p->configs[i]->segment == segment && p->configs[i]->bdf == bdf) {
 		for (unsigned b = 0; b < width / 8; b++)
-			v |= (uint32_t)p->configs[i].bytes[offset + b] << (8 * b);
+			v |= (uint32_t)p->configs[i]->bytes[offset + b] << (8 * b);
 		*ret = v;
 		return NULL;
 	}
@@ -266,24 +286,28 @@ struct ish_error *ish_mem_add_config(struct ish_target *t, uint16_t segment, uin
 				     uint8_t **ret)
 {
 	struct mem_priv *p = mem_priv(t);
-	struct mem_config *c;
+	struct mem_config **v, *c;
+	size_t i;
 
 	if (!p)
 		return ish_error_create(ISH_ERROR_INVALID, "not a mem target");
-	for (size_t i = 0; i < p->nconfigs; i++) {
-		if (p->configs[i].segment == segment && p->configs[i].bdf == bdf) {
-			*ret = p->configs[i].bytes;
-			return NULL;
-		}
+	i = config_find(p, segment, bdf);
+	if (i < p->nconfigs && p->configs[i]->segment == segment && p->configs[i]->bdf == bdf) {
+		*ret = p->configs[i]->bytes;
+		return NULL;
 	}
-	c = realloc(p->configs, (p->nconfigs + 1) * sizeof(*c));
+	v = realloc(p->configs, (p->nconfigs + 1) * sizeof(*v));
+	if (!v)
+		return &ish_enomem;
+	p->configs = v;
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return &ish_enomem;
-	p->configs = c;
-	c = &p->configs[p->nconfigs++];
 	c->segment = segment;
 	c->bdf = bdf;
-	memset(c->bytes, 0, sizeof(c->bytes));
+	memmove(&v[i + 1], &v[i], (p->nconfigs - i) * sizeof(*v));
+	v[i] = c;
+	p->nconfigs++;
 	*ret = c->bytes;
 	return NULL;
 }

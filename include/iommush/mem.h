@@ -29,7 +29,7 @@ void *ish_mem_ptr(struct ish_target *t, uint64_t addr, size_t len);
  * zeros to fill in; *ret points at it (the same image on a second call).
  * Reads of functions without an image are ISH_ERROR_NOT_FOUND; a target
  * with no image at all has no config space (ISH_ERROR_UNSUPPORTED).
- * Returned pointers stay valid until the next ish_mem_add_config().
+ * The image lives as long as the target.
  */
 #define ISH_MEM_CONFIG_SIZE 4096u
 struct ish_error *ish_mem_add_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
