@@ -81,6 +81,11 @@ const char *sh_pci_name(uint16_t vendor, uint16_t device, char *buf, size_t len)
 		pacc->error = names_error;
 		pacc->warning = names_quiet;
 		pacc->debug = names_quiet;
+		/*
+		 * pci.ids only: libpci 3.9's udev hwdb lookup (tried for ids the
+		 * file lacks, such as QEMU's edu) leaks its udev context.
+		 */
+		pci_set_param(pacc, "hwdb.disable", "1");
 		atexit(pacc_free);
 	}
 	if (!broken && lookup(buf, len, vendor, device))
