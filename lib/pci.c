@@ -625,6 +625,12 @@ struct ish_error *ish_pci_context(struct ish_target *t, const struct ish_unit_sc
 	}
 	ret->have_unit = true;
 	err = ish_unit_state_read(t, ret->unit, &us);
+	if (err && !fatal(err)) {
+		/* One unit's registers (not in a dump, say) do not hide the others. */
+		snprintf(ret->why, sizeof(ret->why), "%s", err->message);
+		ish_error_destroy(err);
+		return NULL;
+	}
 	if (err)
 		return err;
 	ret->scalable = us.scalable;

@@ -133,9 +133,9 @@ struct ish_error *ish_unit_scopes_lookup(struct ish_target *t, const struct ish_
 /*
  * What the tables say about one function: its unit (and how it was chosen)
  * and its context entry (VT-d 5.0 9.3 legacy, 9.4 scalable), decoded as
- * `devices` does. Not knowing (no unit covers it, tables unreadable) is
- * said in why, not returned; errors are for reads of the unit's registers
- * or backend failures.
+ * `devices` does. Not knowing (no unit covers it, its registers or tables
+ * unreadable) is said in why, not returned; errors are only those that
+ * stop everything (out of memory, interrupted, timeout, protocol).
  */
 struct ish_pci_context {
 	bool have_unit;
