@@ -1323,6 +1323,26 @@ static int t_pci(lua_State *L)
 	return 2;
 }
 
+/* t:read_config(bdf, offset [, width [, segment]]) -> value, or nil, msg, code */
+static int t_read_config(lua_State *L)
+{
+	struct ish_target *t = check_target(L, 1);
+	uint16_t bdf = check_bdf(L, 2);
+	lua_Integer off = luaL_checkinteger(L, 3), width = luaL_optinteger(L, 4, 32);
+	lua_Integer seg = luaL_optinteger(L, 5, 0);
+	struct ish_error *err;
+	uint32_t v;
+
+	luaL_argcheck(L, off >= 0 && off < 4096, 3, "offset out of range (0..4095)");
+	luaL_argcheck(L, width == 8 || width == 16 || width == 32, 4, "width is 8, 16 or 32");
+	luaL_argcheck(L, seg >= 0 && seg <= 0xffff, 5, "segment out of range");
+	err = ish_read_config(t, (uint16_t)seg, bdf, (uint32_t)off, (unsigned)width, &v);
+	if (err)
+		return push_fail(L, err);
+	lua_pushinteger(L, v);
+	return 1;
+}
+
 /* t:add_config(bdf, bytes [, segment]): a function's config space on a mem target */
 static int t_add_config(lua_State *L)
 {
@@ -2295,6 +2315,7 @@ static const luaL_Reg target_meth[] = {
 	{ "dmar", t_dmar },
 	{ "devices", t_devices },
 	{ "pci", t_pci },
+	{ "read_config", t_read_config },
 	{ "context", t_context },
 	{ "pasid", t_pasid },
 	{ "mappings", t_mappings },

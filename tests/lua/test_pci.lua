@@ -40,6 +40,11 @@ eq(by["03:00.0"].context.mode, "legacy", "legacy mode")
 eq(by["00:00.0"].context, nil, "no context entry for 00:00.0 ...")
 ok(by["00:00.0"].why ~= nil, "... and why")
 
+eq(t:read_config("00:1c.0", 0x19, 8), 3, "read_config: secondary bus")
+eq(t:read_config("03:00.0", 2, 16), 0x11e8, "read_config: device id")
+fails("not-found", "read_config of a function that is not there", t:read_config("04:00.0", 0))
+raises(function() t:read_config("00:1c.0", 4096) end, "offset out of range", "read_config offset")
+
 -- A second unit, and a DMAR whose scope reaches 03:00.0 through 00:1c.0.
 local u1 = assert(t:add_unit(0xfed91000))
 local drhd1 = string.pack("<I2I2BBI2I8", 0, 16, 1, 0, 0, images.BASE)

@@ -122,6 +122,27 @@ def main():
         check(p.returncode == 0 and [key(f) for f in json.loads(p.stdout)] ==
               [key(f) for f in want], "64-byte config files: same listing")
 
+        # Past 64 bytes: the snapshot's own bytes as root; "needs root" for others.
+        # (0xc8: the e1000e's power-management capability, past the first 64 bytes)
+        lua = 'local t = iommu.target() print(t:read_config("00:01.0", 0xc8), ' \
+              'select(2, t:read_config("00:01.0", 0xc8)))'
+        p = run(live + ["-O", "pci.sysfs=" + tree, "-e", lua])
+        d = run([iommush, demo, "-e", 'print(iommu.target():read_config("00:01.0", 0xc8))'])
+        check(p.returncode == 0 and d.returncode == 0 and d.stdout.strip() not in ("", "0", "nil") and
+              p.stdout.split("\t")[0].strip() == d.stdout.strip(),
+              "read_config at 0xc8 through libpci equals the snapshot's (%s)" % d.stdout.strip())
+        p = run(live + ["-O", "pci.sysfs=" + short, "-e", lua])
+        if os.geteuid() == 0:
+            check("config offset 0xc8 is past the end of its config file" in p.stdout,
+                  "root, 64-byte config file: %s" % p.stdout.strip())
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        if os.geteuid() != 0 or shutil.which("setpriv"):
+            os.chmod(tmp, 0o755)
+            p = run((nobody if os.geteuid() == 0 else []) + live +
+                    ["-O", "pci.sysfs=" + short, "-e", lua])
+            check("PCI: 0000:00:01.0: config offset 0xc8 needs root (sysfs shows other users "
+                  "only the first 64 bytes)" in p.stdout, "not root: %s" % (p.stdout + p.stderr).strip())
+
         # 8 bytes: ids come from sysfs, the header type cannot be read
         short = os.path.join(tmp, "short8")
         subprocess.run(mk + [short, "--config-len", "8"], check=True, stdout=subprocess.DEVNULL)
