@@ -306,13 +306,11 @@ struct ish_error *ish_pci_enumerate(struct ish_target *t, struct ish_pci **ret)
 
 		ish_error_destroy(err);
 		err = NULL;
-		if (tbl) {
-			/* A table that does not parse just gives no start buses. */
-			struct ish_error *e = ish_dmar_parse(tbl, len, &dmar);
-
-			ish_error_destroy(e);
-			if (e)
-				dmar = NULL;
+		/* A table that does not parse just gives no start buses. */
+		if (tbl && (err = ish_dmar_parse(tbl, len, &dmar))) {
+			ish_error_destroy(err);
+			err = NULL;
+			dmar = NULL;
 		}
 		segs[0] = 0;
 		for (unsigned u = 0; u < ish_target_nunits(t) && nsegs < 257; u++) {
@@ -327,8 +325,10 @@ struct ish_error *ish_pci_enumerate(struct ish_target *t, struct ish_pci **ret)
 		for (size_t i = 0; i < nsegs && !err; i++) {
 			err = scan_segment(&b, segs[i], dmar);
 			/* The first segment without config space says the target has none. */
-			if (err && err->code == ISH_ERROR_UNSUPPORTED && i)
-				ish_error_destroy(err), err = NULL;
+			if (err && err->code == ISH_ERROR_UNSUPPORTED && i) {
+				ish_error_destroy(err);
+				err = NULL;
+			}
 		}
 	}
 	ish_dmar_destroy(dmar);
