@@ -336,7 +336,8 @@ struct ish_error *ish_pci_enumerate(struct ish_target *t, struct ish_pci **ret)
 		ish_pci_destroy(b.p);
 		return err;
 	}
-	qsort(b.p->funcs, b.p->n, sizeof(*b.p->funcs), func_cmp);
+	if (b.p->n)
+		qsort(b.p->funcs, b.p->n, sizeof(*b.p->funcs), func_cmp);
 	*ret = b.p;
 	return NULL;
 }
