@@ -257,6 +257,7 @@ static void test_pci(struct ish_target *dump)
 		{ "devmem.path", mem_path }, { "acpi.dmar", dmar_path }, { "pci.sysfs", NULL },
 	};
 	struct ish_pci *want, *got;
+	struct ish_error *err;
 	struct ish_target *t;
 	char *root, *cmd;
 
@@ -298,7 +299,16 @@ static void test_pci(struct ish_target *dump)
 	}
 	p[2].value = root;
 	OK(ish_target_open("devmem", NULL, p, 3, 0, &t));
-	OK(ish_pci_enumerate(t, &got));
+	err = ish_pci_enumerate(t, &got);
+	if (err && strstr(err->message, "built without libpci")) {
+		/* -Dlibpci=disabled: saying so is all a live target can do. */
+		ish_error_destroy(err);
+		ish_pci_destroy(want);
+		ish_target_close(t);
+		free(root);
+		return;
+	}
+	OK(err);
 	CHECK(got->from_backend);
 	CHECK_EQ(got->n, want->n);
 	for (size_t i = 0; i < got->n && i < want->n; i++) {
