@@ -50,6 +50,9 @@ static void __attribute__((noreturn, format(printf, 1, 2))) on_error(char *fmt, 
 {
 	va_list ap;
 
+	/* Only guarded() calls into libpci with the handlers armed. */
+	if (!current)
+		abort();
 	va_start(ap, fmt);
 	vsnprintf(current->msg, sizeof(current->msg), fmt, ap);
 	va_end(ap);
@@ -60,6 +63,8 @@ static void __attribute__((format(printf, 1, 2))) on_warning(char *fmt, ...)
 {
 	va_list ap;
 
+	if (!current)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(current->warn, sizeof(current->warn), fmt, ap);
 	va_end(ap);
