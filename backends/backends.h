@@ -90,6 +90,15 @@ struct ish_error *ish_devmem_map(struct ish_target *t, const struct ish_unit *un
 void ish_devmem_unmap(struct ish_devmem_regs *m);
 struct ish_error *ish_devmem_reg(const struct ish_devmem_regs *m, unsigned unit, uint32_t offset,
 				 unsigned width, uint64_t *ret);
+/*
+ * One store of exactly width bits; a 64-bit store to a 32-bit register is
+ * refused. The first write reopens devmem.path O_RDWR and remaps the block
+ * PROT_WRITE (until then it is mapped read-only). The caller has passed the
+ * write gate (iommush/write.h).
+ */
+struct ish_error *ish_devmem_write_reg(struct ish_target *t, struct ish_devmem_regs *m,
+				       unsigned unit, uint32_t offset, unsigned width,
+				       uint64_t value);
 
 /* kcore.c: where a kcore target's registers come from ("devmem", ...). */
 const char *ish_kcore_regs_from(const struct ish_target *t, void *priv);

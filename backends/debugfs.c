@@ -1202,6 +1202,13 @@ static struct ish_error *debugfs_pci_functions(struct ish_target *t, ish_pci_ide
 	return ish_hostpci_functions(t, &p->pci, debugfs_local(t), fn, arg);
 }
 
+static const char *debugfs_write_refusal(struct ish_target *t, bool reg)
+{
+	(void)t;
+	(void)reg;
+	return "debugfs files show the driver's state and offer no way to change it";
+}
+
 static const struct ish_param_def debugfs_params[] = {
 	{ "debugfs.root", ISH_DEBUGFS_ROOT_DEFAULT,
 	  "directory of the Intel IOMMU debugfs files (or give it as TARGET)" },
@@ -1214,7 +1221,7 @@ const struct ish_backend ish_backend_debugfs = {
 	.name = "debugfs",
 	.help = "Linux debugfs iommu/intel/* text (CONFIG_INTEL_IOMMU_DEBUGFS), rebuilt as memory",
 	.params = debugfs_params,
-	.flags = ISH_BACKEND_NOCACHE,
+	.flags = ISH_BACKEND_NOCACHE | ISH_BACKEND_LIVE,
 	.detect = debugfs_detect,
 	.open = debugfs_open,
 	.close = debugfs_close,
@@ -1222,4 +1229,5 @@ const struct ish_backend ish_backend_debugfs = {
 	.read_reg = debugfs_read_reg,
 	.read_config = debugfs_read_config,
 	.pci_functions = debugfs_pci_functions,
+	.write_refusal = debugfs_write_refusal,
 };

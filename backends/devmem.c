@@ -25,12 +25,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <iommush/regs.h>
 #include <iommush/vtd.h>
 
 #include "backends.h"
@@ -38,10 +40,13 @@
 struct devmem_block {
 	volatile uint8_t *base;	/* MAP_FAILED-free: NULL until mapped */
 	size_t len;
+	uint64_t phys;		/* the register base it maps */
+	bool writable;		/* remapped PROT_WRITE by the first write */
 };
 
 struct ish_devmem_regs {
 	int fd;
+	int wfd;		/* O_RDWR, opened by the first write; -1 until then */
 	char *path;
 	struct devmem_block *blocks;	/* by unit index */
 	size_t n;
@@ -49,6 +54,7 @@ struct ish_devmem_regs {
 
 struct devmem_priv {
 	int fd;			/* RAM */
+	int wfd;		/* RAM writes: O_RDWR, opened by the first one; -1 until then */
 	char *path;
 	bool regular;		/* a file laid out like /dev/mem (tests) */
 	uint64_t size;
@@ -59,7 +65,8 @@ struct devmem_priv {
 /* --- register blocks --- */
 
 static struct ish_error *map_block(struct ish_devmem_regs *m, const struct ish_unit *u,
-				   size_t len, bool regular, uint64_t fsize, struct devmem_block *b)
+				   size_t len, bool regular, uint64_t fsize, struct devmem_block *b,
+				   bool writable)
 {
 	void *p;
 
@@ -72,7 +79,8 @@ static struct ish_error *map_block(struct ish_devmem_regs *m, const struct ish_u
 		return ish_error_format(ISH_ERROR_FAULT,
 					"%s: register block %#" PRIx64 "+%#zx lies past the end of %s",
 					u->name, u->reg_base, len, m->path);
-	p = mmap(NULL, len, PROT_READ, MAP_SHARED, m->fd, (off_t)u->reg_base);
+	p = mmap(NULL, len, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
+		 writable ? m->wfd : m->fd, (off_t)u->reg_base);
 	if (p == MAP_FAILED) {
 		int e = errno;
 
@@ -89,6 +97,8 @@ static struct ish_error *map_block(struct ish_devmem_regs *m, const struct ish_u
 	}
 	b->base = p;
 	b->len = len;
+	b->phys = u->reg_base;
+	b->writable = writable;
 	return NULL;
 }
 
@@ -121,6 +131,7 @@ struct ish_error *ish_devmem_map(struct ish_target *t, const struct ish_unit *un
 	if (!m)
 		return &ish_enomem;
 	m->fd = -1;
+	m->wfd = -1;
 	m->path = strdup(path);
 	m->blocks = calloc(n ? n : 1, sizeof(*m->blocks));
 	if (!m->path || !m->blocks) {
@@ -152,7 +163,7 @@ struct ish_error *ish_devmem_map(struct ish_target *t, const struct ish_unit *un
 		uint64_t cap, ecap;
 		size_t need;
 
-		err = map_block(m, &units[i], len, regular, (uint64_t)st.st_size, &m->blocks[i]);
+		err = map_block(m, &units[i], len, regular, (uint64_t)st.st_size, &m->blocks[i], false);
 		if (err)
 			break;
 		/* The DRHD may understate the block; grow it to what CAP/ECAP place in it. */
@@ -163,7 +174,7 @@ struct ish_error *ish_devmem_map(struct ish_target *t, const struct ish_unit *un
 		if (need > len && need <= (1u << 20)) {
 			struct devmem_block b;
 
-			if (!map_block(m, &units[i], need, regular, (uint64_t)st.st_size, &b)) {
+			if (!map_block(m, &units[i], need, regular, (uint64_t)st.st_size, &b, false)) {
 				munmap((void *)m->blocks[i].base, m->blocks[i].len);
 				m->blocks[i] = b;
 			}
@@ -186,6 +197,8 @@ void ish_devmem_unmap(struct ish_devmem_regs *m)
 			munmap((void *)m->blocks[i].base, m->blocks[i].len);
 	if (m->fd >= 0)
 		close(m->fd);
+	if (m->wfd >= 0)
+		close(m->wfd);
 	free(m->blocks);
 	free(m->path);
 	free(m);
@@ -211,6 +224,83 @@ struct ish_error *ish_devmem_reg(const struct ish_devmem_regs *m, unsigned unit,
 		*ret = *(const volatile uint32_t *)(b->base + offset);
 	else
 		*ret = *(const volatile uint64_t *)(b->base + offset);
+	return NULL;
+}
+
+/* Is offset a fixed 32-bit register, which takes no 64-bit access (VT-d 10.2)? */
+static const struct ish_reg_def *fixed_reg32_at(uint32_t offset)
+{
+	const struct ish_reg_def *r = ish_reg_at(offset, 0, 0, NULL);
+
+	return r && r->loc == ISH_REG_FIXED && r->width == 32 ? r : NULL;
+}
+
+/*
+ * Opens path for writing once. The block stays mapped read-only until
+ * a write has passed the gate (iommush/write.h): a stray store through a
+ * read-only mapping faults instead of reaching the hardware.
+ */
+static struct ish_error *open_for_writing(struct ish_target *t, const char *path, int *fd)
+{
+	if (*fd >= 0)
+		return NULL;
+	*fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+	if (*fd < 0) {
+		int e = errno;
+		char *why = ish_live_explain_open(t, path, e);
+		struct ish_error *err = ish_error_format(ISH_ERROR_OS, "opening for writing: %s",
+							 why ? why : path);
+
+		if (err != &ish_enomem)
+			err->errnum = e;
+		free(why);
+		return err;
+	}
+	return NULL;
+}
+
+struct ish_error *ish_devmem_write_reg(struct ish_target *t, struct ish_devmem_regs *m,
+				       unsigned unit, uint32_t offset, unsigned width,
+				       uint64_t value)
+{
+	const struct ish_reg_def *def;
+	struct devmem_block *b, nb;
+	struct ish_error *err;
+
+	if (unit >= m->n || !m->blocks[unit].base)
+		return ish_error_format(ISH_ERROR_NOT_FOUND, "unit %u has no mapped registers", unit);
+	b = &m->blocks[unit];
+	if ((width != 32 && width != 64) || offset % (width / 8))
+		return ish_error_format(ISH_ERROR_INVALID,
+					"register access of %u bits at offset %#x: the hardware takes "
+					"only aligned 32- and 64-bit accesses", width, offset);
+	if (offset >= b->len || width / 8 > b->len - offset)
+		return ish_error_format(ISH_ERROR_NOT_FOUND,
+					"register offset %#x is outside the %#zx-byte register block",
+					offset, b->len);
+	if (width == 64 && (def = fixed_reg32_at(offset)))
+		return ish_error_format(ISH_ERROR_INVALID,
+					"%s at %#x is a 32-bit register: refusing a 64-bit write",
+					def->name, offset);
+	if (width == 32 && value > 0xffffffffu)
+		return ish_error_format(ISH_ERROR_INVALID, "%#" PRIx64 " does not fit 32 bits",
+					value);
+	if (!b->writable) {
+		struct ish_unit u = { .reg_base = b->phys };
+
+		snprintf(u.name, sizeof(u.name), "unit %u", unit);
+		if ((err = open_for_writing(t, m->path, &m->wfd)))
+			return err;
+		/* The file was checked at open: its size cannot make this mapping fault. */
+		if ((err = map_block(m, &u, b->len, false, 0, &nb, true)))
+			return err;
+		munmap((void *)b->base, b->len);
+		*b = nb;
+	}
+	if (width == 32)
+		*(volatile uint32_t *)(b->base + offset) = (uint32_t)value;
+	else
+		*(volatile uint64_t *)(b->base + offset) = value;
 	return NULL;
 }
 
@@ -263,6 +353,71 @@ static struct ish_error *devmem_read_phys(struct ish_target *t, uint64_t addr, v
 	return devmem_pread(ish_target_priv(t), addr, buf, len);
 }
 
+static struct ish_error *devmem_write_phys(struct ish_target *t, uint64_t addr, const void *buf,
+					   size_t len)
+{
+	struct devmem_priv *p = ish_target_priv(t);
+	const uint8_t *in = buf;
+	struct ish_error *err;
+
+	if (addr + len < addr || addr + len > (uint64_t)INT64_MAX)
+		return ish_error_fault(addr, "physical address %#" PRIx64 " is out of range", addr);
+	/*
+	 * A write(2) into a register block would reach the hardware as byte or
+	 * unknown-width MMIO, which the spec forbids: registers go through
+	 * write_reg only.
+	 */
+	for (unsigned i = 0; i < ish_target_nunits(t); i++) {
+		const struct ish_unit *u = ish_target_unit(t, i);
+		const struct devmem_block *b = i < p->regs->n ? &p->regs->blocks[i] : NULL;
+		uint64_t end = u->reg_base + (b && b->len ? b->len : 4096);
+
+		if (addr < end && addr + len > u->reg_base)
+			return ish_error_format(ISH_ERROR_INVALID,
+						"%#" PRIx64 "+%#zx overlaps the %s register block at %#"
+						PRIx64 ": write registers with 'set reg', at their width",
+						addr, len, u->name, u->reg_base);
+	}
+	/* A file laid out like /dev/mem must not grow. */
+	if (p->regular && addr + len > p->size)
+		return ish_error_fault(addr, "physical address %#" PRIx64 " lies past the end of %s",
+				       addr, p->path);
+	if ((err = open_for_writing(t, p->path, &p->wfd)))
+		return err;
+	while (len) {
+		size_t n = 4096 - (size_t)(addr & 4095);
+		ssize_t r;
+
+		if (n > len)
+			n = len;
+		r = pwrite(p->wfd, in, n, (off_t)addr);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EPERM)
+			return ish_error_fault(addr,
+					       "%s refuses to write RAM at %#" PRIx64 " (CONFIG_STRICT_DEVMEM "
+					       "allows only non-RAM ranges): RAM cannot be written on this "
+					       "kernel", p->path, addr);
+		if (r < 0)
+			return ish_error_errno(errno, "writing %s at %#" PRIx64, p->path, addr);
+		if (!r)
+			return ish_error_fault(addr, "physical address %#" PRIx64 " lies past the end of %s",
+					       addr, p->path);
+		in += r;
+		addr += (uint64_t)r;
+		len -= (size_t)r;
+	}
+	return NULL;
+}
+
+static struct ish_error *devmem_write_reg(struct ish_target *t, const struct ish_unit *u,
+					  uint32_t offset, unsigned width, uint64_t value)
+{
+	struct devmem_priv *p = ish_target_priv(t);
+
+	return ish_devmem_write_reg(t, p->regs, u->index, offset, width, value);
+}
+
 static struct ish_error *devmem_read_reg(struct ish_target *t, const struct ish_unit *u,
 					 uint32_t offset, unsigned width, uint64_t *ret)
 {
@@ -310,6 +465,8 @@ static void devmem_close(struct ish_target *t)
 	ish_hostpci_destroy(p->pci);
 	if (p->fd >= 0)
 		close(p->fd);
+	if (p->wfd >= 0)
+		close(p->wfd);
 	free(p->path);
 	free(p);
 	ish_target_set_priv(t, NULL);
@@ -368,6 +525,7 @@ static struct ish_error *devmem_open(struct ish_target *t, const char *spec)
 	if (!p)
 		return &ish_enomem;
 	p->fd = -1;
+	p->wfd = -1;
 	ish_target_set_priv(t, p);
 	err = devmem_open_priv(t, p);
 	if (err)
@@ -411,12 +569,14 @@ const struct ish_backend ish_backend_devmem = {
 	.name = "devmem",
 	.help = "live host: registers by MMIO and RAM through /dev/mem (root, no STRICT_DEVMEM)",
 	.params = devmem_params,
-	.flags = ISH_BACKEND_NOCACHE,
+	.flags = ISH_BACKEND_NOCACHE | ISH_BACKEND_LIVE,
 	.detect = devmem_detect,
 	.open = devmem_open,
 	.close = devmem_close,
 	.read_phys = devmem_read_phys,
+	.write_phys = devmem_write_phys,
 	.read_reg = devmem_read_reg,
 	.read_config = devmem_read_config,
 	.pci_functions = devmem_pci_functions,
+	.write_reg = devmem_write_reg,
 };

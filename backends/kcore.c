@@ -296,6 +296,32 @@ static struct ish_error *kcore_read_reg(struct ish_target *t, const struct ish_u
 	return err;
 }
 
+static struct ish_error *kcore_write_reg(struct ish_target *t, const struct ish_unit *u,
+					 uint32_t offset, unsigned width, uint64_t value)
+{
+	struct kcore_priv *p = ish_target_priv(t);
+
+	if (!p->devmem)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED,
+					"kcore's registers come from %s, a copy in text, which cannot "
+					"be written (kcore.regs=devmem maps the real ones)",
+					p->regs_from);
+	return ish_devmem_write_reg(t, p->devmem, u->index, offset, width, value);
+}
+
+static const char *kcore_write_refusal(struct ish_target *t, bool reg)
+{
+	struct kcore_priv *p = ish_target_priv(t);
+
+	if (!reg)
+		return "/proc/kcore is read-only: the kernel offers no way to write RAM through it "
+		       "(the devmem backend can, where CONFIG_STRICT_DEVMEM allows)";
+	if (!p || !p->devmem)
+		return "its registers come from a copy in text (debugfs iommu_regset or a file), "
+		       "which cannot be written: kcore.regs=devmem maps the real ones";
+	return NULL;
+}
+
 /* Registers from a register file (debugfs iommu_regset or NAME=VALUE); units with them. */
 static struct ish_error *regs_from_file(struct ish_target *t, struct kcore_priv *p, const char *path,
 					struct ish_unit **units, size_t *n)
@@ -481,7 +507,7 @@ const struct ish_backend ish_backend_kcore = {
 	.name = "kcore",
 	.help = "live host: RAM through /proc/kcore, registers through /dev/mem or debugfs",
 	.params = kcore_params,
-	.flags = ISH_BACKEND_NOCACHE,
+	.flags = ISH_BACKEND_NOCACHE | ISH_BACKEND_LIVE,
 	.detect = kcore_detect,
 	.open = kcore_open,
 	.close = kcore_close,
@@ -489,4 +515,6 @@ const struct ish_backend ish_backend_kcore = {
 	.read_reg = kcore_read_reg,
 	.read_config = kcore_read_config,
 	.pci_functions = kcore_pci_functions,
+	.write_reg = kcore_write_reg,
+	.write_refusal = kcore_write_refusal,
 };

@@ -232,6 +232,7 @@ struct live_priv {
 	const struct ish_backend *impl;
 	void *impl_priv;
 	char *choice;
+	char why[256];		/* live_write_refusal's answer */
 };
 
 const struct ish_backend *ish_live_impl(const struct ish_target *t, void **priv)
@@ -264,6 +265,18 @@ const char *ish_live_choice(const struct ish_target *t)
 		lp_->impl_priv = ish_target_priv(t);                     \
 		ish_target_set_priv(t, lp_);                             \
 		e_;                                                      \
+	})
+
+/* LIVE_CALL for a hook that returns a pointer. */
+#define LIVE_CALL_PTR(t, hook, ...)                                      \
+	({                                                               \
+		struct live_priv *lp_ = ish_target_priv(t);              \
+		const char *r_;                                          \
+		ish_target_set_priv(t, lp_->impl_priv);                  \
+		r_ = lp_->impl->hook(t, __VA_ARGS__);                    \
+		lp_->impl_priv = ish_target_priv(t);                     \
+		ish_target_set_priv(t, lp_);                             \
+		r_;                                                      \
 	})
 
 static bool live_detect(const char *spec)
@@ -375,6 +388,51 @@ static struct ish_error *live_pci_functions(struct ish_target *t, ish_pci_ident_
 	return LIVE_CALL(t, pci_functions, fn, arg);
 }
 
+static struct ish_error *live_write_phys(struct ish_target *t, uint64_t addr, const void *buf,
+				       size_t len)
+{
+	struct live_priv *lp = ish_target_priv(t);
+
+	if (!lp->impl->write_phys)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED, "live chose %s, which cannot write memory",
+					lp->impl->name);
+	return LIVE_CALL(t, write_phys, addr, buf, len);
+}
+
+static struct ish_error *live_write_reg(struct ish_target *t, const struct ish_unit *u,
+					uint32_t offset, unsigned width, uint64_t value)
+{
+	struct live_priv *lp = ish_target_priv(t);
+
+	if (!lp->impl->write_reg)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED,
+					"live chose %s, which cannot write registers", lp->impl->name);
+	return LIVE_CALL(t, write_reg, u, offset, width, value);
+}
+
+/* The chosen backend's reason, said as live's. */
+static const char *live_write_refusal(struct ish_target *t, bool reg)
+{
+	struct live_priv *lp = ish_target_priv(t);
+	const char *why = NULL;
+
+	if (!lp || !lp->impl)
+		return NULL;
+	if (lp->impl->write_refusal)
+		why = LIVE_CALL_PTR(t, write_refusal, reg);
+	if (!why && !(reg ? (const void *)lp->impl->write_reg : (const void *)lp->impl->write_phys))
+		why = "it has no way to write them";
+	if (!why)
+		return NULL;
+	snprintf(lp->why, sizeof(lp->why), "live chose %s: ", lp->impl->name);
+	/* The backends' reasons are static strings: the prefix is what fits. */
+	if (strlen(lp->why) + strlen(why) < sizeof(lp->why)) {
+		strcat(lp->why, why);
+		return lp->why;
+	}
+	return why;
+}
+
 /* The union of the parameters of the backends live may choose, with their defaults. */
 static const struct ish_param_def live_params[] = {
 	{ "devmem.path", ISH_DEVMEM_PATH_DEFAULT, "physical memory device" },
@@ -392,12 +450,15 @@ const struct ish_backend ish_backend_live = {
 	.name = "live",
 	.help = "this host: devmem, else kcore (+devmem or debugfs registers), else debugfs",
 	.params = live_params,
-	.flags = ISH_BACKEND_NOCACHE,
+	.flags = ISH_BACKEND_NOCACHE | ISH_BACKEND_LIVE,
 	.detect = live_detect,
 	.open = live_open,
 	.close = live_close,
 	.read_phys = live_read_phys,
+	.write_phys = live_write_phys,
 	.read_reg = live_read_reg,
 	.read_config = live_read_config,
 	.pci_functions = live_pci_functions,
+	.write_reg = live_write_reg,
+	.write_refusal = live_write_refusal,
 };

@@ -5,6 +5,7 @@
  * scalable-mode device (3.4.3, 9.5, 9.6). Tables are read a page at a time.
  */
 #include <endian.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,16 +39,18 @@ static struct ish_error *read_page(struct ish_target *t, uint64_t addr, uint8_t 
 				   unsigned unit, uint16_t bdf, uint32_t pasid, bool *bad)
 {
 	struct ish_error *err = ish_read_phys(t, addr, buf, VTD_PAGE_SIZE);
+	char why[256];
 
 	*bad = false;
 	if (!err)
 		return NULL;
 	if (err->code != ISH_ERROR_FAULT)
 		return err;
+	snprintf(why, sizeof(why), "table page is not readable: %s", err->message);
 	ish_error_destroy(err);
 	*bad = true;
 	return finding(fn, arg, ISH_FINDING_OUTSIDE, where, unit, bdf, pasid, addr, 0, addr, 0, 0,
-		       "table page is not readable");
+		       why);
 }
 
 struct ish_error *ish_device_pasids(struct ish_target *t, const struct ish_unit_state *us,

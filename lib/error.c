@@ -137,6 +137,7 @@ const char *ish_error_code_name(enum ish_error_code code)
 		[ISH_ERROR_LIMIT] = "limit",
 		[ISH_ERROR_PROTOCOL] = "protocol",
 		[ISH_ERROR_TIMEOUT] = "timeout",
+		[ISH_ERROR_REFUSED] = "refused",
 	};
 
 	if ((unsigned)code < sizeof(names) / sizeof(names[0]) && names[code])

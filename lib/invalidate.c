@@ -7,12 +7,14 @@
  * timeout.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include <iommush/invalidate.h>
 #include <iommush/iq.h>
 #include <iommush/vtd.h>
+#include <iommush/write.h>
 
 #define DEFAULT_TIMEOUT_MS 1000
 
@@ -546,6 +548,7 @@ struct ish_error *ish_invalidate(struct ish_target *t, unsigned unit,
 	struct ish_error *err;
 	uint64_t cap, ecap, gsts;
 	bool qies, reg_ok;
+	char what[48];
 
 	memset(ret, 0, sizeof(*ret));
 	if (unit >= ish_target_nunits(t))
@@ -573,10 +576,20 @@ struct ish_error *ish_invalidate(struct ish_target *t, unsigned unit,
 			return ish_error_create(ISH_ERROR_INVALID,
 						"register-based invalidation is not allowed while the "
 						"invalidation queue is enabled (GSTS.QIES): use the queue");
-		return by_registers(t, unit, req, cap, ecap, ret);
-	}
-	if (!ecap_qis(ecap))
+	} else if (!ecap_qis(ecap)) {
 		return ish_error_create(ISH_ERROR_INVALID,
 					"the unit has no invalidation queue (ECAP.QI clear)");
-	return queued(t, unit, req, cap, ret);
+	}
+	/* One operation: a live host asks once for all the writes it takes. */
+	snprintf(what, sizeof(what), "invalidate %s", ish_inval_what_name(req->what));
+	if ((err = ish_write_begin(t, (int)unit,
+				   ISH_WRITE_REGS | (method == ISH_INVAL_QUEUED ? ISH_WRITE_MEMORY : 0),
+				   what)))
+		return err;
+	if (method == ISH_INVAL_REGISTER)
+		err = by_registers(t, unit, req, cap, ecap, ret);
+	else
+		err = queued(t, unit, req, cap, ret);
+	ish_write_end(t);
+	return err;
 }

@@ -642,6 +642,43 @@ struct ish_error *ish_reg_offset(const struct ish_reg_def *r, unsigned index, ui
 	return ish_error_create(ISH_ERROR_INVALID, "bad register location");
 }
 
+const struct ish_reg_def *ish_reg_at(uint32_t offset, uint64_t cap, uint64_t ecap,
+				     unsigned *index)
+{
+	const struct ish_reg_def *found = NULL;
+	unsigned idx = 0;
+
+	for (size_t i = 0; i < N(reg_table) && !found; i++) {
+		const struct ish_reg_def *r = &reg_table[i];
+		uint32_t base;
+
+		switch (r->loc) {
+		case ISH_REG_FIXED:
+			if (r->offset == offset)
+				found = r;
+			break;
+		case ISH_REG_FRCD:
+			if (!cap)
+				break;
+			base = cap_fault_reg_offset(cap);
+			if (offset >= base + r->offset &&
+			    (offset - base - r->offset) % 16 == 0 &&
+			    (offset - base - r->offset) / 16 < cap_num_fault_regs(cap)) {
+				idx = (offset - base - r->offset) / 16;
+				found = r;
+			}
+			break;
+		case ISH_REG_IRO:
+			if (ecap && ecap_iotlb_offset(ecap) + r->offset == offset)
+				found = r;
+			break;
+		}
+	}
+	if (index)
+		*index = found ? idx : 0;
+	return found;
+}
+
 bool ish_reg_present(const struct ish_reg_def *r, uint64_t cap, uint64_t ecap)
 {
 	switch (r->cond_reg) {

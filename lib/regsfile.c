@@ -41,11 +41,26 @@ void ish_regsfile_destroy(struct ish_regsfile *rf)
 	free(rf);
 }
 
+/*
+ * An assignment to a register whose offset depends on CAP or ECAP (FRCDn_LO,
+ * IVA, IOTLB): placed once the whole file has been read, so CAP/ECAP may
+ * come before or after it within its unit.
+ */
+struct pending {
+	size_t unit;		/* index into rf->units */
+	unsigned line;
+	const struct ish_reg_def *def;
+	unsigned index;
+	uint64_t value;
+};
+
 struct parser {
 	const char *where;
 	unsigned line;
 	struct ish_regsfile *rf;
 	struct ish_regsfile_unit *cur;	/* NULL until a unit is named or needed */
+	struct pending *pending;
+	size_t npending;
 };
 
 static struct ish_error *perr(struct parser *p, const char *fmt, ...)
@@ -146,6 +161,70 @@ static struct ish_error *set_reg(struct parser *p, uint32_t offset, unsigned wid
 
 		ish_error_destroy(err);
 		return e2;
+	}
+	return NULL;
+}
+
+/* FRCDn_LO/HI, IVA, IOTLB by name: remembered until CAP and ECAP are known. */
+static struct ish_error *defer(struct parser *p, const char *name, unsigned width, uint64_t value)
+{
+	unsigned index;
+	const struct ish_reg_def *r = ish_reg_parse(name, &index);
+	struct pending *np;
+	struct ish_error *err;
+
+	if (!r)
+		return perr(p, "unknown register '%s'", name);
+	if (width && width != r->width)
+		return perr(p, "register %s is %u bits wide, not %u", name, r->width, width);
+	if (r->width < 64 && value >> r->width)
+		return perr(p, "value %#" PRIx64 " does not fit in %u bits", value, r->width);
+	if (!p->cur) {
+		err = select_unit(p, "", false, 0);
+		if (err)
+			return err;
+	}
+	/* Bounded by the file size limit: one entry per line at most. */
+	np = realloc(p->pending, (p->npending + 1) * sizeof(*np));
+	if (!np)
+		return &ish_enomem;
+	p->pending = np;
+	np[p->npending++] = (struct pending){
+		.unit = (size_t)(p->cur - p->rf->units), .line = p->line, .def = r,
+		.index = index, .value = value,
+	};
+	return NULL;
+}
+
+/* Places the deferred assignments: CAP.FRO/NFR and ECAP.IRO of their unit. */
+static struct ish_error *place_pending(struct parser *p)
+{
+	for (size_t i = 0; i < p->npending; i++) {
+		const struct pending *d = &p->pending[i];
+		struct ish_regsfile_unit *u = &p->rf->units[d->unit];
+		uint64_t cap = 0, ecap = 0;
+		uint32_t offset;
+		struct ish_error *err;
+		char name[32];
+
+		p->line = d->line;
+		ish_reg_instance_name(d->def, d->index, name, sizeof(name));
+		if (d->def->loc == ISH_REG_FRCD && !ish_regfile_has(u->regs, 0x08, 64, &cap))
+			return perr(p, "%s: its offset is CAP.FRO*16: give CAP in the same unit", name);
+		if (d->def->loc == ISH_REG_IRO && !ish_regfile_has(u->regs, 0x10, 64, &ecap))
+			return perr(p, "%s: its offset is ECAP.IRO*16: give ECAP in the same unit", name);
+		err = ish_reg_offset(d->def, d->index, cap, ecap, &offset);
+		if (!err && (offset >= ISH_REGFILE_SIZE || ISH_REGFILE_SIZE - offset < d->def->width / 8U))
+			err = ish_error_format(ISH_ERROR_FORMAT, "offset %#x is outside the %#x-byte "
+					       "register block", offset, ISH_REGFILE_SIZE);
+		if (!err)
+			err = ish_regfile_set(u->regs, offset, d->def->width, d->value);
+		if (err) {
+			struct ish_error *e2 = perr(p, "%s: %s", name, err->message);
+
+			ish_error_destroy(err);
+			return e2;
+		}
 	}
 	return NULL;
 }
@@ -278,9 +357,9 @@ static struct ish_error *parse_assign(struct parser *p, char *line, char *eq)
 		offset = (uint32_t)off;
 		if (!width)
 			width = 32;
+	} else if (!reg_by_name(lhs, &offset, &tw)) {
+		return defer(p, lhs, width, value);
 	} else {
-		if (!reg_by_name(lhs, &offset, &tw))
-			return perr(p, "unknown register '%s'", lhs);
 		if (width && width != tw)
 			return perr(p, "register %s is %u bits wide, not %u", lhs, tw, width);
 		width = tw;
@@ -342,6 +421,7 @@ struct ish_error *ish_regsfile_parse(const char *text, size_t len, const char *w
 {
 	struct parser p = { .where = where ? where : "<registers>" };
 	char line[MAX_LINE + 1];
+	struct ish_error *err;
 	size_t pos = 0;
 
 	if (len > ISH_REGSFILE_MAX_BYTES)
@@ -353,7 +433,6 @@ struct ish_error *ish_regsfile_parse(const char *text, size_t len, const char *w
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		struct ish_error *err;
 
 		p.line++;
 		if (n && text[pos + n - 1] == '\r')
@@ -367,14 +446,20 @@ struct ish_error *ish_regsfile_parse(const char *text, size_t len, const char *w
 			line[n] = '\0';
 			err = parse_line(&p, line);
 		}
-		if (err) {
-			ish_regsfile_destroy(p.rf);
-			return err;
-		}
+		if (err)
+			goto fail;
 		pos += (nl ? (size_t)(nl - (text + pos)) + 1 : len - pos);
 	}
+	err = place_pending(&p);
+	if (err)
+		goto fail;
+	free(p.pending);
 	*ret = p.rf;
 	return NULL;
+fail:
+	free(p.pending);
+	ish_regsfile_destroy(p.rf);
+	return err;
 }
 
 struct ish_error *ish_regsfile_load(const char *path, struct ish_regsfile **ret)

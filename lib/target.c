@@ -13,11 +13,19 @@
 #include <iommush/target.h>
 #include <iommush/vtd.h>
 
+#include "write_internal.h"
+
 /* Parameters every target understands, whatever its backend. */
 static const struct ish_param_def generic_params[] = {
 	{ "cache.pages", "8192", "pages the read cache holds before it is emptied" },
 	{ "walk.max_pages", "1048576", "table pages one walk may visit" },
 	{ "walk.max_mappings", "100000000", "mappings one walk may list" },
+	{ "write.log", NULL,
+	  "file every write is logged to (unset: " ISH_WRITE_LOG_DEFAULT " for root on a live host, "
+	  "else none; empty: none)" },
+	{ "write.syslog", "auto", "log writes to syslog too: auto (live hosts), on, off" },
+	{ "iommu.sysfs", ISH_IOMMU_SYSFS_DEFAULT,
+	  "Linux's IOMMU class directory: a unit registered there is owned by the kernel's driver" },
 	{ NULL, NULL, NULL },
 };
 
@@ -31,6 +39,8 @@ struct ish_target {
 	char *spec;
 	void *priv;
 	bool writable;
+	unsigned flags;			/* ISH_OPEN_* */
+	struct ish_write_state *wstate;	/* lib/write.c, NULL until needed */
 
 	struct ish_param *params;	/* copies */
 	size_t nparams;
@@ -177,6 +187,7 @@ struct ish_error *ish_target_open(const char *spec, const char *backend,
 		}
 	}
 	t->writable = flags & ISH_OPEN_WRITE;
+	t->flags = flags;
 	t->spec = strdup(spec);
 	if (!t->spec) {
 		free(t);
@@ -223,6 +234,7 @@ void ish_target_close(struct ish_target *t)
 		return;
 	if (t->backend && t->backend->close)
 		t->backend->close(t);
+	ish_write_state_destroy(t->wstate);
 	cache_free(t);
 	free(t->rec);
 	for (size_t i = 0; i < t->nparams; i++) {
@@ -255,6 +267,20 @@ bool ish_target_writable(const struct ish_target *t)
 void ish_target_set_writable(struct ish_target *t, bool on)
 {
 	t->writable = on;
+	if (on)
+		t->flags |= ISH_OPEN_WRITE;
+	else
+		t->flags &= ~(unsigned)ISH_OPEN_WRITE;
+}
+
+unsigned ish_target_flags(const struct ish_target *t)
+{
+	return t->flags;
+}
+
+struct ish_write_state **ish_target_wstate(struct ish_target *t)
+{
+	return &t->wstate;
 }
 
 unsigned ish_target_nunits(const struct ish_target *t)
@@ -595,26 +621,12 @@ struct ish_error *ish_read_u64(struct ish_target *t, uint64_t addr, uint64_t *re
 	return NULL;
 }
 
-static struct ish_error *check_write(struct ish_target *t, const void *hook, const char *what)
-{
-	if (!t->writable)
-		return ish_error_format(ISH_ERROR_READ_ONLY,
-					"target is read-only: writing %s needs --write or 'set write on'",
-					what);
-	if (!hook)
-		return ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend cannot write %s",
-					t->backend->name, what);
-	return NULL;
-}
-
 struct ish_error *ish_write_phys(struct ish_target *t, uint64_t addr, const void *buf, size_t len)
 {
-	struct ish_error *err = check_write(t, (const void *)t->backend->write_phys, "memory");
-
-	if (err)
-		return err;
-	ish_target_cache_drop(t);
-	return t->backend->write_phys(t, addr, buf, len);
+	if (len && addr + len - 1 < addr)
+		return ish_error_fault(addr, "write of %zu bytes at %#" PRIx64 " wraps around", len,
+				       addr);
+	return ish_write_phys_gated(t, addr, buf, len);
 }
 
 static struct ish_error *check_reg(struct ish_target *t, unsigned unit, uint32_t offset,
@@ -666,13 +678,12 @@ struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t of
 {
 	struct ish_error *err = check_reg(t, unit, offset, width);
 
-	if (!err)
-		err = check_write(t, (const void *)t->backend->write_reg, "registers");
 	if (err)
 		return err;
-	/* A register write can make the hardware write memory (status, faults). */
-	ish_target_cache_drop(t);
-	return t->backend->write_reg(t, &t->units[unit], offset, width, value);
+	if (width == 32 && value > 0xffffffffu)
+		return ish_error_format(ISH_ERROR_INVALID,
+					"%#" PRIx64 " does not fit a 32-bit register access", value);
+	return ish_write_reg_gated(t, unit, offset, width, value);
 }
 
 struct ish_error *ish_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,

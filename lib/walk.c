@@ -5,6 +5,7 @@
  * internal.h); fault codes are the scalable/legacy ones of Linux dmar.c.
  */
 #include <endian.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -691,11 +692,14 @@ static struct ish_error *walk_table(struct walker *w, uint64_t table, unsigned l
 	buf = w->buf + (size_t)w->depth * VTD_PAGE_SIZE;
 	err = ish_read_phys(w->t, hpa, buf, VTD_PAGE_SIZE);
 	if (err) {
+		char why[256];
+
 		if (err->code != ISH_ERROR_FAULT)
 			return err;
+		/* The backend's reason: a hole in a dump, "not visible through debugfs". */
+		snprintf(why, sizeof(why), "table page is not readable: %s", err->message);
 		ish_error_destroy(err);
-		return report(w, ISH_FINDING_OUTSIDE, level, va_base, hpa, 0, hpa, 0, 0,
-			      "table page is not readable");
+		return report(w, ISH_FINDING_OUTSIDE, level, va_base, hpa, 0, hpa, 0, 0, why);
 	}
 	if (w->lo > va_base)
 		first = (unsigned)((w->lo - va_base) >> shift);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <iommush/debugfs.h>
 #include <iommush/target.h>
 #include <iommush/vtd.h>
 
@@ -178,6 +179,7 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 {
 	struct ish_target *t = sh->target;
 	unsigned n = ish_target_nunits(t);
+	struct ish_error *why = NULL;
 
 	(void)argv;
 	if (argc != 1)
@@ -219,6 +221,19 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 				  e3 ? "?" : ttm[DMA_RTADDR_TTM(rtaddr)],
 				  u->drhd_flags & 1 ? "INCLUDE_PCI_ALL" : "");
 		}
+		/* A '?' says little: keep the first reason, say it after the table. */
+		if (!why && (e1 || e2 || e3)) {
+			struct ish_error *e = e1 ? e1 : e2 ? e2 : e3;
+
+			why = strncmp(e->message, u->name, strlen(u->name)) ?
+			      ish_error_prefix(e, "%s: registers not readable", u->name) : e;
+			if (e == e1)
+				e1 = NULL;
+			else if (e == e2)
+				e2 = NULL;
+			else
+				e3 = NULL;
+		}
 		ish_error_destroy(e1);
 		ish_error_destroy(e2);
 		ish_error_destroy(e3);
@@ -228,6 +243,10 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 		json_end_line(&sh->json);
 	} else if (!n) {
 		sh_printf(sh, "no remapping units\n");
+	}
+	if (why) {
+		fflush(sh->out);
+		return sh_report(sh, why);
 	}
 	return 0;
 }
@@ -324,6 +343,8 @@ static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 			json_begin_object(&sh->json);
 			json_kv_str(&sh->json, "spec", ish_target_spec(sh->target));
 			json_kv_str(&sh->json, "backend", ish_target_backend(sh->target)->name);
+			if (ish_live_choice(sh->target))
+				json_kv_str(&sh->json, "choice", ish_live_choice(sh->target));
 			json_end_object(&sh->json);
 		} else {
 			json_null(&sh->json);
@@ -339,6 +360,8 @@ static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 
 		sh_printf(sh, "target  %s (%s backend)\n", ish_target_spec(sh->target),
 			  ish_target_backend(sh->target)->name);
+		if (ish_live_choice(sh->target))
+			sh_printf(sh, "  %s\n", ish_live_choice(sh->target));
 		for (; p && p->name; p++) {
 			const char *v = ish_target_param(sh->target, p->name);
 
@@ -450,12 +473,18 @@ const struct ish_command ish_cmds_core[] = {
 	  "       default; --write on the command line turns it on.\n"
 	  "pager  page long output through $PAGER (or less) on a terminal; on by default.\n"
 	  "reg    write VALUE to register NAME of UNIT (default: the only unit), at the\n"
-	  "       register's own width; needs write mode. Example: set reg dmar0 FECTL 0.",
+	  "       register's own width; needs write mode. Example: set reg dmar0 FECTL 0.\n"
+	  "\n"
+	  "On a live host (devmem, kcore, debugfs, live) every write is also asked about\n"
+	  "once per command unless --yes (and refused without a terminal to ask), refused\n"
+	  "on a unit the kernel's intel-iommu driver owns unless --force (or 'open\n"
+	  "--force'), and logged with its old and new value (-O write.log=FILE).",
 	  cmd_set, 0, COMPLETE_PARAM },
 	{ "show", NULL, "show [stats]", "show session settings, or the target's request counters",
-	  "Without an argument: output mode, write mode, the open target and its backend\n"
-	  "parameters. 'show stats': requests sent to the backend, bytes read and the\n"
-	  "page cache's hits and misses since the target was opened.",
+	  "Without an argument: output mode, write mode, the open target, its backend\n"
+	  "(for live, which way in it chose and why) and its parameters. 'show stats':\n"
+	  "requests sent to the backend, bytes read and the page cache's hits and misses\n"
+	  "since the target was opened.",
 	  cmd_show, 0, COMPLETE_NONE },
 	{ "backends", NULL, "backends [-v]", "list the backends, in probe order",
 	  "Lists every backend in the order used to recognise a TARGET. With -v, also\n"

@@ -518,7 +518,8 @@ static void fault_text(struct ish_shell *sh, const struct ish_faults *f, const s
 		  ish_fault_reason_in_mode(r->reason, f->scalable) ? "" : " (unexpected in this mode)");
 }
 
-static void fault_json(struct json_writer *w, const struct ish_fault_record *r)
+static void fault_json(struct json_writer *w, const struct ish_faults *f,
+		       const struct ish_fault_record *r)
 {
 	json_begin_object(w);
 	json_kv_u64(w, "index", r->index);
@@ -536,6 +537,8 @@ static void fault_json(struct json_writer *w, const struct ish_fault_record *r)
 	json_kv_u64(w, "at", r->at);
 	json_kv_u64(w, "reason", r->reason);
 	json_kv_str(w, "text", r->text);
+	/* QEMU records legacy codes in scalable mode (tests/edu/README.md). */
+	json_kv_bool(w, "in_mode", ish_fault_reason_in_mode(r->reason, f->scalable));
 	json_kv_u64(w, "lo", r->lo);
 	json_kv_u64(w, "hi", r->hi);
 	json_end_object(w);
@@ -594,7 +597,7 @@ static int cmd_faults(struct ish_shell *sh, int argc, char **argv)
 			json_begin_array(w);
 			for (unsigned i = 0; i < f->nfr; i++)
 				if (f->readable[i] && f->rec[i].valid)
-					fault_json(w, &f->rec[i]);
+					fault_json(w, f, &f->rec[i]);
 			json_end_array(w);
 			json_end_object(w);
 		} else {
@@ -660,7 +663,9 @@ const struct ish_command ish_cmds_irq[] = {
 	  "Shows FSTS (PFO, PPF, AFO, APF, IQE, ICE, ITE, PRO, FRI) and FECTL (IM, IP),\n"
 	  "then every valid fault recording register (VT-d 11.4.14): requester, request\n"
 	  "type (read, write, page request), address or interrupt index, PASID, and\n"
-	  "the fault reason with its text, or says that none is recorded.",
+	  "the fault reason with its text, or says that none is recorded. A reason\n"
+	  "from the other mode's table (QEMU records legacy codes in scalable mode)\n"
+	  "is marked \"unexpected in this mode\" (JSON: in_mode false).",
 	  cmd_faults, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ NULL },
 };

@@ -41,6 +41,15 @@ static struct ish_target *shell_target(void *arg)
 	return G_sh ? G_sh->target : NULL;
 }
 
+/* The shell's question, for targets a script opens itself. */
+static struct ish_error *shell_confirm(void *arg, const struct ish_write_question *q)
+{
+	(void)arg;
+	if (!G_sh)
+		return ish_error_create(ISH_ERROR_REFUSED, "no shell to confirm the write");
+	return ish_shell_confirm(G_sh, q);
+}
+
 static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
@@ -358,6 +367,7 @@ static lua_State *lua_state(void)
 	lua_setfield(L, -2, "exec");
 	lua_pop(L, 1);
 	ish_lua_set_target_fn(L, shell_target, NULL);
+	ish_lua_set_confirm(L, shell_confirm, NULL);
 	lua_pushcfunction(L, l_print);
 	lua_setglobal(L, "print");
 	lua_newtable(L);

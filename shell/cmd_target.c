@@ -59,15 +59,20 @@ static struct ish_error *open_filtered(struct ish_shell *sh, const char *spec,
 
 static int cmd_open(struct ish_shell *sh, int argc, char **argv)
 {
-	struct sh_opt opts[] = { { "--backend", true, NULL } };
+	struct sh_opt opts[] = { { "--backend", true, NULL }, { "--force", false, NULL } };
 	const struct ish_command *self = &ish_cmds_target[0];
 	struct ish_error *err;
+	bool force = sh->force;
 
-	if (!sh_getopt(sh, self, &argc, argv, opts, 1))
+	if (!sh_getopt(sh, self, &argc, argv, opts, 2))
 		return 2;
 	if (argc != 2)
 		return sh_usage(sh, self);
+	/* --force holds for the target it opens, not for later ones. */
+	if (opts[1].value)
+		sh->force = true;
 	err = open_filtered(sh, argv[1], opts[0].value);
+	sh->force = force;
 	if (err)
 		return sh_report(sh, ish_error_prefix(err, "%s", argv[1]));
 	if (!sh_json(sh)) {
@@ -129,11 +134,15 @@ static int cmd_snapshot(struct ish_shell *sh, int argc, char **argv)
 }
 
 const struct ish_command ish_cmds_target[] = {
-	{ "open", NULL, "open [--backend NAME] TARGET", "open a target, closing the current one",
+	{ "open", NULL, "open [--backend NAME] [--force] TARGET", "open a target, closing the current one",
 	  "TARGET is a dump or snapshot file, a raw image, gdb:HOST:PORT, gdb:unix:PATH,\n"
 	  "or a backend name (live, devmem, debugfs, mem). The backend is recognised from\n"
 	  "TARGET unless --backend names it. The -O parameters given on the command line\n"
-	  "apply. If opening fails, the current target stays open.",
+	  "apply. If opening fails, the current target stays open.\n"
+	  "\n"
+	  "--force lets writes (with write mode on) reach units of this host that the\n"
+	  "kernel's intel-iommu driver owns, as the command-line --force does; it holds\n"
+	  "for this target only. Without it such writes are refused.",
 	  cmd_open, 0, COMPLETE_FILE },
 	{ "close", NULL, "close", "close the current target", "Closes the current target.",
 	  cmd_close, CMD_NEEDS_TARGET, COMPLETE_NONE },

@@ -919,7 +919,13 @@ const struct ish_command ish_cmds_walk[] = {
 	  "PASID directory, PASID entry, each page-table entry) and the answer: the\n"
 	  "host physical address, page size and permissions, or the fault the unit\n"
 	  "would record, with its reason code. A fault is an answer: the exit status\n"
-	  "is 0 unless the tables cannot be read at all.",
+	  "is 0 unless the tables cannot be read at all.\n"
+	  "\n"
+	  "Reason codes are the specification's (VT-d Appendix A): in scalable mode,\n"
+	  "the 0x30..0x91 table. QEMU's emulation (measured on 7.2) records legacy\n"
+	  "codes instead (0x1, 0x2, 0x5, 0x6, 0xb, 0xc), and 0x58 for every fault of a\n"
+	  "PASID directory or table entry (not present, PGTT, AW); 'faults' marks a\n"
+	  "legacy code recorded in scalable mode as unexpected.",
 	  cmd_translate, CMD_NEEDS_TARGET, COMPLETE_BDF },
 	{ "mappings", NULL, "mappings BDF [--pasid N] [--unit U] [RANGE]",
 	  "every mapping of a device, coalesced",

@@ -13,40 +13,36 @@
 #include <iommush/regs.h>
 #include <iommush/vtd.h>
 #include <iommush/walk.h>
+#include <iommush/write.h>
 
 #include "shell.h"
 
-/* Backends that reach a running host: writes there ask first (DESIGN "Safety"). */
-static bool live_backend(const struct ish_target *t)
+struct ish_error *ish_shell_confirm(void *arg, const struct ish_write_question *q)
 {
-	static const char *const live[] = { "devmem", "kcore", "live" };
-	const char *name = ish_target_backend(t)->name;
-
-	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
-		if (!strcmp(name, live[i]))
-			return true;
-	return false;
-}
-
-/* True if the write may go ahead; reports the refusal otherwise. */
-static bool confirm(struct ish_shell *sh, const char *what)
-{
+	struct ish_shell *sh = arg;
 	char line[16];
 
-	if (sh->yes || !live_backend(sh->target))
-		return true;
-	if (!sh->interactive) {
-		sh_error(sh, "%s would write to a live system: refusing without --yes", what);
-		return false;
-	}
+	if (sh->yes)
+		return NULL;
+	if (!sh->interactive)
+		return ish_error_format(ISH_ERROR_REFUSED,
+					"%s would write to %s of this live host (%s backend): refusing "
+					"without --yes, since there is no terminal to ask",
+					q->what, q->units, q->backend);
 	fflush(sh->out);
-	fprintf(stderr, "%s writes to the live system. Go ahead? [y/N] ", what);
+	fprintf(stderr, "%s writes to %s of this live host (%s backend, %s).\n", q->what, q->units,
+		q->backend, q->spec);
+	if (q->evidence)
+		fprintf(stderr, "  %s\n", q->evidence);
+	if (q->forced)
+		fprintf(stderr, "  The kernel's intel-iommu driver owns %s (written because of --force).\n",
+			q->forced);
+	fprintf(stderr, "Go ahead? [y/N] ");
 	fflush(stderr);
-	if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y')) {
-		sh_error(sh, "not written");
-		return false;
-	}
-	return true;
+	if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
+		return ish_error_format(ISH_ERROR_REFUSED, "not written: %s was not confirmed",
+					q->what);
+	return NULL;
 }
 
 /* --- invalidate --- */
@@ -180,6 +176,8 @@ static int cmd_invalidate(struct ish_shell *sh, int argc, char **argv)
 	unsigned first = 0, last, nunits = ish_target_nunits(t);
 	uint64_t v, cap = 0;
 	int pos = 1, need, failures = 0;
+	struct ish_error *err;
+	char what[64];
 	size_t i;
 
 	if (!sh_getopt(sh, self, &argc, argv, opts, sizeof(opts) / sizeof(opts[0])))
@@ -226,10 +224,10 @@ static int cmd_invalidate(struct ish_shell *sh, int argc, char **argv)
 				return sh_error(sh, "'%s' is not a device (BB:DD.F)", a);
 			req.sid = bdf;
 			if (!opts[O_UNIT].value) {
-				struct ish_error *err = ish_unit_for_device(t, seg, bdf, &first);
+				struct ish_error *uerr = ish_unit_for_device(t, seg, bdf, &first);
 
-				if (err)
-					return sh_report(sh, err);
+				if (uerr)
+					return sh_report(sh, uerr);
 			}
 			a = argv[++pos];
 		}
@@ -300,8 +298,16 @@ static int cmd_invalidate(struct ish_shell *sh, int argc, char **argv)
 	}
 	if (!nunits)
 		return sh_error(sh, "the target has no remapping units");
-	if (!confirm(sh, "invalidate"))
-		return 1;
+	for (i = 0; i < sizeof(inval_grans) / sizeof(inval_grans[0]); i++)
+		if (inval_grans[i].gran == req.gran)
+			break;
+	snprintf(what, sizeof(what), "invalidate %s %s", argv[1],
+		 i < sizeof(inval_grans) / sizeof(inval_grans[0]) ? inval_grans[i].name : "");
+	/* One question for every unit and register this takes. */
+	err = ish_write_begin(t, first == last ? (int)first : ISH_WRITE_ALL_UNITS, ISH_WRITE_REGS,
+			      what);
+	if (err)
+		return sh_report(sh, err);
 
 	if (sh_json(sh))
 		json_begin_array(&sh->json);
@@ -311,7 +317,6 @@ static int cmd_invalidate(struct ish_shell *sh, int argc, char **argv)
 		struct ish_qi_desc d;
 		uint64_t qw[4];
 		char desc[160] = "";
-		struct ish_error *err;
 
 		/* The description comes from the descriptor form; CAP only tunes DR/DW. */
 		ish_error_destroy(ish_read_reg(t, n, DMAR_CAP_REG, 64, &cap));
@@ -328,6 +333,7 @@ static int cmd_invalidate(struct ish_shell *sh, int argc, char **argv)
 		}
 		show_result(sh, u, &req, &res, desc);
 	}
+	ish_write_end(t);
 	if (sh_json(sh)) {
 		json_end_array(&sh->json);
 		json_end_line(&sh->json);
@@ -365,7 +371,7 @@ int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv)
 	uint64_t value, back = 0, cap = 0, ecap = 0, gsts = 0;
 	uint32_t off;
 	struct ish_error *err, *rerr, *gerr = NULL;
-	char name[32];
+	char name[32], what[48];
 	const char *uname = NULL;
 
 	if (argc == 4)
@@ -396,9 +402,12 @@ int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv)
 	}
 	if ((err = ish_reg_offset(r, index, cap, ecap, &off)))
 		return sh_report(sh, err);
-	if (!confirm(sh, "set reg"))
-		return 1;
-	if ((err = ish_write_reg(t, u->index, off, r->width, value)))
+	snprintf(what, sizeof(what), "set reg %s", name);
+	if ((err = ish_write_begin(t, (int)u->index, ISH_WRITE_REGS, what)))
+		return sh_report(sh, err);
+	err = ish_write_reg(t, u->index, off, r->width, value);
+	ish_write_end(t);
+	if (err)
 		return sh_report(sh, ish_error_prefix(err, "%s", name));
 	rerr = ish_read_reg(t, u->index, off, r->width, &back);
 	/* GCMD's effect shows in GSTS. */
@@ -511,6 +520,10 @@ const struct ish_command ish_cmds_write[] = {
 	  "--status-addr names another 4-byte aligned address; errors come from\n"
 	  "FSTS (IQE, ICE, ITE) and IQERCD. Each wait gives up after --timeout ms\n"
 	  "(default 1000). Stop a guest whose OS uses the queue before queuing.\n"
+	  "\n"
+	  "On a live host this is one write operation: asked about once for every unit\n"
+	  "and register it writes (unless --yes), refused on units the kernel's driver\n"
+	  "owns (unless --force), and each register and memory write logged.\n"
 	  "\n"
 	  "Examples:\n"
 	  "  invalidate context global\n"

@@ -221,6 +221,8 @@ static int box_gc(lua_State *L)
 struct host {
 	ish_lua_target_fn *fn;
 	void *arg;
+	ish_confirm_fn *confirm;
+	void *confirm_arg;
 };
 
 struct ltarget {
@@ -245,7 +247,19 @@ void ish_lua_set_target_fn(lua_State *L, ish_lua_target_fn *fn, void *arg)
 
 	h->fn = fn;
 	h->arg = arg;
+	h->confirm = NULL;
+	h->confirm_arg = NULL;
 	lua_setfield(L, LUA_REGISTRYINDEX, HOST_KEY);
+}
+
+void ish_lua_set_confirm(lua_State *L, ish_confirm_fn *fn, void *arg)
+{
+	struct host *h = get_host(L);
+
+	if (h) {
+		h->confirm = fn;
+		h->confirm_arg = arg;
+	}
 }
 
 /* The open target of the userdata at arg; raises if it was closed. */
@@ -299,7 +313,8 @@ static unsigned check_unit_index(lua_State *L, struct ish_target *t, int arg)
 }
 
 /* iommu.open(spec [, params]): params holds backend parameters ("dump.regs"),
- * and the options backend = NAME and write = true. */
+ * and the options backend = NAME, write = true, force = true (write to units
+ * the kernel's driver owns) and yes = true (do not confirm live writes). */
 static int l_open(lua_State *L)
 {
 	const char *spec = luaL_checkstring(L, 1);
@@ -323,6 +338,12 @@ static int l_open(lua_State *L)
 			} else if (!strcmp(k, "write")) {
 				if (lua_toboolean(L, -1))
 					flags |= ISH_OPEN_WRITE;
+			} else if (!strcmp(k, "force")) {
+				if (lua_toboolean(L, -1))
+					flags |= ISH_OPEN_FORCE;
+			} else if (!strcmp(k, "yes")) {
+				if (lua_toboolean(L, -1))
+					flags |= ISH_OPEN_YES;
 			} else {
 				luaL_argcheck(L, n < sizeof(params) / sizeof(params[0]), 2, "too many parameters");
 				/* Strings only: a number converted here would not stay anchored. */
@@ -337,6 +358,12 @@ static int l_open(lua_State *L)
 	err = ish_target_open(spec, backend, params, n, flags, &t);
 	if (err)
 		return push_fail(L, err);
+	{
+		struct host *h = get_host(L);
+
+		if (h && h->confirm)
+			ish_target_set_confirm(t, h->confirm, h->confirm_arg);
+	}
 	push_target(L, t, false, false);
 	return 1;
 }
@@ -477,6 +504,46 @@ static int t_write64(lua_State *L)
 	for (int i = 0; i < 8; i++)
 		b[i] = (uint8_t)(v >> (8 * i));
 	err = ish_write_phys(t, addr, b, 8);
+	if (err)
+		return push_fail(L, err);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/*
+ * t:write_reg(unit, name_or_offset, value [, width]): one register write at
+ * the register's own width (a name) or width (an offset; default 32), through
+ * the write gate like every other write. -> true, or nil, msg, code.
+ */
+static int t_write_reg(lua_State *L)
+{
+	struct ish_target *t = check_target(L, 1);
+	unsigned unit = check_unit_index(L, t, 2);
+	uint64_t value = check_u64(L, 4), cap = 0, ecap = 0;
+	unsigned width = 32, index = 0;
+	struct ish_error *err;
+	uint32_t off;
+
+	if (lua_type(L, 3) == LUA_TSTRING) {
+		const struct ish_reg_def *r = ish_reg_parse(lua_tostring(L, 3), &index);
+
+		luaL_argcheck(L, r != NULL, 3, "no such register");
+		width = r->width;
+		if (r->loc != ISH_REG_FIXED &&
+		    ((err = ish_read_reg(t, unit, DMAR_CAP_REG, 64, &cap)) ||
+		     (err = ish_read_reg(t, unit, DMAR_ECAP_REG, 64, &ecap))))
+			return push_fail(L, err);
+		if ((err = ish_reg_offset(r, index, cap, ecap, &off)))
+			return push_fail(L, err);
+	} else {
+		lua_Integer o = luaL_checkinteger(L, 3);
+
+		luaL_argcheck(L, o >= 0 && o < (1 << 20), 3, "offset out of range");
+		off = (uint32_t)o;
+		width = (unsigned)luaL_optinteger(L, 5, 32);
+		luaL_argcheck(L, width == 32 || width == 64, 5, "width is 32 or 64");
+	}
+	err = ish_write_reg(t, unit, off, width, value);
 	if (err)
 		return push_fail(L, err);
 	lua_pushboolean(L, 1);
@@ -2334,6 +2401,7 @@ static const luaL_Reg target_meth[] = {
 	{ "read64", t_read64 },
 	{ "write", t_write },
 	{ "write64", t_write64 },
+	{ "write_reg", t_write_reg },
 	{ "add_ram", t_add_ram },
 	{ "add_unit", t_add_unit },
 	{ "set_reg", t_set_reg },

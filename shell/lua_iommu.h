@@ -16,6 +16,7 @@
 #include <lua.h>
 
 #include <iommush/target.h>
+#include <iommush/write.h>
 
 struct ish_command;
 
@@ -29,6 +30,14 @@ int luaopen_iommu(lua_State *L);
  */
 typedef struct ish_target *ish_lua_target_fn(void *arg);
 void ish_lua_set_target_fn(lua_State *L, ish_lua_target_fn *fn, void *arg);
+
+/*
+ * The confirmation callback installed on targets iommu.open() opens
+ * (iommush/write.h), so a script's writes to a live host are asked about as
+ * the shell's own are. Call after ish_lua_set_target_fn(). Without it such
+ * writes need iommu.open(spec, {yes = true}).
+ */
+void ish_lua_set_confirm(lua_State *L, ish_confirm_fn *fn, void *arg);
 
 /*
  * Commands registered by Lua plugins (iommu.command{...}), for the shell's

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <iommush/debugfs.h>
+#include <iommush/write.h>
 
 #include "complete.h"
 #include "config.h"
@@ -46,6 +47,7 @@ static void usage(FILE *f)
 	      "  --json         machine-readable output (set mode json)\n"
 	      "  --write        allow writes (invalidations, registers)\n"
 	      "  --yes          do not ask before each write on a live host\n"
+	      "  --force        write even to units the kernel's intel-iommu driver owns\n"
 	      "  --batch        no prompt; stop at the first failing command\n"
 	      "  --demo         open the bundled snapshot of a real QEMU guest\n"
 	      "  -h, --help     this text;  -V, --version  the version\n"
@@ -360,12 +362,15 @@ struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const c
 		ish_target_close(sh->target);
 		sh->target = NULL;
 	}
-	err = ish_target_open(spec, backend, sh->params, sh->nparams, sh->write ? ISH_OPEN_WRITE : 0,
+	err = ish_target_open(spec, backend, sh->params, sh->nparams,
+			      (sh->write ? ISH_OPEN_WRITE : 0) | (sh->force ? ISH_OPEN_FORCE : 0) |
+			      (sh->yes ? ISH_OPEN_YES : 0),
 			      &t);
 	if (err)
 		return err;
 	ish_target_close(sh->target);
 	sh->target = t;
+	ish_target_set_confirm(t, ish_shell_confirm, sh);
 	ish_target_set_interrupt(t, &sh->interrupted);
 	if (sh->interactive && !(ish_target_backend(t)->flags & ISH_BACKEND_NOCACHE))
 		ish_target_set_progress(t, show_progress, sh);
@@ -444,7 +449,7 @@ static int print_man_section(const char *what)
 	return 2;
 }
 
-enum { OPT_JSON = 0x100, OPT_WRITE, OPT_YES, OPT_BATCH, OPT_DEMO, OPT_MAN };
+enum { OPT_JSON = 0x100, OPT_WRITE, OPT_YES, OPT_FORCE, OPT_BATCH, OPT_DEMO, OPT_MAN };
 
 int main(int argc, char **argv)
 {
@@ -452,6 +457,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "write", no_argument, NULL, OPT_WRITE },
 		{ "yes", no_argument, NULL, OPT_YES },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "batch", no_argument, NULL, OPT_BATCH },
 		{ "demo", no_argument, NULL, OPT_DEMO },
 		{ "man-section", required_argument, NULL, OPT_MAN },
@@ -523,6 +529,7 @@ int main(int argc, char **argv)
 		case OPT_JSON: sh.mode = OUT_JSON; break;
 		case OPT_WRITE: sh.write = true; break;
 		case OPT_YES: sh.yes = true; break;
+		case OPT_FORCE: sh.force = true; break;
 		case OPT_BATCH: sh.batch = true; break;
 		case OPT_DEMO: demo = true; break;
 		case OPT_MAN: rc = print_man_section(optarg); goto out;
@@ -608,7 +615,8 @@ int main(int argc, char **argv)
 			printf("iommush %s: %s (%s backend, %u unit%s)%s\n", ISH_VERSION,
 			       ish_target_spec(sh.target), ish_target_backend(sh.target)->name,
 			       ish_target_nunits(sh.target), ish_target_nunits(sh.target) == 1 ? "" : "s",
-			       sh.write ? ", WRITES ENABLED" : ", read-only");
+			       sh.write ? (sh.force ? ", WRITES ENABLED, FORCED" : ", WRITES ENABLED") :
+			       ", read-only");
 			if (why)
 				printf("%s\n", why);
 		}

@@ -28,6 +28,7 @@ struct ish_shell {
 	enum ish_output_mode mode;
 	bool write;			/* --write / set write on */
 	bool yes;			/* --yes: do not ask before writes */
+	bool force;			/* --force: write to units the kernel's driver owns */
 	bool batch;			/* no prompts, stop at the first error */
 	bool interactive;		/* stdin and stdout are a terminal */
 	bool color;			/* colour on stderr (a terminal, no NO_COLOR) */
@@ -93,6 +94,13 @@ int ish_shell_run_line(struct ish_shell *sh, const char *line);
 int ish_shell_run_file(struct ish_shell *sh, const char *path);
 /* Open TARGET (closing the current one on success). */
 struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const char *backend);
+/*
+ * The confirmation the library asks for before a write to a live host
+ * (iommush/write.h; shell/cmd_write.c): --yes answers yes; otherwise a
+ * terminal is asked on stderr/stdin, and without one the write is refused.
+ */
+struct ish_write_question;
+struct ish_error *ish_shell_confirm(void *arg, const struct ish_write_question *q);
 /* `set reg [UNIT] NAME VALUE` (shell/cmd_write.c; weak until it lands). argv[0] is "reg". */
 int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv) __attribute__((weak));
 /* Lua (shell/cmd_lua.c; weak: absent when built without Lua). */

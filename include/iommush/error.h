@@ -29,6 +29,7 @@ enum ish_error_code {
 	ISH_ERROR_LIMIT,	/* a work limit (pages, mappings) was reached */
 	ISH_ERROR_PROTOCOL,	/* the peer broke the protocol */
 	ISH_ERROR_TIMEOUT,	/* the peer did not answer in time */
+	ISH_ERROR_REFUSED,	/* a write the safety policy refused (owned unit, not confirmed) */
 };
 
 struct ish_error {

@@ -105,6 +105,13 @@ const struct ish_reg_def *ish_reg_find(const char *name);
  */
 struct ish_error *ish_reg_offset(const struct ish_reg_def *r, unsigned index, uint64_t cap,
 				 uint64_t ecap, uint32_t *ret);
+/*
+ * The register at offset from the register base, given CAP and ECAP (0 when
+ * unknown: then only fixed registers are found); for a fault record its
+ * number goes to *index (may be NULL). NULL if no register starts there.
+ */
+const struct ish_reg_def *ish_reg_at(uint32_t offset, uint64_t cap, uint64_t ecap,
+				     unsigned *index);
 /* Does the hardware with these CAP/ECAP implement r? */
 bool ish_reg_present(const struct ish_reg_def *r, uint64_t cap, uint64_t ecap);
 /* "GSTS", or "FRCD3_HI" for an instance; buf of at least 32 bytes. */

@@ -34,6 +34,9 @@
  *	0x1c = 0xc7000000	an offset, 32 bits
  *	0x20:64 = 0x1234000	an offset with an explicit width (8/16/32/64)
  *	GSTS:32 = 0		a name with a width that must agree
+ *	FRCD0_HI = 0x8000...	registers that move with CAP.FRO (FRCDn_LO/HI)
+ *	IOTLB = 0		or ECAP.IRO (IVA, IOTLB): placed once the file is
+ *				read, from CAP/ECAP given anywhere in the unit
  *
  *     Numbers are C style (0x.. hex, else decimal). Lines before the first
  *     section or header belong to an unnamed unit without a base. Naming the

@@ -56,6 +56,11 @@ struct ish_param {
 enum {
 	/* Reads are cheap (memory, mmap): do not cache them. */
 	ISH_BACKEND_NOCACHE = 1u << 0,
+	/*
+	 * Reaches the running host this process runs on: writes are confirmed,
+	 * refused on units the kernel's driver owns, and logged (iommush/write.h).
+	 */
+	ISH_BACKEND_LIVE = 1u << 1,
 };
 
 /*
@@ -91,6 +96,14 @@ struct ish_backend {
 	 * live hosts). Without it, ish_pci_enumerate() scans config space.
 	 */
 	struct ish_error *(*pci_functions)(struct ish_target *t, ish_pci_ident_fn *fn, void *arg);
+	/*
+	 * Optional: why this target cannot write registers (reg) or memory
+	 * (!reg) although the hook exists or is missing for a reason worth
+	 * saying ("debugfs shows the driver's state, never changes it"); NULL
+	 * if it can. Asked before a write is confirmed; the write hooks refuse
+	 * the same way.
+	 */
+	const char *(*write_refusal)(struct ish_target *t, bool reg);
 };
 
 /* The ordered backend registry, NULL-terminated; the order is the probe order. */
@@ -99,6 +112,10 @@ const struct ish_backend *ish_backend_find(const char *name);
 
 enum {
 	ISH_OPEN_WRITE = 1u << 0,	/* allow writes to the target */
+	/* Write even to units the kernel's driver owns (iommush/write.h). */
+	ISH_OPEN_FORCE = 1u << 1,
+	/* Do not confirm writes to a live host. */
+	ISH_OPEN_YES = 1u << 2,
 };
 
 /*
@@ -118,6 +135,8 @@ const char *ish_target_param(const struct ish_target *t, const char *name);
 struct ish_error *ish_target_param_u64(const struct ish_target *t, const char *name, uint64_t def,
 				       uint64_t *ret);
 bool ish_target_writable(const struct ish_target *t);
+/* The ISH_OPEN_* flags the target was opened with (ISH_OPEN_WRITE as now). */
+unsigned ish_target_flags(const struct ish_target *t);
 void ish_target_set_writable(struct ish_target *t, bool on);
 
 unsigned ish_target_nunits(const struct ish_target *t);
@@ -130,6 +149,10 @@ const void *ish_target_dmar(const struct ish_target *t, size_t *len);
 /* Physical memory and registers, through the cache. */
 struct ish_error *ish_read_phys(struct ish_target *t, uint64_t addr, void *buf, size_t len);
 struct ish_error *ish_read_u64(struct ish_target *t, uint64_t addr, uint64_t *ret);
+/*
+ * Writes pass the gate of iommush/write.h (write mode, unit ownership,
+ * confirmation) and are logged.
+ */
 struct ish_error *ish_write_phys(struct ish_target *t, uint64_t addr, const void *buf, size_t len);
 struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t offset, unsigned width,
 			       uint64_t *ret);

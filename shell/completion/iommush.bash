@@ -17,7 +17,7 @@ _iommush()
 	-O)
 		local params
 		params=$("$1" -c 'backends -v' 2>/dev/null | awk '$1 == "-O" { print $2 "=" }')
-		params="$params cache.pages= walk.max_pages= walk.max_mappings="
+		params="$params cache.pages= walk.max_pages= walk.max_mappings= write.log= write.syslog= iommu.sysfs="
 		compopt -o nospace 2>/dev/null
 		COMPREPLY=($(compgen -W "$params" -- "$cur"))
 		return
@@ -38,7 +38,7 @@ _iommush()
 	esac
 
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '-c -f -e -O -b --backend --json --write --yes
+		COMPREPLY=($(compgen -W '-c -f -e -O -b --backend --json --write --yes --force
 			--batch --demo --help --version' -- "$cur"))
 		return
 	fi

@@ -63,32 +63,8 @@ def make_initrd(version):
     """The lab's initramfs tree with the debugfs dump in /init and no modules
     (the kernel has every driver built in)."""
     lab.fetch(None)
-    src = os.path.join(lab.cache_dir(), "initramfs-root")
-    out = os.path.join(kernel_cache(), version, "lab")
-    root = os.path.join(out, "root")
-    shutil.rmtree(root, ignore_errors=True)
-    os.makedirs(out, exist_ok=True)
-    # cp -a: the tree holds a /dev/console node, which copytree would read
-    subprocess.run(["cp", "-a", src, root], check=True)
-    shutil.rmtree(os.path.join(root, "lib", "modules"), ignore_errors=True)
-    os.makedirs(os.path.join(root, "lib", "modules"))
-    open(os.path.join(root, "modules.order"), "w").close()
-    with open(os.path.join(LAB, "init")) as f:
-        init = f.read()
-    marker = "echo ISH-LAB-READY\n"
-    if init.count(marker) != 1:
-        raise RuntimeError("the lab's init no longer has one '%s' line" % marker.strip())
-    with open(os.path.join(root, "init"), "w") as f:
-        f.write(init.replace(marker, DUMP + marker))
-    os.chmod(os.path.join(root, "init"), 0o755)
-    files = subprocess.run("find . -print0 | LC_ALL=C sort -z", shell=True, cwd=root,
-                           capture_output=True, check=True).stdout
-    cpio = subprocess.run(["cpio", "--null", "-o", "-H", "newc", "--quiet"], cwd=root,
-                          input=files, capture_output=True, check=True).stdout
-    img = os.path.join(out, "initramfs.cpio.gz")
-    with gzip.open(img, "wb", compresslevel=6) as f:
-        f.write(cpio)
-    return img
+    return lab.derived_initrd(os.path.join(kernel_cache(), version, "lab"), DUMP,
+                              keep_modules=False)
 
 
 def split_console(console, outdir):

@@ -177,6 +177,45 @@ def build_initramfs(cache, kver, moddir, order):
     return img
 
 
+def derived_initrd(dest, hook, keep_modules=True, files=()):
+    """The lab's initramfs tree (fetch first) with `hook` (shell text) run by
+    /init just before it says ready, and `files` [(host path, guest path)]
+    added; written as dest/initramfs.cpio.gz, which is returned. Used by the
+    debugfs capture (tests/kernel) and the in-guest tests (tests/guest)."""
+    src = os.path.join(cache_dir(), "initramfs-root")
+    root = os.path.join(dest, "root")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(dest, exist_ok=True)
+    # cp -a: the tree holds a /dev/console node, which copytree would read
+    run(["cp", "-a", src, root])
+    if not keep_modules:
+        shutil.rmtree(os.path.join(root, "lib", "modules"), ignore_errors=True)
+        os.makedirs(os.path.join(root, "lib", "modules"))
+        open(os.path.join(root, "modules.order"), "w").close()
+    with open(os.path.join(HERE, "init")) as f:
+        init = f.read()
+    marker = "echo %s\n" % MARKER
+    if init.count(marker) != 1:
+        raise RuntimeError("the lab's init no longer has one '%s' line" % marker.strip())
+    with open(os.path.join(root, "init"), "w") as f:
+        f.write(init.replace(marker, hook + marker))
+    os.chmod(os.path.join(root, "init"), 0o755)
+    for host, guest in files:
+        dst = os.path.join(root, guest.lstrip("/"))
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy(host, dst)
+    files = subprocess.run("find . -print0 | LC_ALL=C sort -z", shell=True, cwd=root,
+                   capture_output=True, check=True).stdout
+    cpio = subprocess.run(["cpio", "--null", "-o", "-H", "newc", "--quiet"], cwd=root,
+                  input=files, capture_output=True, check=True).stdout
+    import gzip
+    img = os.path.join(dest, "initramfs.cpio.gz")
+    with gzip.open(img, "wb", compresslevel=6) as f:
+        f.write(cpio)
+    shutil.rmtree(root, ignore_errors=True)
+    return img
+
+
 def stamp_of(cache):
     try:
         with open(os.path.join(cache, "stamp.json")) as f:
@@ -313,8 +352,8 @@ class QMP:
         line, self.buf = self.buf.split(b"\n", 1)
         return json.loads(line)
 
-    def cmd(self, name, timeout=60, **arguments):
-        msg = {"execute": name}
+    def cmd(self, execute, timeout=60, **arguments):
+        msg = {"execute": execute}
         if arguments:
             msg["arguments"] = arguments
         self.sock.settimeout(timeout)
@@ -324,7 +363,7 @@ class QMP:
             if "return" in r:
                 return r["return"]
             if "error" in r:
-                raise RuntimeError("QMP %s: %s" % (name, r["error"].get("desc")))
+                raise RuntimeError("QMP %s: %s" % (execute, r["error"].get("desc")))
             # asynchronous events (STOP, RESUME, DUMP_COMPLETED) are skipped
 
     def hmp(self, line):
@@ -496,6 +535,9 @@ def capture(args):
            # cache hits carry nothing new and would fill the disk
            "-trace", "enable=-vtd_iotlb_page_hit",
            "-trace", "file=" + trace]
+    # more devices (tests/guest puts one behind a PCIe root port)
+    for d in getattr(args, "devices", None) or ():
+        cmd += ["-device", d]
     gdbsock = os.path.join(out, "gdb.sock")
     if args.iommush:
         cmd += ["-gdb", "unix:%s,server=on,wait=off" % gdbsock]
@@ -535,6 +577,11 @@ def capture(args):
         log("guest ready after %.1f s" % info["boot_s"])
         time.sleep(args.settle)
         qmp.cmd("stop")
+        # From here on the register accesses are the lab's own (xp, the
+        # gdbstub): the trace keeps only the guest's (tests/guest checks
+        # their widths).
+        for ev in ("vtd_reg_read", "vtd_reg_write"):
+            qmp.cmd("trace-event-set-state", name=ev, enable=False)
         t1 = time.time()
         dmar = console_dmar(text)
         base = 0xfed90000

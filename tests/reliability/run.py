@@ -204,7 +204,8 @@ def pasid_dir_in_mmio():
     args = im.write(TMP, "pdmmio")
     check_run(*iommush(args, ["pasid 00:01.0"]), err_exact=[
         "iommush: pasid: warning: 00:01.0: outside: pasid-dir L0 table 0xfed90000[0] "
-        "address 0xfed90000 (IOVA 0): table page is not readable"])
+        "address 0xfed90000 (IOVA 0): table page is not readable: physical address "
+        "0xfed90000 is not in the dump"])
     check_run(*iommush(args, ["translate 00:01.0 0x1000"]), status=0, out_has=[
         "  => fault 0x50 (SM: could not access the PASID directory entry) at step 2; "
         "0xfed90000 is not readable on this target"])
@@ -391,12 +392,38 @@ def elf_truncated():
             "0x0000000000001000-0x0000000000001fff -> 0x000000005000     4K", "intact"])
         check_run(*iommush([p], ["mappings 00:02.0"]), err_exact=[
             "iommush: mappings: warning: 00:02.0: outside: sl-pte L4 table 0x30000[0] "
-            "address 0x30000 (IOVA 0): table page is not readable"])
+            "address 0x30000 (IOVA 0): table page is not readable: the dump is truncated: "
+            "physical address 0x30000 (PT_LOAD 2, file offset 0x31000) lies past the end of "
+            "the file (200704 bytes)"])
         check_run(*iommush([p], ["lua print(select(2, iommu.target():read(0x30000, 8)))"]),
                   status=0, out_has=[
             "the dump is truncated: physical address 0x30000 (PT_LOAD 2, file offset 0x31000) "
             "lies past the end of the file (%d bytes)" % os.path.getsize(p)])
     files_unchanged([p], body)
+
+
+@case
+def elf_shrinks_while_open():
+    # The dump is cut short between two commands of one session (a copy
+    # still being written, another process truncating it): the next walk
+    # reads past the new end and says so (status 1); no SIGBUS.
+    mem, notes = elf_image()
+    p = os.path.join(TMP, "shrinks.elf")
+    elf_core(p, [(0, mem[:0x20000], None), (0x20000, mem[0x20000:], None)], notes)
+    cut = os.path.getsize(p) - 0x10000
+    argv = [IOMMUSH, p, "-c", "mappings 00:01.0",
+            "-c", "lua os.execute('truncate -s %d %s')" % (cut, p),
+            "-c", "mappings 00:02.0"]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
+                       env=dict(os.environ, NO_COLOR="1"))
+    expect(os.path.getsize(p) == cut, "the file was not truncated mid-session")
+    check_run(r.returncode, r.stdout, r.stderr, out_has=[
+        "0x0000000000001000-0x0000000000001fff -> 0x000000005000     4K",
+        "0 ranges, 0 leaf entries, 1 table pages (with findings, see above)"],
+        err_exact=[
+        "iommush: mappings: warning: 00:02.0: outside: sl-pte L4 table 0x30000[0] "
+        "address 0x30000 (IOVA 0): table page is not readable: the dump is truncated: "
+        "physical address 0x30000 is past the end of the file"])
 
 
 @case
@@ -483,6 +510,21 @@ peer_fault("gdbstub-bad-checksum", ["--bad-checksum", "30"],
            "9 gdbstub packets in a row with bad checksums")
 peer_fault("gdbstub-garbage-reply", ["--garbage", "30"],
            "gdbstub read reply is not hex at character 0")
+
+
+@case
+def gdbstub_units_after_peer_died():
+    # `units` after the peer hung up: the '?' columns come with the reason.
+    img, regs = big_image()
+    stub = FakeStub("deadunits", img, regs, "--die-after", "40")
+    try:
+        rc, out, err = iommush([stub.target] + GDB, stdin="mappings 00:01.0\nunits\n")
+    finally:
+        stub.stop()
+    check_run(rc, out, err, err_exact=[
+        "iommush: mappings: the gdbstub closed the connection",
+        "iommush: units: dmar0: gdbstub connection lost after an earlier error"],
+        out_has=["dmar0   0000 0xfed90000         ?      ?         ?"])
 
 
 @case

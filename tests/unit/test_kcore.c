@@ -22,6 +22,7 @@
 
 #include <iommush/debugfs.h>
 #include <iommush/vtd.h>
+#include <iommush/write.h>
 
 #include "live_common.h"
 
@@ -384,6 +385,58 @@ static void test_hostile(void)
 	ish_error_destroy(err);
 }
 
+/*
+ * Writes: kcore's registers are writable only when they are the real ones
+ * (through devmem); RAM never is, and each refusal says why.
+ */
+static struct ish_error *open_kcore_rw(const char *path, const char *regs, struct ish_target **t)
+{
+	struct ish_param p[] = {
+		{ "kcore.path", path }, { "kcore.regs", regs }, { "acpi.dmar", dmar_path },
+		{ "devmem.path", devmem_path }, { "lockdown.path", "" },
+		{ "iommu.sysfs", "/nonexistent/iommu" }, { "write.syslog", "off" }, { "write.log", "" },
+	};
+
+	return ish_target_open("kcore", NULL, p, 8, ISH_OPEN_WRITE | ISH_OPEN_YES, t);
+}
+
+static void test_writes(struct ish_target *dump)
+{
+	char *cur = make_kcore(dump, "kcore-rw", false);
+	uint64_t base = ish_target_unit(dump, 0)->reg_base;
+	struct ish_target *t;
+	struct ish_error *err;
+	uint8_t b[4] = { 0 };
+	int fd;
+
+	OK(open_kcore_rw(cur, regs_path, &t));
+	err = ish_write_reg(t, 0, DMAR_FECTL_REG, 32, 0x80000000);
+	CHECK(err && err->code == ISH_ERROR_UNSUPPORTED && strstr(err->message, "copy in text") &&
+	      strstr(err->message, "kcore.regs=devmem"));
+	ish_error_destroy(err);
+	err = ish_write_phys(t, 0x1000, "x", 1);
+	CHECK(err && err->code == ISH_ERROR_UNSUPPORTED &&
+	      strstr(err->message, "/proc/kcore is read-only"));
+	ish_error_destroy(err);
+	ish_target_close(t);
+	/* registers through devmem: the value lands at the register, 4 bytes */
+	OK(open_kcore_rw(cur, "devmem", &t));
+	OK(ish_write_reg(t, 0, DMAR_FECTL_REG, 32, 0x80000000));
+	fd = open(devmem_path, O_RDONLY);
+	CHECK(fd >= 0 && pread(fd, b, 4, (off_t)(base + DMAR_FECTL_REG)) == 4);
+	close(fd);
+	CHECK(!memcmp(b, "\x00\x00\x00\x80", 4));
+	FAILS(ish_write_phys(t, 0x1000, "x", 1), ISH_ERROR_UNSUPPORTED);
+	/* an operation on registers that goes on to need RAM is stopped there */
+	OK(ish_write_begin(t, 0, ISH_WRITE_REGS, "outer"));
+	FAILS(ish_write_begin(t, 0, ISH_WRITE_MEMORY, "inner"), ISH_ERROR_UNSUPPORTED);
+	OK(ish_write_begin(t, 0, ISH_WRITE_REGS, "inner"));
+	ish_write_end(t);
+	ish_write_end(t);
+	ish_target_close(t);
+	free(cur);
+}
+
 int main(void)
 {
 	struct ish_target *dump;
@@ -399,6 +452,7 @@ int main(void)
 	test_formats(dump);
 	test_live(dump);
 	test_hostile();
+	test_writes(dump);
 	ish_target_close(dump);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))

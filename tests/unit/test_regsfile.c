@@ -191,6 +191,38 @@ static void test_assignments(void)
 	ish_regsfile_destroy(rf);
 }
 
+/* FRCDn at CAP.FRO*16 + 16n, IVA/IOTLB at ECAP.IRO*16 (10.4.14-15, 10.4.8): placed after the file. */
+static void test_relative(void)
+{
+	struct ish_regsfile *rf;
+	/* FRO = 0x22 (0x220), NFR = 2 (three records); IRO = 0x20 (0x200) */
+	const char *caps = "CAP = 0x20022000000\nECAP = 0x2000\n";
+	char text[512];
+
+	/* before CAP/ECAP and after them, in a unit continued later */
+	snprintf(text, sizeof(text), "[dmar0]\nFRCD2_HI = 0x8000000000000010\nIOTLB = 1\n[x]\n"
+		 "VER=1\n[dmar0]\n%sIVA:64 = 0x1000\nfrcd0_lo = 0x5000\n", caps);
+	rf = parse(text);
+	CHECK_EQ(reg(&rf->units[0], 0x220 + 32 + 8, 64), 0x8000000000000010ULL);
+	CHECK_EQ(reg(&rf->units[0], 0x200 + 8, 64), 1);
+	CHECK_EQ(reg(&rf->units[0], 0x200, 64), 0x1000);
+	CHECK_EQ(reg(&rf->units[0], 0x220, 64), 0x5000);
+	CHECK(!captured(&rf->units[1], 0x208, 64));
+	ish_regsfile_destroy(rf);
+
+	parse_fails("IVA = 1\n", "t:1: IVA: its offset is ECAP.IRO*16: give ECAP in the same unit");
+	parse_fails("[a]\nECAP = 0x2000\nFRCD0_HI = 1\n[b]\nCAP = 0x20022000000\n",
+		    "t:3: FRCD0_HI: its offset is CAP.FRO*16: give CAP in the same unit");
+	snprintf(text, sizeof(text), "%sFRCD3_LO = 1\n", caps);
+	parse_fails(text, "t:3: FRCD3_LO: fault record 3 does not exist: CAP.NFR says 3 records");
+	parse_fails("IOTLB:32 = 1\n", "t:1: register IOTLB is 64 bits wide, not 32");
+	/* the largest FRO, NFR and IRO the fields can hold still fit the block */
+	rf = parse("CAP = 0xff03ff000000\nECAP = 0x3ff00\nFRCD255_HI = 7\nIOTLB = 9\n");
+	CHECK_EQ(reg(&rf->units[0], 0x3ff0 + 16 * 255 + 8, 64), 7);
+	CHECK_EQ(reg(&rf->units[0], 0x3ff0 + 8, 64), 9);
+	ish_regsfile_destroy(rf);
+}
+
 static void test_errors(void)
 {
 	struct ish_regsfile *rf;
@@ -278,6 +310,7 @@ int main(void)
 	test_debugfs_v612();
 	test_debugfs_old();
 	test_assignments();
+	test_relative();
 	test_errors();
 	test_hostile();
 	return check_report();
