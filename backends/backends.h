@@ -27,6 +27,34 @@ extern const struct ish_backend ish_backend_dump;
 #define ISH_DEBUGFS_ROOT_DEFAULT "/sys/kernel/debug/iommu/intel"
 #define ISH_ACPI_DMAR_DEFAULT "/sys/firmware/acpi/tables/DMAR"
 #define ISH_LOCKDOWN_PATH_DEFAULT "/sys/kernel/security/lockdown"
+#define ISH_PCI_SYSFS_DEFAULT "/sys/bus/pci"
+
+/* The parameter row every live-host backend lists. */
+#define ISH_HOSTPCI_PARAM                                                                  \
+	{ "pci.sysfs", NULL,                                                               \
+	  "sysfs PCI tree for libpci (default " ISH_PCI_SYSFS_DEFAULT " when the target is this host)" }
+
+/*
+ * hostpci.c: PCI config space and the list of functions of a live host,
+ * through libpci's sysfs method at pci.sysfs. *hp starts NULL and is opened
+ * on first use (so a target opens even where PCI cannot be read); the
+ * owner frees it with ish_hostpci_destroy() (NULL allowed). A missing or
+ * unreadable tree is "PCI: TREE/devices: <strerror>"; libpci's own errors
+ * come back as ISH_ERROR_FORMAT "PCI: ...", never as an exit. Built
+ * without libpci, both say so (ISH_ERROR_UNSUPPORTED).
+ */
+struct ish_hostpci;
+/*
+ * local: the target is this host (not files laid out like it). Only then
+ * does an unset pci.sysfs mean ISH_PCI_SYSFS_DEFAULT; a target read from
+ * files has no PCI tree unless pci.sysfs names one.
+ */
+struct ish_error *ish_hostpci_read_config(struct ish_target *t, struct ish_hostpci **hp, bool local,
+					 uint16_t segment, uint16_t bdf, uint32_t offset,
+					 unsigned width, uint32_t *ret);
+struct ish_error *ish_hostpci_functions(struct ish_target *t, struct ish_hostpci **hp, bool local,
+				       ish_pci_ident_fn *fn, void *arg);
+void ish_hostpci_destroy(struct ish_hostpci *hp);
 
 /*
  * Reads the ACPI DMAR table named by acpi.dmar into the target. A missing

@@ -75,6 +75,7 @@ struct ish_debugfs {
 	size_t nunits;
 	unsigned synth_used;
 	struct ish_debugfs_stats stats;
+	struct ish_hostpci *pci;	/* the host's PCI, opened on first use */
 	char *root;
 };
 
@@ -1107,6 +1108,7 @@ void ish_debugfs_destroy(struct ish_debugfs *d)
 	free(d->regs);
 	free(d->units);
 	free(d->root);
+	ish_hostpci_destroy(d->pci);
 	free(d);
 }
 
@@ -1178,6 +1180,28 @@ struct ish_error *ish_debugfs_stats(const struct ish_target *t, struct ish_debug
 	return NULL;
 }
 
+/* Only this host's own devices may be named by this host's sysfs. */
+static bool debugfs_local(struct ish_target *t)
+{
+	return !strcmp(((struct ish_debugfs *)ish_target_priv(t))->root, ISH_DEBUGFS_ROOT_DEFAULT);
+}
+
+static struct ish_error *debugfs_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
+                                             uint32_t offset, unsigned width, uint32_t *ret)
+{
+	struct ish_debugfs *p = ish_target_priv(t);
+
+	return ish_hostpci_read_config(t, &p->pci, debugfs_local(t), segment, bdf, offset, width,
+				       ret);
+}
+
+static struct ish_error *debugfs_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, void *arg)
+{
+	struct ish_debugfs *p = ish_target_priv(t);
+
+	return ish_hostpci_functions(t, &p->pci, debugfs_local(t), fn, arg);
+}
+
 static const char *debugfs_write_refusal(struct ish_target *t, bool reg)
 {
 	(void)t;
@@ -1189,6 +1213,7 @@ static const struct ish_param_def debugfs_params[] = {
 	{ "debugfs.root", ISH_DEBUGFS_ROOT_DEFAULT,
 	  "directory of the Intel IOMMU debugfs files (or give it as TARGET)" },
 	{ "acpi.dmar", ISH_ACPI_DMAR_DEFAULT, "the ACPI DMAR table (segments, device scopes)" },
+	ISH_HOSTPCI_PARAM,
 	{ NULL, NULL, NULL },
 };
 
@@ -1202,5 +1227,7 @@ const struct ish_backend ish_backend_debugfs = {
 	.close = debugfs_close,
 	.read_phys = debugfs_read_phys,
 	.read_reg = debugfs_read_reg,
+	.read_config = debugfs_read_config,
+	.pci_functions = debugfs_pci_functions,
 	.write_refusal = debugfs_write_refusal,
 };

@@ -59,6 +59,7 @@ struct devmem_priv {
 	bool regular;		/* a file laid out like /dev/mem (tests) */
 	uint64_t size;
 	struct ish_devmem_regs *regs;
+	struct ish_hostpci *pci;	/* opened on first use */
 };
 
 /* --- register blocks --- */
@@ -465,6 +466,7 @@ static void devmem_close(struct ish_target *t)
 	if (!p)
 		return;
 	ish_devmem_unmap(p->regs);
+	ish_hostpci_destroy(p->pci);
 	if (p->fd >= 0)
 		close(p->fd);
 	if (p->wfd >= 0)
@@ -535,12 +537,35 @@ static struct ish_error *devmem_open(struct ish_target *t, const char *spec)
 	return err;
 }
 
+/* Only this host's own devices may be named by this host's sysfs. */
+static bool devmem_local(struct ish_target *t)
+{
+	return !((struct devmem_priv *)ish_target_priv(t))->regular;
+}
+
+static struct ish_error *devmem_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
+                                            uint32_t offset, unsigned width, uint32_t *ret)
+{
+	struct devmem_priv *p = ish_target_priv(t);
+
+	return ish_hostpci_read_config(t, &p->pci, devmem_local(t), segment, bdf, offset, width,
+				       ret);
+}
+
+static struct ish_error *devmem_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, void *arg)
+{
+	struct devmem_priv *p = ish_target_priv(t);
+
+	return ish_hostpci_functions(t, &p->pci, devmem_local(t), fn, arg);
+}
+
 static const struct ish_param_def devmem_params[] = {
 	{ "devmem.path", ISH_DEVMEM_PATH_DEFAULT,
 	  "physical memory device (or a file laid out like it)" },
 	{ "acpi.dmar", ISH_ACPI_DMAR_DEFAULT, "the ACPI DMAR table: units, segments, scopes" },
 	{ "lockdown.path", ISH_LOCKDOWN_PATH_DEFAULT,
 	  "kernel lockdown state, to explain a refusal" },
+	ISH_HOSTPCI_PARAM,
 	{ NULL, NULL, NULL },
 };
 
@@ -555,5 +580,7 @@ const struct ish_backend ish_backend_devmem = {
 	.read_phys = devmem_read_phys,
 	.write_phys = devmem_write_phys,
 	.read_reg = devmem_read_reg,
+	.read_config = devmem_read_config,
+	.pci_functions = devmem_pci_functions,
 	.write_reg = devmem_write_reg,
 };

@@ -623,7 +623,7 @@ static struct ish_error *dump_open_priv(struct ish_target *t, struct dump_priv *
 {
 	struct ish_snapshot_notes *notes = NULL;
 	struct ish_regsfile *rf = NULL;
-	const char *regs_path;
+	const char *regs_path, *dmar_path;
 	struct ish_error *err;
 	struct stat st;
 
@@ -655,8 +655,15 @@ static struct ish_error *dump_open_priv(struct ish_target *t, struct dump_priv *
 			goto out;
 	}
 
-	/* The DMAR table: the snapshot's own copy, else the firmware's in guest RAM. */
-	if (notes && notes->dmar) {
+	/*
+	 * The DMAR table: a replacement named by acpi.dmar, else the snapshot's
+	 * own copy, else the firmware's in guest RAM.
+	 */
+	dmar_path = ish_target_param(t, "acpi.dmar");
+	if (dmar_path && *dmar_path) {
+		err = access(dmar_path, R_OK) ? ish_error_errno(errno, "acpi.dmar %s", dmar_path) :
+						ish_live_load_dmar(t, true);
+	} else if (notes && notes->dmar) {
 		err = ish_target_set_dmar(t, notes->dmar, notes->dmar_len);
 	} else {
 		struct ish_acpi_table dmar;
@@ -734,6 +741,8 @@ static const struct ish_param_def dump_params[] = {
 	  "register file: debugfs iommu_regset text or NAME=VALUE lines (see regsfile.h)" },
 	{ "dump.base", "0", "physical address of the first byte of a raw image" },
 	{ "dump.format", "auto", "auto (ELF if the file starts with \\177ELF, else raw), elf or raw" },
+	{ "acpi.dmar", NULL,
+	  "a DMAR table FILE to use instead of the dump's (units, device scopes)" },
 	{ "dump.unit_base", NULL,
 	  "register base for a unit the register file gives no address for" },
 	{ NULL, NULL, NULL },

@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <iommush/acpi.h>
 #include <iommush/regs.h>
@@ -45,6 +46,8 @@ static const struct ish_param_def gdbstub_params[] = {
 	{ "gdbstub.timeout", "5", "seconds to wait for each answer from the stub (fractions allowed)" },
 	{ "gdbstub.regbase", NULL,
 	  "register base of the one remapping unit, e.g. 0xfed90000; skips the guest's DMAR table" },
+	{ "acpi.dmar", NULL,
+	  "a DMAR table FILE to use instead of the guest's (units, device scopes)" },
 	{ "gdbstub.ecam", GDBSTUB_ECAM_DEFAULT,
 	  "physical address of PCI segment 0's ECAM window (q35: 0xb0000000)" },
 	{ "gdbstub.leave", "running",
@@ -133,6 +136,7 @@ static void gdbstub_close(struct ish_target *t)
 static struct ish_error *find_units(struct ish_target *t)
 {
 	const char *regbase = ish_target_param(t, "gdbstub.regbase");
+	const char *dmar_path;
 	struct ish_acpi_table dmar;
 	struct ish_error *err;
 
@@ -146,6 +150,10 @@ static struct ish_error *find_units(struct ish_target *t)
 					       u.reg_base);
 		return err ? err : ish_target_add_unit(t, &u, NULL);
 	}
+	dmar_path = ish_target_param(t, "acpi.dmar");
+	if (dmar_path && *dmar_path)
+		return access(dmar_path, R_OK) ? ish_error_errno(errno, "acpi.dmar %s", dmar_path) :
+						 ish_live_load_dmar(t, true);
 	err = ish_acpi_find_table(t, "DMAR", &dmar);
 	if (err)
 		return ish_error_prefix(err, "no usable DMAR table in guest memory (has the firmware "

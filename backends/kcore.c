@@ -51,6 +51,7 @@ struct kcore_priv {
 	struct ish_regfile **regs;	/* by unit index */
 	size_t nregs;
 	const char *regs_from;	/* "devmem", "debugfs" or a file */
+	struct ish_hostpci *pci;	/* opened on first use */
 };
 
 static bool kcore_detect(const char *spec)
@@ -67,6 +68,7 @@ static void kcore_close(struct ish_target *t)
 	if (p->fd >= 0)
 		close(p->fd);
 	ish_devmem_unmap(p->devmem);
+	ish_hostpci_destroy(p->pci);
 	for (size_t i = 0; i < p->nregs; i++)
 		ish_regfile_destroy(p->regs[i]);
 	free(p->regs);
@@ -465,6 +467,28 @@ const char *ish_kcore_regs_from(const struct ish_target *t, void *priv)
 	return p ? p->regs_from : NULL;
 }
 
+/* Only this host's own devices may be named by this host's sysfs. */
+static bool kcore_local(struct ish_target *t)
+{
+	return !strcmp(((struct kcore_priv *)ish_target_priv(t))->path, ISH_KCORE_PATH_DEFAULT);
+}
+
+static struct ish_error *kcore_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
+                                           uint32_t offset, unsigned width, uint32_t *ret)
+{
+	struct kcore_priv *p = ish_target_priv(t);
+
+	return ish_hostpci_read_config(t, &p->pci, kcore_local(t), segment, bdf, offset, width,
+				       ret);
+}
+
+static struct ish_error *kcore_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, void *arg)
+{
+	struct kcore_priv *p = ish_target_priv(t);
+
+	return ish_hostpci_functions(t, &p->pci, kcore_local(t), fn, arg);
+}
+
 static const struct ish_param_def kcore_params[] = {
 	{ "kcore.path", ISH_KCORE_PATH_DEFAULT, "the kernel's ELF core (RAM through the direct map)" },
 	{ "kcore.regs", "auto",
@@ -475,6 +499,7 @@ static const struct ish_param_def kcore_params[] = {
 	{ "debugfs.root", ISH_DEBUGFS_ROOT_DEFAULT, "Intel IOMMU debugfs, for iommu_regset" },
 	{ "acpi.dmar", ISH_ACPI_DMAR_DEFAULT, "the ACPI DMAR table: units, segments, scopes" },
 	{ "lockdown.path", ISH_LOCKDOWN_PATH_DEFAULT, "kernel lockdown state, to explain a refusal" },
+	ISH_HOSTPCI_PARAM,
 	{ NULL, NULL, NULL },
 };
 
@@ -488,6 +513,8 @@ const struct ish_backend ish_backend_kcore = {
 	.close = kcore_close,
 	.read_phys = kcore_read_phys,
 	.read_reg = kcore_read_reg,
+	.read_config = kcore_read_config,
+	.pci_functions = kcore_pci_functions,
 	.write_reg = kcore_write_reg,
 	.write_refusal = kcore_write_refusal,
 };

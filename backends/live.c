@@ -377,6 +377,17 @@ static struct ish_error *live_read_reg(struct ish_target *t, const struct ish_un
 	return LIVE_CALL(t, read_reg, u, offset, width, ret);
 }
 
+static struct ish_error *live_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
+				       uint32_t offset, unsigned width, uint32_t *ret)
+{
+	return LIVE_CALL(t, read_config, segment, bdf, offset, width, ret);
+}
+
+static struct ish_error *live_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, void *arg)
+{
+	return LIVE_CALL(t, pci_functions, fn, arg);
+}
+
 static struct ish_error *live_write_phys(struct ish_target *t, uint64_t addr, const void *buf,
 				       size_t len)
 {
@@ -431,6 +442,7 @@ static const struct ish_param_def live_params[] = {
 	{ "debugfs.root", ISH_DEBUGFS_ROOT_DEFAULT, "directory of the Intel IOMMU debugfs files" },
 	{ "acpi.dmar", ISH_ACPI_DMAR_DEFAULT, "the ACPI DMAR table" },
 	{ "lockdown.path", ISH_LOCKDOWN_PATH_DEFAULT, "kernel lockdown state, to explain a refusal" },
+	ISH_HOSTPCI_PARAM,
 	{ NULL, NULL, NULL },
 };
 
@@ -445,6 +457,8 @@ const struct ish_backend ish_backend_live = {
 	.read_phys = live_read_phys,
 	.write_phys = live_write_phys,
 	.read_reg = live_read_reg,
+	.read_config = live_read_config,
+	.pci_functions = live_pci_functions,
 	.write_reg = live_write_reg,
 	.write_refusal = live_write_refusal,
 };

@@ -14,7 +14,15 @@ struct mem_region {
 	uint8_t *bytes;
 };
 
+/* One function's configuration space (ECAM-sized). */
+struct mem_config {
+	uint16_t segment, bdf;
+	uint8_t bytes[ISH_MEM_CONFIG_SIZE];
+};
+
 struct mem_priv {
+	struct mem_config **configs;	/* sorted by segment, bdf */
+	size_t nconfigs;
 	struct mem_region *regions;
 	size_t nregions;
 	struct ish_regfile **regs;	/* one per unit index */
@@ -48,6 +56,9 @@ static void mem_close(struct ish_target *t)
 	for (size_t i = 0; i < p->nregs; i++)
 		ish_regfile_destroy(p->regs[i]);
 	free(p->regions);
+	for (size_t i = 0; i < p->nconfigs; i++)
+		free(p->configs[i]);
+	free(p->configs);
 	free(p->regs);
 	free(p);
 }
@@ -112,6 +123,49 @@ static struct ish_error *mem_write_reg(struct ish_target *t, const struct ish_un
 	return err ? err : ish_regfile_set(rf, offset, width, value);
 }
 
+/* Index of the first image not below segment:bdf (binary search). */
+static size_t config_find(const struct mem_priv *p, uint16_t segment, uint16_t bdf)
+{
+	uint32_t key = (uint32_t)segment << 16 | bdf;
+	size_t lo = 0, hi = p->nconfigs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct mem_config *c = p->configs[mid];
+
+		if (((uint32_t)c->segment << 16 | c->bdf) < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct ish_error *mem_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
+					 uint32_t offset, unsigned width, uint32_t *ret)
+{
+	struct mem_priv *p = ish_target_priv(t);
+	uint32_t v = 0;
+	size_t i;
+
+	if (!p->nconfigs)
+		return ish_error_create(ISH_ERROR_UNSUPPORTED,
+					"this mem target has no PCI configuration space");
+	if ((width != 8 && width != 16 && width != 32) || offset % (width / 8) ||
+	    offset + width / 8 > ISH_MEM_CONFIG_SIZE)
+		return ish_error_format(ISH_ERROR_INVALID, "config access of width %u at %#x", width,
+					offset);
+	i = config_find(p, segment, bdf);
+	if (i < p->nconfigs && p->configs[i]->segment == segment && p->configs[i]->bdf == bdf) {
+		for (unsigned b = 0; b < width / 8; b++)
+			v |= (uint32_t)p->configs[i]->bytes[offset + b] << (8 * b);
+		*ret = v;
+		return NULL;
+	}
+	return ish_error_format(ISH_ERROR_NOT_FOUND, "no function %04x:%02x:%02x.%u", segment,
+				bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7);
+}
+
 const struct ish_backend ish_backend_mem = {
 	.name = "mem",
 	.help = "in-memory image built by tests and benchmarks",
@@ -124,6 +178,7 @@ const struct ish_backend ish_backend_mem = {
 	.write_phys = mem_write_phys,
 	.read_reg = mem_read_reg,
 	.write_reg = mem_write_reg,
+	.read_config = mem_read_config,
 };
 
 struct ish_error *ish_mem_open(struct ish_target **ret)
@@ -225,4 +280,34 @@ bool ish_mem_put64(struct ish_target *t, uint64_t addr, uint64_t value)
 	for (int i = 0; i < 8; i++)
 		d[i] = (uint8_t)(value >> (8 * i));
 	return true;
+}
+
+struct ish_error *ish_mem_add_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
+				     uint8_t **ret)
+{
+	struct mem_priv *p = mem_priv(t);
+	struct mem_config **v, *c;
+	size_t i;
+
+	if (!p)
+		return ish_error_create(ISH_ERROR_INVALID, "not a mem target");
+	i = config_find(p, segment, bdf);
+	if (i < p->nconfigs && p->configs[i]->segment == segment && p->configs[i]->bdf == bdf) {
+		*ret = p->configs[i]->bytes;
+		return NULL;
+	}
+	v = realloc(p->configs, (p->nconfigs + 1) * sizeof(*v));
+	if (!v)
+		return &ish_enomem;
+	p->configs = v;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return &ish_enomem;
+	c->segment = segment;
+	c->bdf = bdf;
+	memmove(&v[i + 1], &v[i], (p->nconfigs - i) * sizeof(*v));
+	v[i] = c;
+	p->nconfigs++;
+	*ret = c->bytes;
+	return NULL;
 }

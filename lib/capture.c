@@ -11,6 +11,7 @@
 #include <iommush/capture.h>
 #include <iommush/iq.h>
 #include <iommush/irte.h>
+#include <iommush/pci.h>
 #include <iommush/regfile.h>
 #include <iommush/regs.h>
 #include <iommush/snapshot.h>
@@ -91,7 +92,7 @@ static struct ish_error *capture_config(struct capture *c, uint16_t segment, uin
 	enum { LEN = 256 };
 	struct ish_snapshot_pcicfg *cfg;
 	uint8_t *bytes;
-	uint32_t v;
+	uint32_t v, off;
 	struct ish_error *err = ish_read_config(c->t, segment, bdf, 0, 32, &v);
 
 	if (err || (v & 0xffff) == 0xffff) {
@@ -110,16 +111,21 @@ static struct ish_error *capture_config(struct capture *c, uint16_t segment, uin
 		return &ish_enomem;
 	}
 	c->cfg = cfg;
-	for (uint32_t off = 0; off < LEN; off += 4) {
+	for (off = 0; off < LEN; off += 4) {
 		err = off ? ish_read_config(c->t, segment, bdf, off, 32, &v) : NULL;
 		if (err) {
-			free(bytes);
-			return fatal(err) ? err : (ish_error_destroy(err), NULL);
+			if (fatal(err)) {
+				free(bytes);
+				return err;
+			}
+			/* Keep what was readable: sysfs gives non-root users 64 bytes. */
+			ish_error_destroy(err);
+			break;
 		}
 		for (int b = 0; b < 4; b++)
 			bytes[off + b] = (uint8_t)(v >> (8 * b));
 	}
-	cfg[c->ncfg++] = (struct ish_snapshot_pcicfg){ segment, bdf, LEN, bytes };
+	cfg[c->ncfg++] = (struct ish_snapshot_pcicfg){ segment, bdf, off, bytes };
 	return NULL;
 }
 
@@ -239,6 +245,36 @@ static struct ish_error *capture_iq(struct capture *c, unsigned unit)
 	return read_region(c, q.base, q.size);
 }
 
+/*
+ * Every other PCI function (bridges above all), so that a snapshot lists
+ * what the target did (`pci`) and resolves DMAR scope paths through its
+ * bridges. A target without config space just has none.
+ */
+static struct ish_error *capture_functions(struct capture *c)
+{
+	struct ish_error *err;
+	struct ish_pci *p;
+
+	err = ish_pci_enumerate(c->t, &p);
+	if (err) {
+		if (fatal(err))
+			return err;
+		ish_error_destroy(err);
+		return NULL;
+	}
+	for (size_t i = 0; i < p->n && !err; i++) {
+		bool have = false;
+
+		for (size_t j = 0; j < c->ncfg && !have; j++)
+			have = c->cfg[j].segment == p->funcs[i].segment &&
+			       c->cfg[j].bdf == p->funcs[i].bdf;
+		if (!have)
+			err = capture_config(c, p->funcs[i].segment, p->funcs[i].bdf);
+	}
+	ish_pci_destroy(p);
+	return err;
+}
+
 static struct ish_error *traverse(struct capture *c, struct ish_snapshot_unit *units)
 {
 	unsigned n = ish_target_nunits(c->t);
@@ -260,6 +296,9 @@ static struct ish_error *traverse(struct capture *c, struct ish_snapshot_unit *u
 	if (fatal(err))
 		return err;
 	ish_error_destroy(err);
+	err = capture_functions(c);
+	if (err)
+		return err;
 	for (unsigned u = 0; u < n; u++) {
 		err = capture_irt(c, u);
 		if (!err)

@@ -696,6 +696,14 @@ struct ish_error *ish_read_config(struct ish_target *t, uint16_t segment, uint16
 	return t->backend->read_config(t, segment, bdf, offset, width, ret);
 }
 
+struct ish_error *ish_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, void *arg)
+{
+	if (!t->backend->pci_functions)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED,
+					"the %s backend cannot list PCI functions", t->backend->name);
+	return t->backend->pci_functions(t, fn, arg);
+}
+
 struct ish_error *ish_target_stop(struct ish_target *t)
 {
 	if (!t->backend->stop)

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include <iommush/pci.h>
 #include <iommush/vtd.h>
 #include <iommush/walk.h>
 
@@ -35,13 +36,6 @@ struct ish_error *ish_unit_state_read(struct ish_target *t, unsigned unit,
 	return NULL;
 }
 
-/* --- unit selection from the DMAR table (ACPICA actbl1.h acpi_dmar_*) --- */
-
-static unsigned le16_at(const uint8_t *b)
-{
-	return b[0] | (unsigned)b[1] << 8;
-}
-
 static uint64_t le64_at(const uint8_t *b)
 {
 	uint64_t v = 0;
@@ -51,122 +45,19 @@ static uint64_t le64_at(const uint8_t *b)
 	return v;
 }
 
-/*
- * Does one device scope entry (type 1 endpoint, 2 bridge) cover bdf? A path
- * through bridges needs their secondary bus numbers from config space; when
- * it cannot be read the scope does not match.
- */
-static bool scope_matches(struct ish_target *t, uint16_t segment, uint16_t bdf,
-			  const uint8_t *s, unsigned len)
-{
-	unsigned type = s[0], bus = s[5], npath = (len - 6) / 2;
-	uint16_t dev = 0;
-	uint32_t v;
-
-	if ((type != 1 && type != 2) || !npath)
-		return false;
-	for (unsigned i = 0; i < npath; i++) {
-		dev = ISH_BDF(bus, s[6 + 2 * i] & 0x1f, s[7 + 2 * i] & 7);
-		if (i + 1 < npath) {
-			struct ish_error *err = ish_read_config(t, segment, dev, 0x18, 32, &v);
-
-			if (err) {
-				ish_error_destroy(err);
-				return false;
-			}
-			bus = (v >> 8) & 0xff;
-		}
-	}
-	if (dev == bdf)
-		return true;
-	if (type == 2) {
-		struct ish_error *err = ish_read_config(t, segment, dev, 0x18, 32, &v);
-		unsigned sec, sub;
-
-		if (err) {
-			ish_error_destroy(err);
-			return false;
-		}
-		sec = (v >> 8) & 0xff;
-		sub = (v >> 16) & 0xff;
-		return ISH_BDF_BUS(bdf) >= sec && ISH_BDF_BUS(bdf) <= sub;
-	}
-	return false;
-}
-
-static bool unit_by_base(struct ish_target *t, uint64_t base, unsigned *ret)
-{
-	for (unsigned u = 0; u < ish_target_nunits(t); u++) {
-		if (ish_target_unit(t, u)->reg_base == base) {
-			*ret = u;
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool unit_from_dmar(struct ish_target *t, uint16_t segment, uint16_t bdf, unsigned *ret)
-{
-	size_t len, off = 48;
-	const uint8_t *d = ish_target_dmar(t, &len);
-
-	if (!d || len < 48)
-		return false;
-	while (off + 4 <= len) {
-		unsigned type = le16_at(d + off), slen = le16_at(d + off + 2);
-
-		if (slen < 4 || slen > len - off)
-			break;
-		if (type == 0 && slen >= 16 && le16_at(d + off + 6) == segment &&
-		    !(d[off + 4] & 1)) {
-			size_t s = off + 16;
-
-			while (s + 6 <= off + slen) {
-				unsigned sl = d[s + 1];
-
-				if (sl < 6 || sl > off + slen - s)
-					break;
-				if (scope_matches(t, segment, bdf, d + s, sl) &&
-				    unit_by_base(t, le64_at(d + off + 8), ret))
-					return true;
-				s += sl;
-			}
-		}
-		off += slen;
-	}
-	return false;
-}
+/* --- unit selection: DMAR device scopes resolved by lib/pci.c --- */
 
 struct ish_error *ish_unit_for_device(struct ish_target *t, uint16_t segment, uint16_t bdf,
 				      unsigned *ret)
 {
-	unsigned n = ish_target_nunits(t), in_seg = 0, last = 0;
+	struct ish_unit_scopes *s;
+	struct ish_error *err = ish_unit_scopes_create(t, &s);
 
-	if (unit_from_dmar(t, segment, bdf, ret))
-		return NULL;
-	for (unsigned u = 0; u < n; u++) {
-		const struct ish_unit *un = ish_target_unit(t, u);
-
-		if (un->segment != segment)
-			continue;
-		if (un->drhd_flags & 1) {	/* INCLUDE_PCI_ALL */
-			*ret = u;
-			return NULL;
-		}
-		in_seg++;
-		last = u;
-	}
-	if (in_seg == 1) {
-		*ret = last;
-		return NULL;
-	}
-	if (n == 1) {
-		*ret = 0;
-		return NULL;
-	}
-	return ish_error_format(ISH_ERROR_NOT_FOUND,
-				"no remapping unit covers %04x:%02x:%02x.%u (use --unit)", segment,
-				ISH_BDF_BUS(bdf), ISH_BDF_DEV(bdf), ISH_BDF_FN(bdf));
+	if (err)
+		return err;
+	err = ish_unit_scopes_lookup(t, s, segment, bdf, ret, NULL);
+	ish_unit_scopes_destroy(s);
+	return err;
 }
 
 /* --- root, context, PASID --- */

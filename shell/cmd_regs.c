@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <iommush/dmar.h>
+#include <iommush/pci.h>
 #include <iommush/regs.h>
 #include <iommush/vtd.h>
 
@@ -252,11 +253,33 @@ static void path_text(struct ish_shell *sh, const struct ish_dmar_scope *sc)
 		sh_printf(sh, "%s%02x.%x", i ? "," : "", sc->path[i].dev, sc->path[i].fn);
 }
 
-static void scopes_text(struct ish_shell *sh, const struct ish_dmar_struct *s)
+/*
+ * A PCI scope of the target's own table, followed through config space
+ * (lib/pci.c); false when there is nothing to resolve against.
+ */
+static bool resolve(struct ish_target *t, const struct ish_dmar_struct *s,
+		    const struct ish_dmar_scope *sc, struct ish_scope_bdf *r)
+{
+	struct ish_error *err;
+
+	if (!t || (sc->type != ISH_DMAR_SCOPE_PCI_ENDPOINT && sc->type != ISH_DMAR_SCOPE_PCI_BRIDGE))
+		return false;
+	err = ish_dmar_scope_resolve(t, s->segment, sc, r);
+	if (err) {
+		snprintf(r->why, sizeof(r->why), "%s", err->message);
+		r->resolved = false;
+		ish_error_destroy(err);
+	}
+	return true;
+}
+
+static void scopes_text(struct ish_shell *sh, struct ish_target *t, const struct ish_dmar_struct *s)
 {
 	for (size_t i = 0; i < s->nscopes; i++) {
 		const struct ish_dmar_scope *sc = &s->scopes[i];
 		const char *name = ish_dmar_scope_type_name(sc->type);
+		struct ish_scope_bdf r;
+		bool have = resolve(t, s, sc, &r);
 		char b[8];
 
 		sh_printf(sh, "        [0x%03x] ", sc->offset);
@@ -267,7 +290,9 @@ static void scopes_text(struct ish_shell *sh, const struct ish_dmar_struct *s)
 		switch (sc->type) {
 		case ISH_DMAR_SCOPE_PCI_ENDPOINT:
 		case ISH_DMAR_SCOPE_PCI_BRIDGE:
-			if (sc->npath == 1 && sc->path[0].dev < 32 && sc->path[0].fn < 8)
+			if (have && r.resolved)
+				sh_printf(sh, "%s  ", fmt_bdf(r.bdf, b));
+			else if (!have && sc->npath == 1 && sc->path[0].dev < 32 && sc->path[0].fn < 8)
 				sh_printf(sh, "%s  ",
 					  fmt_bdf(ISH_BDF(sc->bus, sc->path[0].dev, sc->path[0].fn), b));
 			else
@@ -289,6 +314,10 @@ static void scopes_text(struct ish_shell *sh, const struct ish_dmar_struct *s)
 		path_text(sh, sc);
 		if (sc->flags)
 			sh_printf(sh, " flags %#x", sc->flags);
+		if (have && r.has_range)
+			sh_printf(sh, " buses %02x-%02x", r.secondary, r.subordinate);
+		else if (have && r.why[0])
+			sh_printf(sh, " (%s: %s)", r.resolved ? "no bus range" : "unresolved", r.why);
 		sh_printf(sh, "\n");
 	}
 }
@@ -310,7 +339,7 @@ static void size_text(char *buf, size_t len, uint64_t bytes)
 	snprintf(buf, len, "%" PRIu64 "%c", bytes, units[u]);
 }
 
-static void struct_text(struct ish_shell *sh, const struct ish_dmar_struct *s)
+static void struct_text(struct ish_shell *sh, struct ish_target *t, const struct ish_dmar_struct *s)
 {
 	const char *name = ish_dmar_type_name(s->type);
 	char b[32];
@@ -361,10 +390,10 @@ static void struct_text(struct ish_shell *sh, const struct ish_dmar_struct *s)
 		break;
 	}
 	sh_printf(sh, "\n");
-	scopes_text(sh, s);
+	scopes_text(sh, t, s);
 }
 
-static void dmar_text(struct ish_shell *sh, const struct ish_dmar *d)
+static void dmar_text(struct ish_shell *sh, struct ish_target *t, const struct ish_dmar *d)
 {
 	sh_printf(sh, "DMAR: %u bytes, revision %u, checksum %#04x (%s)\n", d->length, d->revision,
 		  d->checksum, d->checksum_ok ? "ok" : "WRONG");
@@ -379,14 +408,17 @@ static void dmar_text(struct ish_shell *sh, const struct ish_dmar *d)
 	sh_flag(sh, "DMA_CTRL_PLATFORM_OPT_IN", d->flags & ISH_DMAR_DMA_CTRL_PLATFORM_OPT_IN);
 	sh_printf(sh, "\n");
 	for (size_t i = 0; i < d->nstructs; i++)
-		struct_text(sh, &d->structs[i]);
+		struct_text(sh, t, &d->structs[i]);
 	for (size_t i = 0; i < d->nfindings; i++)
 		sh_printf(sh, "finding [0x%03x]: %s\n", d->findings[i].offset, d->findings[i].message);
 }
 
-static void scope_json(struct json_writer *w, const struct ish_dmar_scope *sc)
+static void scope_json(struct json_writer *w, struct ish_target *t,
+		       const struct ish_dmar_struct *s, const struct ish_dmar_scope *sc)
 {
 	const char *name = ish_dmar_scope_type_name(sc->type);
+	struct ish_scope_bdf r;
+	char b[8];
 
 	json_begin_object(w);
 	json_kv_u64(w, "offset", sc->offset);
@@ -405,10 +437,26 @@ static void scope_json(struct json_writer *w, const struct ish_dmar_scope *sc)
 		json_end_array(w);
 	}
 	json_end_array(w);
+	if (resolve(t, s, sc, &r)) {
+		json_key(w, "resolved");
+		if (r.resolved) {
+			json_begin_object(w);
+			json_kv_str(w, "bdf", fmt_bdf(r.bdf, b));
+			if (r.has_range) {
+				json_kv_u64(w, "secondary", r.secondary);
+				json_kv_u64(w, "subordinate", r.subordinate);
+			}
+			json_end_object(w);
+		} else {
+			json_null(w);
+		}
+		if (r.why[0])
+			json_kv_str(w, "why", r.why);
+	}
 	json_end_object(w);
 }
 
-static void struct_json(struct json_writer *w, const struct ish_dmar_struct *s)
+static void struct_json(struct json_writer *w, struct ish_target *t, const struct ish_dmar_struct *s)
 {
 	const char *name = ish_dmar_type_name(s->type);
 
@@ -466,13 +514,13 @@ static void struct_json(struct json_writer *w, const struct ish_dmar_struct *s)
 		json_key(w, "scopes");
 		json_begin_array(w);
 		for (size_t i = 0; i < s->nscopes; i++)
-			scope_json(w, &s->scopes[i]);
+			scope_json(w, t, s, &s->scopes[i]);
 		json_end_array(w);
 	}
 	json_end_object(w);
 }
 
-static void dmar_json(struct ish_shell *sh, const struct ish_dmar *d)
+static void dmar_json(struct ish_shell *sh, struct ish_target *t, const struct ish_dmar *d)
 {
 	struct json_writer *w = &sh->json;
 
@@ -494,7 +542,7 @@ static void dmar_json(struct ish_shell *sh, const struct ish_dmar *d)
 	json_key(w, "structures");
 	json_begin_array(w);
 	for (size_t i = 0; i < d->nstructs; i++)
-		struct_json(w, &d->structs[i]);
+		struct_json(w, t, &d->structs[i]);
 	json_end_array(w);
 	json_key(w, "findings");
 	json_begin_array(w);
@@ -542,6 +590,7 @@ static int read_table(struct ish_shell *sh, const char *path, uint8_t **buf, siz
 static int cmd_dmar(struct ish_shell *sh, int argc, char **argv)
 {
 	const struct ish_command *cmd = ish_command_find("dmar", &(bool){ false });
+	struct ish_target *t = NULL;	/* scopes are resolved against the target's own table */
 	struct ish_dmar *d;
 	struct ish_error *err;
 	uint8_t *owned = NULL;
@@ -557,8 +606,7 @@ static int cmd_dmar(struct ish_shell *sh, int argc, char **argv)
 			return status;
 		buf = owned;
 	} else {
-		struct ish_target *t = sh_target(sh);
-
+		t = sh_target(sh);
 		if (!t)
 			return 1;
 		buf = ish_target_dmar(t, &len);
@@ -571,9 +619,9 @@ static int cmd_dmar(struct ish_shell *sh, int argc, char **argv)
 	if (err)
 		return sh_report(sh, err);
 	if (sh_json(sh))
-		dmar_json(sh, d);
+		dmar_json(sh, t, d);
 	else
-		dmar_text(sh, d);
+		dmar_text(sh, t, d);
 	ish_dmar_destroy(d);
 	return 0;
 }
@@ -608,6 +656,11 @@ const struct ish_command ish_cmds_regs[] = {
 	  "INCLUDE_PCI_ALL), RMRR (reserved range), ATSR (ALL_PORTS), RHSA (proximity\n"
 	  "domain), ANDD (ACPI object name), SATC, SIDP, reserved types as raw bytes;\n"
 	  "each device scope with its type, enumeration id, start bus and path.\n"
+	  "For the target's own table, PCI scopes are followed through config space\n"
+	  "(VT-d 8.3.1: every hop but the last is a bridge, the next hop is on its\n"
+	  "secondary bus) and show the BDF they name, \"buses SS-UU\" for a PCI\n"
+	  "sub-hierarchy, or \"(unresolved: why)\", e.g. a bridge that cannot be read;\n"
+	  "in JSON \"resolved\": {\"bdf\", \"secondary\", \"subordinate\"} or null, and \"why\".\n"
 	  "A wrong checksum, reserved bits or types and unaligned addresses are listed\n"
 	  "as findings; lengths that lie or a truncated table are an error naming the\n"
 	  "byte offset. --json gives the same as one object of integers.",

@@ -28,6 +28,7 @@
 #include <iommush/iq.h>
 #include <iommush/irte.h>
 #include <iommush/mem.h>
+#include <iommush/pci.h>
 #include <iommush/regs.h>
 #include <iommush/target.h>
 #include <iommush/vtd.h>
@@ -36,6 +37,7 @@
 #include "config.h"
 #include "json.h"
 #include "lua_iommu.h"
+#include "pcinames.h"
 
 #define TARGET_MT "iommu.target"
 #define UNIT_MT "iommu.unit"
@@ -1313,6 +1315,122 @@ static int t_devices(lua_State *L)
 	return 1;
 }
 
+/* --- PCI functions ---------------------------------------------------- */
+
+/* t:pci() -> array of functions (lib/pci.c), then an array of finding texts */
+static int t_pci(lua_State *L)
+{
+	struct ish_target *t = check_target(L, 1);
+	struct ish_unit_scopes *scopes;
+	struct ish_error *err;
+	struct ish_pci *p;
+
+	err = ish_pci_enumerate(t, &p);
+	if (err)
+		return push_fail(L, err);
+	err = ish_unit_scopes_create(t, &scopes);
+	if (err) {
+		ish_pci_destroy(p);
+		return push_fail(L, err);
+	}
+	lua_createtable(L, (int)p->n, 0);
+	for (size_t i = 0; i < p->n && !err; i++) {
+		const struct ish_pci_func *f = &p->funcs[i];
+		struct ish_pci_context c;
+		char name[256];
+
+		err = ish_pci_context(t, scopes, f->segment, f->bdf, &c);
+		if (err)
+			break;
+		lua_createtable(L, 0, 16);
+		set_int(L, "segment", f->segment);
+		set_bdf(L, "bdf", f->bdf);
+		set_int(L, "rid", f->bdf);
+		set_int(L, "vendor", f->vendor);
+		set_int(L, "device", f->device);
+		set_int(L, "class", f->class);
+		if (f->have_header)
+			set_int(L, "header_type", f->header_type);
+		set_str(L, "name", sh_pci_name(f->vendor, f->device, name, sizeof(name)));
+		if (f->bridge) {
+			lua_createtable(L, 0, 3);
+			set_int(L, "primary", f->primary);
+			set_int(L, "secondary", f->secondary);
+			set_int(L, "subordinate", f->subordinate);
+			lua_setfield(L, -2, "bridge");
+		}
+		if (c.have_unit)
+			set_str(L, "unit", ish_target_unit(t, c.unit)->name);
+		set_str(L, "cover", ish_cover_name(c.how));
+		if (c.read) {
+			lua_createtable(L, 0, 4);
+			set_bool(L, "present", c.present);
+			set_str(L, "mode", c.scalable ? "scalable" : "legacy");
+			if (c.type)
+				set_str(L, "type", c.type);
+			if (c.have_did)
+				set_int(L, "did", c.did);
+			lua_setfield(L, -2, "context");
+		} else {
+			set_str(L, "why", c.why);
+		}
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	ish_unit_scopes_destroy(scopes);
+	if (err) {
+		ish_pci_destroy(p);
+		return push_fail(L, err);
+	}
+	lua_createtable(L, (int)p->nfindings, 0);
+	for (size_t i = 0; i < p->nfindings; i++) {
+		lua_pushstring(L, p->findings[i].message);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	ish_pci_destroy(p);
+	return 2;
+}
+
+/* t:read_config(bdf, offset [, width [, segment]]) -> value, or nil, msg, code */
+static int t_read_config(lua_State *L)
+{
+	struct ish_target *t = check_target(L, 1);
+	uint16_t bdf = check_bdf(L, 2);
+	lua_Integer off = luaL_checkinteger(L, 3), width = luaL_optinteger(L, 4, 32);
+	lua_Integer seg = luaL_optinteger(L, 5, 0);
+	struct ish_error *err;
+	uint32_t v;
+
+	luaL_argcheck(L, off >= 0 && off < 4096, 3, "offset out of range (0..4095)");
+	luaL_argcheck(L, width == 8 || width == 16 || width == 32, 4, "width is 8, 16 or 32");
+	luaL_argcheck(L, seg >= 0 && seg <= 0xffff, 5, "segment out of range");
+	err = ish_read_config(t, (uint16_t)seg, bdf, (uint32_t)off, (unsigned)width, &v);
+	if (err)
+		return push_fail(L, err);
+	lua_pushinteger(L, v);
+	return 1;
+}
+
+/* t:add_config(bdf, bytes [, segment]): a function's config space on a mem target */
+static int t_add_config(lua_State *L)
+{
+	struct ish_target *t = check_mem(L, 1);
+	uint16_t bdf = check_bdf(L, 2);
+	size_t len;
+	const char *bytes = luaL_checklstring(L, 3, &len);
+	lua_Integer seg = luaL_optinteger(L, 4, 0);
+	struct ish_error *err;
+	uint8_t *c;
+
+	luaL_argcheck(L, len <= ISH_MEM_CONFIG_SIZE, 3, "more than 4096 bytes");
+	luaL_argcheck(L, seg >= 0 && seg <= 0xffff, 4, "segment out of range");
+	err = ish_mem_add_config(t, (uint16_t)seg, bdf, &c);
+	if (err)
+		return push_fail(L, err);
+	memcpy(c, bytes, len);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 /* --- mappings: a streaming iterator ---------------------------------- */
 
 static void push_mapping(lua_State *L, const struct ish_mapping *m)
@@ -2263,6 +2381,8 @@ static const luaL_Reg target_meth[] = {
 	{ "unit", t_unit },
 	{ "dmar", t_dmar },
 	{ "devices", t_devices },
+	{ "pci", t_pci },
+	{ "read_config", t_read_config },
 	{ "context", t_context },
 	{ "pasid", t_pasid },
 	{ "mappings", t_mappings },
@@ -2286,6 +2406,7 @@ static const luaL_Reg target_meth[] = {
 	{ "add_unit", t_add_unit },
 	{ "set_reg", t_set_reg },
 	{ "set_dmar", t_set_dmar },
+	{ "add_config", t_add_config },
 	{ NULL, NULL },
 };
 

@@ -13,13 +13,44 @@
 #include "pcinames.h"
 
 #if HAVE_LIBPCI
+#include <setjmp.h>
+
 #include <pci/pci.h>
 
 static struct pci_access *pacc;
+static bool broken;		/* the database failed once: numbers from now on */
+static jmp_buf lookup_jb;
 
 static void pacc_free(void)
 {
 	pci_cleanup(pacc);
+}
+
+/*
+ * libpci's error callback must not return (a malformed pci.ids ends in
+ * it): go back to the lookup, which prints numbers instead. Warnings and
+ * debug messages (no database, hwdb) are not ours to print.
+ */
+static void __attribute__((noreturn, format(printf, 1, 2))) names_error(char *fmt, ...)
+{
+	(void)fmt;
+	longjmp(lookup_jb, 1);
+}
+
+static void __attribute__((format(printf, 1, 2))) names_quiet(char *fmt, ...)
+{
+	(void)fmt;
+}
+
+static __attribute__((noinline)) bool lookup(char *buf, size_t len, uint16_t vendor,
+					     uint16_t device)
+{
+	if (setjmp(lookup_jb)) {
+		broken = true;
+		return false;
+	}
+	return pci_lookup_name(pacc, buf, (int)len, PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE, vendor,
+			       device) != NULL;
 }
 #endif
 
@@ -43,14 +74,21 @@ bool sh_pci_ids(struct ish_target *t, uint16_t segment, uint16_t bdf, uint16_t *
 const char *sh_pci_name(uint16_t vendor, uint16_t device, char *buf, size_t len)
 {
 #if HAVE_LIBPCI
-	if (!pacc) {
+	if (!pacc && !broken) {
 		pacc = pci_alloc();
 		if (!pacc)
 			goto plain;
-		pacc->error = NULL;
+		pacc->error = names_error;
+		pacc->warning = names_quiet;
+		pacc->debug = names_quiet;
+		/*
+		 * pci.ids only: libpci 3.9's udev hwdb lookup (tried for ids the
+		 * file lacks, such as QEMU's edu) leaks its udev context.
+		 */
+		pci_set_param(pacc, "hwdb.disable", "1");
 		atexit(pacc_free);
 	}
-	if (pci_lookup_name(pacc, buf, (int)len, PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE, vendor, device))
+	if (!broken && lookup(buf, len, vendor, device))
 		return buf;
 plain:
 #endif

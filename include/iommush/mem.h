@@ -24,6 +24,16 @@ struct ish_error *ish_mem_set_reg(struct ish_target *t, unsigned unit, uint32_t 
 				  unsigned width, uint64_t value);
 /* A pointer to len bytes of RAM at addr, or NULL if not inside one region. */
 void *ish_mem_ptr(struct ish_target *t, uint64_t addr, size_t len);
+/*
+ * PCI configuration space of segment:bdf, ISH_MEM_CONFIG_SIZE bytes of
+ * zeros to fill in; *ret points at it (the same image on a second call).
+ * Reads of functions without an image are ISH_ERROR_NOT_FOUND; a target
+ * with no image at all has no config space (ISH_ERROR_UNSUPPORTED).
+ * The image lives as long as the target.
+ */
+#define ISH_MEM_CONFIG_SIZE 4096u
+struct ish_error *ish_mem_add_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
+				     uint8_t **ret);
 /* Little-endian 64-bit store into RAM; returns false outside RAM. */
 bool ish_mem_put64(struct ish_target *t, uint64_t addr, uint64_t value);
 

@@ -31,6 +31,16 @@ struct ish_unit {
 	uint64_t reg_base;	/* physical address of the register block */
 };
 
+/* One PCI function as the system reports it (pci_functions hook). */
+struct ish_pci_ident {
+	uint16_t segment;
+	uint16_t bdf;
+	uint16_t vendor, device;
+	uint32_t class;		/* 24 bits: base class, subclass, programming interface */
+};
+
+typedef struct ish_error *ish_pci_ident_fn(void *arg, const struct ish_pci_ident *id);
+
 /* A named backend parameter: "dump.regs", "gdbstub.timeout", ... */
 struct ish_param_def {
 	const char *name;
@@ -81,6 +91,11 @@ struct ish_backend {
 	/* Optional: PCI config space (ECAM, libpci). */
 	struct ish_error *(*read_config)(struct ish_target *t, uint16_t segment, uint16_t bdf,
 					 uint32_t offset, unsigned width, uint32_t *ret);
+	/*
+	 * Optional: every PCI function the system knows, one call each (libpci on
+	 * live hosts). Without it, ish_pci_enumerate() scans config space.
+	 */
+	struct ish_error *(*pci_functions)(struct ish_target *t, ish_pci_ident_fn *fn, void *arg);
 	/*
 	 * Optional: why this target cannot write registers (reg) or memory
 	 * (!reg) although the hook exists or is missing for a reason worth
@@ -145,6 +160,8 @@ struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t of
 				unsigned width, uint64_t value);
 struct ish_error *ish_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
 				  uint32_t offset, unsigned width, uint32_t *ret);
+/* ISH_ERROR_UNSUPPORTED when the backend cannot list functions (scan instead). */
+struct ish_error *ish_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, void *arg);
 struct ish_error *ish_target_stop(struct ish_target *t);
 struct ish_error *ish_target_resume(struct ish_target *t);
 /* Forgets cached pages and the cached CAP/ECAP of every unit. */

@@ -58,7 +58,7 @@ def main():
             "translate 00:02.0 0xffebe123", "translate 00:02.0 0x1000",
             "translate 00:02.0 0xffebe123 --write", "mappings 00:02.0",
             "mappings 00:02.0 0xffe00000-0xffefffff", "who-maps %#x" % target_hpa, "irte 0",
-            "irte all", "iq", "faults", "regs", "regs dmar0 GSTS CAP", "dmar", "backends",
+            "irte all", "iq", "faults", "regs", "regs dmar0 GSTS CAP", "dmar", "pci", "backends",
             "show", "help", "help translate"]
     parsed = {}
     for c in cmds:
@@ -106,6 +106,17 @@ def main():
     check(len(v) == len(re.findall(r"^dmar\d", text, re.M)) == 8, "devices: 8 devices in both")
     check(all(f"[{d['vendor_id']:04x}:{d['device_id']:04x}] {d['name']}" in text for d in v),
           "devices: ids and names (from the snapshot's config space) agree")
+    # pci: every function's line carries what its JSON says, and its context the DID `devices` has.
+    v = parsed.get("pci", [])
+    _, text = run(iommush, "pci", False)
+    dids = {d["bdf"]: d["did"] for d in parsed.get("devices", [])}
+    check(len(v) == len(text.splitlines()) == 8, "pci: 8 functions in both")
+    check(all(f"{f['segment']:04x}:{f['bdf']} [{f['vendor_id']:04x}:{f['device_id']:04x}] "
+              f"{f['class']:06x}  {f['unit']} ({f['cover']}) context+ {f['context']['mode']} "
+              f"{f['context']['type']} DID {f['context']['did']}  {f['name']}" in text for f in v),
+          "pci: ids, class, unit, cover, context and name agree")
+    check(all(f["context"]["did"] == dids.get("%04x:%s" % (f["segment"], f["bdf"]), dids.get(f["bdf"]))
+              for f in v), "pci: context DIDs are the ones `devices` shows")
     v = parsed.get("units", [])
     check(len(v) == 1 and v[0]["name"] == "dmar0" and v[0]["base"] == 0xfed90000,
           "units: dmar0 at 0xfed90000")

@@ -587,6 +587,7 @@ static void test_unit_selection(void)
 	OK(ish_unit_for_device(t, 0, ISH_BDF(0, 2, 0), &u));
 	CHECK_EQ(u, 0);
 	/* DRHD for unit 1 (not include-all) with an endpoint scope 00:02.0 */
+	dmar[4] = 48 + 24;	/* table length: the scopes are read from the parsed table */
 	dmar[48] = 0;
 	dmar[50] = 16 + 8;
 	dmar[52] = 0;
