@@ -176,6 +176,7 @@ RELAXED_RUNS = [
     ("units", "iommush live -c units -c show"),
     ("regs", "iommush live --json -c 'regs dmar0'"),
     ("devices", "iommush live --json -c devices"),
+    ("pci", "iommush live --json -c pci"),
     ("all", "for b in $(iommush live -c devices | awk 'NR>1{print $2}'); do "
             "echo \"== $b\"; iommush live --json -c \"mappings $b\"; done; "
             "echo '== irte'; iommush live --json -c 'irte all'; "
@@ -245,10 +246,23 @@ def check_relaxed(iommush, out, answers):
            "devices in the guest equal the gdbstub's at the stop (%d devices)" % len(gdev))
     n += 1
 
+    # libpci over the guest's own sysfs against ECAM read through the gdbstub:
+    # every function, its ids, class, bridge bus range, unit and context
+    o, e, rc = answers["pci"]
+    expect(rc == 0, "pci in the guest: %r" % e)
+    gpci = json.loads(o)
+    expect(gpci == host["pci"],
+           "pci in the guest (libpci, sysfs) equals the gdbstub's (ECAM) at the stop: %d "
+           "functions" % len(gpci))
+    bridges = [f for f in gpci if f.get("bridge")]
+    expect(len(bridges) == 1 and any(f["bdf"].startswith("01:") for f in gpci),
+           "the root port is a bridge and a function sits on its secondary bus: %r" % bridges)
+    n += 2
+
     o, e, rc = answers["all"]
     expect(rc == 0, "mappings, irte, iq in the guest: %r" % e)
     mine = split_all(o)
-    for key in sorted(k for k in host if k != "devices" and k != "show stats"):
+    for key in sorted(k for k in host if k not in ("devices", "pci", "show stats")):
         expect(key in mine, "the guest answered %s" % key)
         expect(mine[key] == host[key], "%s in the guest equals the gdbstub's" % key)
         n += 1

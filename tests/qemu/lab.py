@@ -641,7 +641,7 @@ def live_capture(iommush, gdbsock, out):
     if p.returncode:
         raise RuntimeError("iommush over the gdbstub failed: %s" % p.stderr.strip())
     bdfs = [d["bdf"] for d in json.loads(p.stdout)]
-    cmds = ["devices"] + ["mappings %s" % b for b in bdfs] + ["irte all", "iq --all",
+    cmds = ["devices", "pci"] + ["mappings %s" % b for b in bdfs] + ["irte all", "iq --all",
             "snapshot %s" % os.path.join(out, "live.snap"), "show stats"]
     argv = list(base)
     for c in cmds:
