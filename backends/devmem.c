@@ -84,14 +84,19 @@ static struct ish_error *map_block(struct ish_devmem_regs *m, const struct ish_u
 	if (p == MAP_FAILED) {
 		int e = errno;
 
-		if (e == EPERM || e == EACCES)
-			return ish_error_errno(e,
-					       "mapping the %s registers at %#" PRIx64 " from %s: "
-					       "the kernel refuses MMIO a driver has claimed "
-					       "(CONFIG_IO_STRICT_DEVMEM or iomem=strict; the "
-					       "intel-iommu driver claims its register blocks): use "
-					       "the debugfs backend, or boot with iomem=relaxed",
-					       u->name, u->reg_base, m->path);
+		if (e == EPERM || e == EACCES) {
+			/* The advice goes last, after the system's word for it. */
+			struct ish_error *err = ish_error_format(
+				ISH_ERROR_OS, "mapping the %s registers at %#" PRIx64 " from %s: %s: "
+				"the kernel refuses MMIO a driver has claimed "
+				"(CONFIG_IO_STRICT_DEVMEM or iomem=strict; the intel-iommu driver "
+				"claims its register blocks): use the debugfs backend, or boot with "
+				"iomem=relaxed", u->name, u->reg_base, m->path, strerror(e));
+
+			if (err != &ish_enomem)
+				err->errnum = e;
+			return err;
+		}
 		return ish_error_errno(e, "mapping the %s registers at %#" PRIx64 " from %s", u->name,
 				       u->reg_base, m->path);
 	}

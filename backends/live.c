@@ -305,10 +305,27 @@ static const struct ish_backend *const live_order[] = {
 	&ish_backend_debugfs,
 };
 
+/*
+ * "kcore: " + msg for the account of failures, where a refusal already told
+ * (kcore's registers fail as devmem's did) is named, not repeated.
+ */
+static int account(char **ret, const char *why, const char *name, const char *msg,
+		   const char *first, const char *first_name)
+{
+	const char *at = first && *first ? strstr(msg, first) : NULL;
+
+	if (!at)
+		return asprintf(ret, "%s%s%s: %s", why ? why : "", why ? "; " : "", name, msg);
+	return asprintf(ret, "%s%s%s: %.*s(as %s)%s", why ? why : "", why ? "; " : "", name,
+			(int)(at - msg), msg, first_name, at + strlen(first));
+}
+
 static struct ish_error *live_open(struct ish_target *t, const char *spec)
 {
 	struct live_priv *lp = calloc(1, sizeof(*lp));
 	char *why = NULL;	/* the failures so far, "devmem: ...; kcore: ..." */
+	char *first = NULL;	/* the first way's refusal */
+	const char *first_name = NULL;
 	struct ish_error *err = NULL;
 
 	(void)spec;
@@ -336,6 +353,7 @@ static struct ish_error *live_open(struct ish_target *t, const char *spec)
 			r = asprintf(&lp->choice, "%s: %s%s%s%s", b->name, what, why ? " (" : "",
 				     why ? why : "", why ? ")" : "");
 			free(why);
+			free(first);
 			ish_target_set_priv(t, lp);
 			if (r < 0) {
 				lp->choice = NULL;
@@ -348,19 +366,26 @@ static struct ish_error *live_open(struct ish_target *t, const char *spec)
 		if (err->code == ISH_ERROR_NOMEM || err->code == ISH_ERROR_LIMIT ||
 		    ish_target_nunits(t)) {
 			free(why);
+			free(first);
 			free(lp);
 			return err;
 		}
-		r = asprintf(&n, "%s%s%s: %s", why ? why : "", why ? "; " : "", b->name, err->message);
+		r = account(&n, why, b->name, err->message, first, first_name);
+		if (r >= 0 && !first) {
+			first = strdup(err->message);
+			first_name = b->name;
+		}
 		ish_error_destroy(err);
 		free(why);
 		if (r < 0) {
+			free(first);
 			free(lp);
 			return &ish_enomem;
 		}
 		why = n;
 	}
 	err = ish_error_format(ISH_ERROR_UNSUPPORTED, "no way into this host works: %s", why);
+	free(first);
 	free(why);
 	free(lp);
 	return err;
