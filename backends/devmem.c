@@ -245,14 +245,6 @@ struct ish_error *ish_devmem_reg(const struct ish_devmem_regs *m, unsigned unit,
 	return NULL;
 }
 
-/* Is offset a fixed 32-bit register, which takes no 64-bit access (VT-d 10.2)? */
-static const struct ish_reg_def *fixed_reg32_at(uint32_t offset)
-{
-	const struct ish_reg_def *r = ish_reg_at(offset, 0, 0, NULL);
-
-	return r && r->loc == ISH_REG_FIXED && r->width == 32 ? r : NULL;
-}
-
 /*
  * Opens path for writing once. The block stays mapped read-only until
  * a write has passed the gate (iommush/write.h): a stray store through a
@@ -281,16 +273,11 @@ struct ish_error *ish_devmem_write_reg(struct ish_target *t, struct ish_devmem_r
 				       unsigned unit, uint32_t offset, unsigned width,
 				       uint64_t value)
 {
-	const struct ish_reg_def *def;
 	struct devmem_block *b, nb;
 	struct ish_error *err = block_for(m, unit, offset, width, &b);
 
 	if (err)
 		return err;
-	if (width == 64 && (def = fixed_reg32_at(offset)))
-		return ish_error_format(ISH_ERROR_INVALID,
-					"%s at %#x is a 32-bit register: refusing a 64-bit write",
-					def->name, offset);
 	if (width == 32 && value > 0xffffffffu)
 		return ish_error_format(ISH_ERROR_INVALID, "%#" PRIx64 " does not fit 32 bits",
 					value);

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include <iommush/acpi.h>
-#include <iommush/regs.h>
 #include <iommush/vtd.h>
 
 #include "backends.h"
@@ -261,24 +260,11 @@ static struct ish_error *gdbstub_read_reg(struct ish_target *t, const struct ish
 	return NULL;
 }
 
-/* Is offset a fixed 32-bit register (whose 8-byte write QEMU would abort on)? */
-static const struct ish_reg_def *fixed_reg32_at(uint32_t offset)
-{
-	size_t n = 0;
-	const struct ish_reg_def *defs = ish_reg_table(&n);
-
-	for (size_t i = 0; i < n; i++)
-		if (defs[i].loc == ISH_REG_FIXED && defs[i].offset == offset && defs[i].width == 32)
-			return &defs[i];
-	return NULL;
-}
-
 static struct ish_error *gdbstub_write_reg(struct ish_target *t, const struct ish_unit *u,
 					   uint32_t offset, unsigned width, uint64_t value)
 {
 	struct gdbstub_priv *p = priv(t);
 	struct ish_error *err = usable(p);
-	const struct ish_reg_def *def;
 	uint64_t addr = 0;
 	uint8_t b[8];
 
@@ -286,10 +272,6 @@ static struct ish_error *gdbstub_write_reg(struct ish_target *t, const struct is
 		err = reg_addr(u, offset, width, &addr);
 	if (err)
 		return err;
-	if (width == 64 && (def = fixed_reg32_at(offset)))
-		return ish_error_format(ISH_ERROR_INVALID,
-					"%s at %#x is a 32-bit register: refusing a 64-bit write",
-					def->name, offset);
 	for (unsigned i = 0; i < width / 8; i++)
 		b[i] = (uint8_t)(value >> (8 * i));
 	return ish_rsp_write(p->rsp, addr, b, width / 8);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <iommush/dmar.h>
+#include <iommush/regs.h>
 #include <iommush/target.h>
 #include <iommush/vtd.h>
 
@@ -683,6 +684,18 @@ struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t of
 	if (width == 32 && value > 0xffffffffu)
 		return ish_error_format(ISH_ERROR_INVALID,
 					"%#" PRIx64 " does not fit a 32-bit register access", value);
+	/*
+	 * A 32-bit register takes no 64-bit store (VT-d 10.2): undefined on
+	 * hardware, and QEMU 7.2 aborts on it. Refused for every backend.
+	 */
+	if (width == 64) {
+		const struct ish_reg_def *r = ish_reg_at(offset, 0, 0, NULL);
+
+		if (r && r->loc == ISH_REG_FIXED && r->width == 32)
+			return ish_error_format(ISH_ERROR_INVALID,
+						"%s at %#x is a 32-bit register: refusing a 64-bit "
+						"write", r->name, offset);
+	}
 	return ish_write_reg_gated(t, unit, offset, width, value);
 }
 
