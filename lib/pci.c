@@ -666,3 +666,29 @@ struct ish_error *ish_pci_context(struct ish_target *t, const struct ish_unit_sc
 	free(tr);
 	return err;
 }
+
+struct ish_error *ish_pci_each(struct ish_target *t, ish_pci_func_fn *fn, void *arg,
+			       struct ish_pci **ret)
+{
+	struct ish_unit_scopes *scopes;
+	struct ish_error *err;
+	struct ish_pci *p;
+
+	*ret = NULL;
+	err = ish_pci_enumerate(t, &p);
+	if (err)
+		return err;
+	*ret = p;
+	err = ish_unit_scopes_create(t, &scopes);
+	if (err)
+		return err;
+	for (size_t i = 0; i < p->n && !err; i++) {
+		struct ish_pci_context c;
+
+		err = ish_pci_context(t, scopes, p->funcs[i].segment, p->funcs[i].bdf, &c);
+		if (!err)
+			err = fn(arg, &p->funcs[i], &c);
+	}
+	ish_unit_scopes_destroy(scopes);
+	return err;
+}

@@ -94,11 +94,39 @@ static void func_text(struct ish_shell *sh, struct ish_target *t, const struct i
 	sh_printf(sh, "  %s\n", name);
 }
 
+struct print_state {
+	struct ish_shell *sh;
+	bool started;		/* the JSON array is open */
+};
+
+static void start(struct print_state *ps)
+{
+	if (!ps->started && sh_json(ps->sh))
+		json_begin_array(&ps->sh->json);
+	ps->started = true;
+}
+
+static struct ish_error *print_func(void *arg, const struct ish_pci_func *f,
+				    const struct ish_pci_context *c)
+{
+	struct print_state *ps = arg;
+	struct ish_shell *sh = ps->sh;
+	char name[256];
+
+	start(ps);
+	sh_pci_name(f->vendor, f->device, name, sizeof(name));
+	if (sh_json(sh))
+		func_json(sh, sh->target, f, c, name);
+	else
+		func_text(sh, sh->target, f, c, name);
+	return NULL;
+}
+
 static int cmd_pci(struct ish_shell *sh, int argc, char **argv)
 {
 	const struct ish_command *cmd = ish_command_find("pci", &(bool){ false });
 	struct ish_target *t = sh_target(sh);
-	struct ish_unit_scopes *scopes = NULL;
+	struct print_state ps = { .sh = sh };
 	struct ish_error *err;
 	struct ish_pci *p;
 	int status;
@@ -108,30 +136,10 @@ static int cmd_pci(struct ish_shell *sh, int argc, char **argv)
 		return 1;
 	if (argc != 1)
 		return sh_usage(sh, cmd);
-	err = ish_pci_enumerate(t, &p);
-	if (err)
+	err = ish_pci_each(t, print_func, &ps, &p);
+	if (!p)
 		return sh_report(sh, err);
-	err = ish_unit_scopes_create(t, &scopes);
-	if (err) {
-		ish_pci_destroy(p);
-		return sh_report(sh, err);
-	}
-	if (sh_json(sh))
-		json_begin_array(&sh->json);
-	for (size_t i = 0; i < p->n && !err; i++) {
-		const struct ish_pci_func *f = &p->funcs[i];
-		struct ish_pci_context c;
-		char name[256];
-
-		err = ish_pci_context(t, scopes, f->segment, f->bdf, &c);
-		if (err)
-			break;
-		sh_pci_name(f->vendor, f->device, name, sizeof(name));
-		if (sh_json(sh))
-			func_json(sh, t, f, &c, name);
-		else
-			func_text(sh, t, f, &c, name);
-	}
+	start(&ps);
 	if (sh_json(sh)) {
 		json_end_array(&sh->json);
 		json_end_line(&sh->json);
@@ -142,7 +150,6 @@ static int cmd_pci(struct ish_shell *sh, int argc, char **argv)
 	if (!err && !p->n && !sh_json(sh))
 		sh_printf(sh, "no PCI functions found\n");
 	status = err ? sh_report(sh, err) : p->nfindings ? 1 : 0;
-	ish_unit_scopes_destroy(scopes);
 	ish_pci_destroy(p);
 	return status;
 }

@@ -1317,68 +1317,68 @@ static int t_devices(lua_State *L)
 
 /* --- PCI functions ---------------------------------------------------- */
 
+struct pci_push {
+	lua_State *L;
+	struct ish_target *t;
+	lua_Integer n;
+};
+
+/* One function as a table, appended to the array on the top of the stack. */
+static struct ish_error *push_func(void *arg, const struct ish_pci_func *f,
+				   const struct ish_pci_context *c)
+{
+	struct pci_push *pp = arg;
+	lua_State *L = pp->L;
+	char name[256];
+
+	lua_createtable(L, 0, 16);
+	set_int(L, "segment", f->segment);
+	set_bdf(L, "bdf", f->bdf);
+	set_int(L, "rid", f->bdf);
+	set_int(L, "vendor", f->vendor);
+	set_int(L, "device", f->device);
+	set_int(L, "class", f->class);
+	if (f->have_header)
+		set_int(L, "header_type", f->header_type);
+	set_str(L, "name", sh_pci_name(f->vendor, f->device, name, sizeof(name)));
+	if (f->bridge) {
+		lua_createtable(L, 0, 3);
+		set_int(L, "primary", f->primary);
+		set_int(L, "secondary", f->secondary);
+		set_int(L, "subordinate", f->subordinate);
+		lua_setfield(L, -2, "bridge");
+	}
+	if (c->have_unit)
+		set_str(L, "unit", ish_target_unit(pp->t, c->unit)->name);
+	set_str(L, "cover", ish_cover_name(c->how));
+	if (c->read) {
+		lua_createtable(L, 0, 4);
+		set_bool(L, "present", c->present);
+		set_str(L, "mode", c->scalable ? "scalable" : "legacy");
+		if (c->type)
+			set_str(L, "type", c->type);
+		if (c->have_did)
+			set_int(L, "did", c->did);
+		lua_setfield(L, -2, "context");
+	} else {
+		set_str(L, "why", c->why);
+	}
+	lua_rawseti(L, -2, ++pp->n);
+	return NULL;
+}
+
 /* t:pci() -> array of functions (lib/pci.c), then an array of finding texts */
 static int t_pci(lua_State *L)
 {
-	struct ish_target *t = check_target(L, 1);
-	struct ish_unit_scopes *scopes;
+	struct pci_push pp = { .L = L, .t = check_target(L, 1) };
 	struct ish_error *err;
 	struct ish_pci *p;
 
-	err = ish_pci_enumerate(t, &p);
-	if (err)
-		return push_fail(L, err);
-	err = ish_unit_scopes_create(t, &scopes);
+	lua_newtable(L);
+	err = ish_pci_each(pp.t, push_func, &pp, &p);
 	if (err) {
 		ish_pci_destroy(p);
-		return push_fail(L, err);
-	}
-	lua_createtable(L, (int)p->n, 0);
-	for (size_t i = 0; i < p->n && !err; i++) {
-		const struct ish_pci_func *f = &p->funcs[i];
-		struct ish_pci_context c;
-		char name[256];
-
-		err = ish_pci_context(t, scopes, f->segment, f->bdf, &c);
-		if (err)
-			break;
-		lua_createtable(L, 0, 16);
-		set_int(L, "segment", f->segment);
-		set_bdf(L, "bdf", f->bdf);
-		set_int(L, "rid", f->bdf);
-		set_int(L, "vendor", f->vendor);
-		set_int(L, "device", f->device);
-		set_int(L, "class", f->class);
-		if (f->have_header)
-			set_int(L, "header_type", f->header_type);
-		set_str(L, "name", sh_pci_name(f->vendor, f->device, name, sizeof(name)));
-		if (f->bridge) {
-			lua_createtable(L, 0, 3);
-			set_int(L, "primary", f->primary);
-			set_int(L, "secondary", f->secondary);
-			set_int(L, "subordinate", f->subordinate);
-			lua_setfield(L, -2, "bridge");
-		}
-		if (c.have_unit)
-			set_str(L, "unit", ish_target_unit(t, c.unit)->name);
-		set_str(L, "cover", ish_cover_name(c.how));
-		if (c.read) {
-			lua_createtable(L, 0, 4);
-			set_bool(L, "present", c.present);
-			set_str(L, "mode", c.scalable ? "scalable" : "legacy");
-			if (c.type)
-				set_str(L, "type", c.type);
-			if (c.have_did)
-				set_int(L, "did", c.did);
-			lua_setfield(L, -2, "context");
-		} else {
-			set_str(L, "why", c.why);
-		}
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
-	}
-	ish_unit_scopes_destroy(scopes);
-	if (err) {
-		ish_pci_destroy(p);
+		lua_pop(L, 1);
 		return push_fail(L, err);
 	}
 	lua_createtable(L, (int)p->nfindings, 0);

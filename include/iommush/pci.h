@@ -153,6 +153,17 @@ struct ish_pci_context {
 struct ish_error *ish_pci_context(struct ish_target *t, const struct ish_unit_scopes *s,
 				  uint16_t segment, uint16_t bdf, struct ish_pci_context *ret);
 
+/*
+ * Every function ish_pci_enumerate() finds, in its order, with its context
+ * (ish_pci_context), passed to fn until fn or a lookup fails. *ret gets the
+ * enumeration (its findings too) whenever it succeeded, even if a later
+ * step failed; the caller destroys it.
+ */
+typedef struct ish_error *ish_pci_func_fn(void *arg, const struct ish_pci_func *f,
+					  const struct ish_pci_context *c);
+struct ish_error *ish_pci_each(struct ish_target *t, ish_pci_func_fn *fn, void *arg,
+			       struct ish_pci **ret);
+
 #ifdef __cplusplus
 }
 #endif
