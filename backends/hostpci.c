@@ -134,73 +134,11 @@ void ish_hostpci_destroy(struct ish_hostpci *hp)
 	free(hp);
 }
 
-/* The devices/ directory must be there and readable: say which errno, as libpci does not. */
-static struct ish_error *check_tree(const char *root)
-{
-	char *path;
-	DIR *dir;
-
-	if (asprintf(&path, "%s/devices", root) < 0)
-		return &ish_enomem;
-	dir = opendir(path);
-	if (!dir) {
-		struct ish_error *err = ish_error_errno(errno, "PCI: %s", path);
-
-		free(path);
-		return err;
-	}
-	closedir(dir);
-	free(path);
-	return NULL;
-}
-
-static struct ish_error *hostpci_open(struct ish_target *t, bool local, struct ish_hostpci **ret)
-{
-	const char *root = ish_target_param(t, "pci.sysfs");
-	struct ish_hostpci *hp;
-	struct ish_error *err;
-
-	if ((!root || !*root) && !local)
-		return ish_error_format(ISH_ERROR_UNSUPPORTED,
-					"PCI: the %s target is read from files, not this host: "
-					"give its sysfs PCI tree with -O pci.sysfs=DIR",
-					ish_target_backend(t)->name);
-	if (!root || !*root)
-		root = ISH_PCI_SYSFS_DEFAULT;
-	err = check_tree(root);
-	if (err)
-		return err;
-	hp = calloc(1, sizeof(*hp));
-	if (!hp)
-		return &ish_enomem;
-	hp->root = strdup(root);
-	hp->pacc = pci_alloc();
-	if (!hp->root || !hp->pacc) {
-		ish_hostpci_destroy(hp);
-		return &ish_enomem;
-	}
-	hp->pacc->error = on_error;
-	hp->pacc->warning = on_warning;
-	hp->pacc->debug = on_debug;
-	hp->pacc->method = PCI_ACCESS_SYS_BUS_PCI;
-	if (pci_set_param(hp->pacc, "sysfs.path", hp->root)) {
-		ish_hostpci_destroy(hp);
-		return ish_error_create(ISH_ERROR_UNSUPPORTED,
-					"PCI: this libpci has no linux-sysfs method");
-	}
-	err = guarded(hp, do_init, NULL);
-	if (err) {
-		ish_hostpci_destroy(hp);
-		return err;
-	}
-	*ret = hp;
-	return NULL;
-}
-
 /*
  * libpci's sysfs scan stops the process on an entry it cannot parse and
  * truncates bus, device and function numbers it does not check: refuse such
- * a tree with the entry's name.
+ * a tree with the entry's name. A missing or unreadable devices/ says which
+ * errno, as libpci does not.
  */
 static struct ish_error *check_entries(const char *root)
 {
@@ -234,15 +172,56 @@ static struct ish_error *check_entries(const char *root)
 	return err;
 }
 
+static struct ish_error *hostpci_open(struct ish_target *t, bool local, struct ish_hostpci **ret)
+{
+	const char *root = ish_target_param(t, "pci.sysfs");
+	struct ish_hostpci *hp;
+	struct ish_error *err;
+
+	if ((!root || !*root) && !local)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED,
+					"PCI: the %s target is read from files, not this host: "
+					"give its sysfs PCI tree with -O pci.sysfs=DIR",
+					ish_target_backend(t)->name);
+	if (!root || !*root)
+		root = ISH_PCI_SYSFS_DEFAULT;
+	err = check_entries(root);
+	if (err)
+		return err;
+	hp = calloc(1, sizeof(*hp));
+	if (!hp)
+		return &ish_enomem;
+	hp->root = strdup(root);
+	hp->pacc = pci_alloc();
+	if (!hp->root || !hp->pacc) {
+		ish_hostpci_destroy(hp);
+		return &ish_enomem;
+	}
+	hp->pacc->error = on_error;
+	hp->pacc->warning = on_warning;
+	hp->pacc->debug = on_debug;
+	hp->pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+	if (pci_set_param(hp->pacc, "sysfs.path", hp->root)) {
+		ish_hostpci_destroy(hp);
+		return ish_error_create(ISH_ERROR_UNSUPPORTED,
+					"PCI: this libpci has no linux-sysfs method");
+	}
+	err = guarded(hp, do_init, NULL);
+	if (err) {
+		ish_hostpci_destroy(hp);
+		return err;
+	}
+	*ret = hp;
+	return NULL;
+}
+
 static struct ish_error *scan(struct ish_hostpci *hp)
 {
 	struct ish_error *err;
 
 	if (hp->scanned)
 		return NULL;
-	err = check_entries(hp->root);
-	if (!err)
-		err = guarded(hp, do_scan, NULL);
+	err = guarded(hp, do_scan, NULL);
 	if (!err)
 		hp->scanned = true;
 	return err;
