@@ -49,16 +49,17 @@ Usage: test_edu.py IOMMUSH [--caching-mode on|off] [--scalable]
 Exit status 77 (skipped) without qemu-system-x86_64. QEMU is killed on every
 path (finally, and PR_SET_PDEATHSIG if the runner dies).
 """
-import ctypes
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'gdbstub'))
+import test_qemu as gdbstub_test  # noqa: E402  (its QEMU driver)
 
 SKIP = 77
 FAILURES = []
@@ -83,13 +84,6 @@ def check(cond, what):
     if not cond:
         FAILURES.append(what)
     return cond
-
-
-def die_with_parent():
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 class Rsp:
@@ -178,58 +172,13 @@ class Rsp:
         self.s.close()
 
 
-class Qemu:
+class Qemu(gdbstub_test.Qemu):
+    """The gdbstub test's QEMU driver with edu and this run's VT-d options."""
+
     def __init__(self, binary, tmp, caching_mode, scalable=False):
-        self.qmp_path = os.path.join(tmp, 'qmp')
-        self.gdb_path = os.path.join(tmp, 'gdb')
-        self.target = 'gdb:unix:' + self.gdb_path
-        self.argv = [binary, '-machine', 'q35',
-                     '-device', 'intel-iommu,caching-mode=%s%s'
-                     % (caching_mode, ',x-scalable-mode=on' if scalable else ''),
-                     '-device', 'edu', '-m', '128', '-nographic', '-display', 'none',
-                     '-monitor', 'none', '-serial', 'none', '-nodefaults',
-                     '-gdb', 'unix:%s,server=on,wait=off' % self.gdb_path,
-                     '-qmp', 'unix:%s,server=on,wait=off' % self.qmp_path]
-        self.proc = None
-        self.qmp = None
-        self.tmp = tmp
-
-    def start(self):
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     preexec_fn=die_with_parent)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError('qemu exited: ' + self.proc.stderr.read().decode(errors='replace'))
-            if os.path.exists(self.qmp_path):
-                s = socket.socket(socket.AF_UNIX)
-                try:
-                    s.connect(self.qmp_path)
-                    self.qmp = s.makefile('rw')
-                    json.loads(self.qmp.readline())
-                    self.cmd('qmp_capabilities')
-                    return
-                except OSError:
-                    s.close()
-            time.sleep(0.05)
-        raise RuntimeError('qemu did not open its QMP socket')
-
-    def cmd(self, name, **args):
-        msg = {'execute': name}
-        if args:
-            msg['arguments'] = args
-        self.qmp.write(json.dumps(msg) + '\n')
-        self.qmp.flush()
-        while True:
-            line = self.qmp.readline()
-            if not line:
-                raise RuntimeError('QMP connection closed (did qemu die?)')
-            r = json.loads(line)
-            if 'return' in r:
-                return r['return']
-            if 'error' in r:
-                raise RuntimeError('QMP %s: %s' % (name, r['error']))
+        super().__init__(binary, tmp, 'edu', extra=['-device', 'edu'], mem=128,
+                         iommu='intel-iommu,caching-mode=%s%s'
+                         % (caching_mode, ',x-scalable-mode=on' if scalable else ''))
 
     def mem(self, addr, size):
         """Guest-physical memory as QEMU itself sees it (pmemsave)."""
@@ -240,20 +189,7 @@ class Qemu:
 
     def xp64(self, addr):
         """One qword of guest-physical space (RAM or MMIO) through the monitor."""
-        out = self.cmd('human-monitor-command', **{'command-line': 'xp /1gx %#x' % addr})
-        return int(out.split(':')[1].split()[0], 16)
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-        if self.proc:
-            self.proc.wait()
-            self.proc.stderr.close()
-        if self.qmp:
-            try:
-                self.qmp.close()
-            except OSError:
-                pass
+        return self.xp('1gx', addr)[0]
 
 
 def run(argv, timeout=60):

@@ -54,7 +54,7 @@ def die_with_parent():
 
 
 class Qemu:
-    def __init__(self, binary, tmp, name, gdb='unix', extra=()):
+    def __init__(self, binary, tmp, name, gdb='unix', extra=(), iommu='intel-iommu', mem=64):
         self.tmp = tmp
         self.qmp_path = os.path.join(tmp, name + '.qmp')
         if gdb == 'unix':
@@ -69,7 +69,7 @@ class Qemu:
             self.gdb_path = None
             gdbarg = 'tcp:127.0.0.1:%d,server=on,wait=off' % port
             self.target = 'gdb:127.0.0.1:%d' % port
-        self.argv = [binary, '-machine', 'q35', '-device', 'intel-iommu', '-m', '64',
+        self.argv = [binary, '-machine', 'q35', '-device', iommu, '-m', str(mem),
                      '-nographic', '-display', 'none', '-monitor', 'none', '-serial', 'none',
                      '-nodefaults', '-gdb', gdbarg,
                      '-qmp', 'unix:%s,server=on,wait=off' % self.qmp_path] + list(extra)
