@@ -22,6 +22,7 @@ saves the memory and QEMU's trace. The test checks:
            while the kernel's intel-iommu driver owns the unit; with
            --force --yes, FEDATA is set and put back, both stores logged
            and traced by QEMU at 4 bytes, the kernel's value there at the stop.
+           Invalidations that would race the kernel's queue are refused.
 
   test_guest.py IOMMUSH OUTDIR [--mode strict|relaxed|all] [-v]
 
@@ -197,6 +198,12 @@ RELAXED_RUNS = [
               "-c 'set reg dmar0 FEDATA 0x1234' -c 'regs dmar0 FEDATA' "
               "-c \"set reg dmar0 FEDATA $v\" && cat /tmp/w.log && sleep 0.5 && "
               "sed 's/^/SYSLOG /' /tmp/syslog"),
+    # With the kernel's queue on: register invalidation is refused, and a
+    # queued one needs a RAM write that STRICT_DEVMEM refuses.
+    ("inval-reg", "iommush live --write --force --yes -O write.syslog=off -O write.log=/tmp/i.log "
+                  "-c 'invalidate iotlb global --register'"),
+    ("inval-queue", "iommush live --write --force --yes -O write.syslog=off -O write.log=/tmp/i.log "
+                    "-c 'invalidate iotlb global'"),
 ]
 
 
@@ -283,7 +290,21 @@ def check_relaxed(iommush, out, answers):
     n += check_regs(greg, hreg)
     n += check_widths(out, greg)
     n += check_writes(answers, hreg)
+    n += check_invalidate(answers)
     return n
+
+
+def check_invalidate(answers):
+    """What would race the kernel's own invalidation queue is refused, with
+    the reason, before anything is written."""
+    o, e, rc = answers["inval-reg"]
+    expect(rc == 1 and "register-based invalidation is not allowed while the invalidation "
+           "queue is enabled (GSTS.QIES)" in e,
+           "register invalidation is refused while the kernel's queue is on: %r" % e)
+    o, e, rc = answers["inval-queue"]
+    expect(rc == 1 and "cannot write memory" in e and "/proc/kcore is read-only" in e,
+           "queued invalidation is refused: live reaches RAM through read-only kcore: %r" % e)
+    return 2
 
 
 FEDATA = 0x3c
