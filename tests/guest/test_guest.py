@@ -13,7 +13,8 @@ saves the memory and QEMU's trace. The test checks:
   strict   (default kernel command line) the `live` backend reports why
            each way in failed: the driver's claim on the register block
            under IO_STRICT_DEVMEM, RAM refused under STRICT_DEVMEM.
-  relaxed  (iomem=relaxed) `live` chooses kcore for RAM with registers by
+  relaxed  (iomem=relaxed; relaxed-scalable: the same with the unit in
+           scalable mode) `live` chooses kcore for RAM with registers by
            MMIO through /dev/mem; `devices`, every device's `mappings`,
            `irte all` and `iq --all` equal the gdbstub's answers at the stop;
            `regs` equals the register block QEMU printed; and every register
@@ -111,7 +112,7 @@ BRIDGE = ["pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x6",
           "virtio-rng-pci,bus=rp1,iommu_platform=on,disable-legacy=on"]
 
 
-def boot(iommush, out, append, runs, timeout, devices=()):
+def boot(iommush, out, append, runs, timeout, devices=(), vtd="legacy"):
     """Boots the lab guest with iommush in it; returns the capture directory's
     parsed console answers and lab info."""
     lab.qemu_binary()
@@ -126,7 +127,7 @@ def boot(iommush, out, append, runs, timeout, devices=()):
     lab.fetch = lambda a: 0
     lab.stamp_of = lambda c: dict(st, initrd=initrd)
     try:
-        cap = types.SimpleNamespace(mode="legacy", out=out, timeout=timeout, settle=0.5,
+        cap = types.SimpleNamespace(mode=vtd, out=out, timeout=timeout, settle=0.5,
                                     mem=512, append="loglevel=1 ish.busy=0 " + append,
                                     regs_format="offsets32", kernel=None, kvm=False,
                                     iommush=os.path.abspath(iommush), devices=list(devices))
@@ -450,12 +451,13 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("iommush")
     ap.add_argument("outdir")
-    ap.add_argument("--mode", choices=["strict", "relaxed", "all"], default="all")
+    ap.add_argument("--mode", choices=["strict", "relaxed", "relaxed-scalable", "all"],
+                    default="all")
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     VERBOSE = args.verbose
-    modes = ["strict", "relaxed"] if args.mode == "all" else [args.mode]
+    modes = ["strict", "relaxed", "relaxed-scalable"] if args.mode == "all" else [args.mode]
     passed = 0
     try:
         for mode in modes:
@@ -465,8 +467,9 @@ def main():
             if mode == "strict":
                 passed += check_strict(boot(args.iommush, out, "", STRICT_RUNS, args.timeout))
             else:
+                vtd = "scalable" if mode.endswith("scalable") else "legacy"
                 ans = boot(args.iommush, out, "iomem=relaxed", RELAXED_RUNS, args.timeout,
-                           BRIDGE)
+                           BRIDGE, vtd)
                 passed += check_relaxed(args.iommush, out, ans)
     except lab.Skip as e:
         log("SKIP: %s" % e)
