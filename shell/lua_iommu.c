@@ -425,11 +425,13 @@ static int t_info(lua_State *L)
 {
 	struct ish_target *t = check_target(L, 1);
 
-	lua_createtable(L, 0, 4);
+	lua_createtable(L, 0, 6);
 	set_str(L, "spec", ish_target_spec(t));
 	set_str(L, "backend", ish_target_backend(t)->name);
 	set_int(L, "units", ish_target_nunits(t));
 	set_bool(L, "writable", ish_target_writable(t));
+	set_bool(L, "force", ish_target_flags(t) & ISH_OPEN_FORCE);
+	set_bool(L, "yes", ish_target_flags(t) & ISH_OPEN_YES);
 	return 1;
 }
 

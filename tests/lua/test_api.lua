@@ -22,6 +22,8 @@ local info = t:info()
 eq(info.backend, "mem", "info.backend")
 eq(info.units, 1, "info.units")
 eq(info.writable, true, "info.writable")
+eq(info.force, false, "info.force: not asked for")
+eq(info.yes, false, "info.yes: not asked for")
 
 -- units and registers
 local units = t:units()

@@ -202,6 +202,10 @@ def main():
               "iommu.open{force}: the shell's batch refusal", out + err)
         rc, out, err = run("-e", lua_open % ", force = true, yes = true")
         check(out == "true\n" and word(mem, 0x38, 4) == 7, "iommu.open{force, yes}: written", out + err)
+        rc, out, err = run("-e", (lua_open % ", force = true, yes = true").replace(
+            'print(t:write_reg(0, "FECTL", 7))', 'local i = t:info(); print(i.writable, i.force, i.yes)'))
+        check(out == "true\ttrue\ttrue\n", "t:info() says the target is writable, forced, unasked",
+              out + err)
 
         # 8. a person at a terminal
         spec = importlib.util.spec_from_file_location("ptytest", os.path.join(src, "tests/shell/pty-test.py"))
