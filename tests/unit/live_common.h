@@ -78,6 +78,42 @@ static inline void copy_ram(struct ish_target *dump, const struct seg *segs, siz
 	}
 }
 
+/*
+ * A file laid out like /dev/mem of the dump's machine: RAM at its physical
+ * addresses, and unit 0's register page (every 32-bit word the dump has)
+ * at its register base, which ends the file.
+ */
+static inline uint64_t devmem_same_addr(uint64_t paddr, void *arg)
+{
+	(void)arg;
+	return paddr;
+}
+
+static inline void write_devmem_file(struct ish_target *dump, const struct seg *segs, size_t n,
+				     const char *path)
+{
+	const struct ish_unit *u = ish_target_unit(dump, 0);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0)
+		exit(1);
+	copy_ram(dump, segs, n, fd, devmem_same_addr, NULL);
+	for (uint32_t off = 0; off < 0x1000; off += 4) {
+		uint64_t v;
+		struct ish_error *err = ish_read_reg(dump, 0, off, 32, &v);
+		uint32_t w = (uint32_t)v;
+
+		if (err) {
+			ish_error_destroy(err);
+			continue;
+		}
+		write_all(fd, &w, 4, u->reg_base + off);
+	}
+	if (ftruncate(fd, (off_t)(u->reg_base + 0x1000)))
+		exit(1);
+	close(fd);
+}
+
 static inline char *write_dmar(struct ish_target *dump, const char *dir)
 {
 	size_t len;

@@ -28,37 +28,13 @@ static char *dir, *mem_path, *dmar_path, *lock_path;
 static struct seg segs[256];
 static size_t nsegs;
 
-static uint64_t same_addr(uint64_t paddr, void *arg)
-{
-	(void)arg;
-	return paddr;
-}
-
 static void build(struct ish_target *dump)
 {
-	const struct ish_unit *u = ish_target_unit(dump, 0);
-	int fd;
 	FILE *f;
 
 	if (asprintf(&mem_path, "%s/mem", dir) < 0 || asprintf(&lock_path, "%s/lockdown", dir) < 0)
 		exit(1);
-	fd = open(mem_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	copy_ram(dump, segs, nsegs, fd, same_addr, NULL);
-	/* The register page: every 32-bit word the dump has, at reg_base + offset. */
-	for (uint32_t off = 0; off < 0x1000; off += 4) {
-		uint64_t v;
-		struct ish_error *err = ish_read_reg(dump, 0, off, 32, &v);
-		uint32_t w = (uint32_t)v;
-
-		if (err) {
-			ish_error_destroy(err);
-			continue;
-		}
-		write_all(fd, &w, 4, u->reg_base + off);
-	}
-	if (ftruncate(fd, (off_t)(u->reg_base + 0x1000)))
-		exit(1);
-	close(fd);
+	write_devmem_file(dump, segs, nsegs, mem_path);
 	dmar_path = write_dmar(dump, dir);
 	f = fopen(lock_path, "w");
 	fputs("none [integrity] confidentiality\n", f);

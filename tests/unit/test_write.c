@@ -23,12 +23,6 @@ static struct seg segs[256];
 static size_t nsegs;
 static uint64_t reg_base;
 
-static uint64_t same_addr(uint64_t paddr, void *arg)
-{
-	(void)arg;
-	return paddr;
-}
-
 static char *path_in(const char *name)
 {
 	char *p;
@@ -96,27 +90,11 @@ static void build(struct ish_target *dump)
 	const struct ish_unit *u = ish_target_unit(dump, 0);
 	uint64_t cap, ecap;
 	char cmd[1024];
-	int fd;
 
 	reg_base = u->reg_base;
 	mem_path = path_in("mem");
 	log_path = path_in("write.log");
-	fd = open(mem_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	copy_ram(dump, segs, nsegs, fd, same_addr, NULL);
-	for (uint32_t off = 0; off < 0x1000; off += 4) {
-		uint64_t v;
-		struct ish_error *err = ish_read_reg(dump, 0, off, 32, &v);
-		uint32_t w = (uint32_t)v;
-
-		if (err) {
-			ish_error_destroy(err);
-			continue;
-		}
-		write_all(fd, &w, 4, u->reg_base + off);
-	}
-	if (ftruncate(fd, (off_t)(u->reg_base + 0x1000)))
-		exit(1);
-	close(fd);
+	write_devmem_file(dump, segs, nsegs, mem_path);
 	dmar_path = write_dmar(dump, dir);
 	OK(ish_read_reg(dump, 0, DMAR_CAP_REG, 64, &cap));
 	OK(ish_read_reg(dump, 0, DMAR_ECAP_REG, 64, &ecap));
