@@ -295,12 +295,7 @@ def set_pte(rsp_path, hpa):
 def scenario(iommush, vm):
     ish = Ish(iommush, vm)
     # Firmware first: the DMAR table and edu's BAR come from SeaBIOS.
-    deadline = time.time() + 30
-    while True:
-        rc, out, _ = run([iommush, vm.target, '--json', '-c', 'units'])
-        if rc == 0 or time.time() > deadline:
-            break
-        time.sleep(0.5)
+    rc, out, _ = gdbstub_test.wait_for_dmar(iommush, vm)
     if not check(rc == 0, 'iommush finds the unit through the guest DMAR table'):
         return
     # From here on the guest only runs during DMAs.
@@ -503,12 +498,7 @@ def sm_clear_fault(rsp_path, fro):
 
 def scenario_scalable(iommush, vm):
     ish = Ish(iommush, vm)
-    deadline = time.time() + 30
-    while True:
-        rc, out, _ = run([iommush, vm.target, '--json', '-c', 'units'])
-        if rc == 0 or time.time() > deadline:
-            break
-        time.sleep(0.5)
+    rc, out, _ = gdbstub_test.wait_for_dmar(iommush, vm)
     if not check(rc == 0, 'iommush finds the unit through the guest DMAR table'):
         return
     ecap = vm.xp64(REG_BASE + DMAR_ECAP)
