@@ -16,6 +16,9 @@
 #include <iommush/vtd.h>
 #include <iommush/write.h>
 
+#include "queue_internal.h"
+#include "write_internal.h"
+
 #define DEFAULT_TIMEOUT_MS 1000
 
 /* Hardware granularity codes of the register interface (CIRG/IIRG). */
@@ -493,7 +496,7 @@ static struct ish_error *queued(struct ish_target *t, unsigned unit,
 					"status address %#" PRIx64 " is not 4-byte aligned",
 					ret->status_addr);
 	/* Different for each tail position, so an old status write cannot pass for ours. */
-	ret->status_data = 0x15500000u | ret->new_tail;
+	ret->status_data = ISH_QI_STATUS_MAGIC | ret->new_tail;
 	if ((err = ish_qi_encode_wait(false, true, true, ret->status_data, ret->status_addr,
 				      ret->wait_desc)))
 		return err;
@@ -541,31 +544,125 @@ out:
 	return err;
 }
 
-struct ish_error *ish_invalidate(struct ish_target *t, unsigned unit,
+/*
+ * A queue an OS drives (ish_queue_owner()): never a blind write at IQT.
+ * Without --force, refused; with it, submitted cooperatively at a stop
+ * (lib/queue.c), which a live host cannot give. Returns the refusal (not
+ * yet logged), or NULL when a cooperative submission may go ahead.
+ */
+static struct ish_error *os_queue_refusal(struct ish_target *t, unsigned unit,
+					  const struct ish_queue_owner *o, const char *what)
+{
+	const char *name = ish_target_unit(t, unit)->name;
+	struct ish_error *err;
+
+	if (ish_target_backend(t)->flags & ISH_BACKEND_LIVE) {
+		err = ish_error_format(ISH_ERROR_REFUSED,
+				       "%s: %s, so this host's kernel drives the invalidation queue; a "
+				       "descriptor written at IQT would leave the kernel's software "
+				       "tail behind and its next invalidation would be lost or hang "
+				       "a CPU. A running kernel cannot be stopped to submit "
+				       "cooperatively, so iommush never writes into this queue, even "
+				       "with --force. Instead: let the kernel invalidate (unbind and "
+				       "rebind the device's driver), or debug the same setup in a QEMU "
+				       "guest through its gdbstub",
+				       what, o->evidence);
+		return err;
+	}
+	if (!(ish_target_flags(t) & ISH_OPEN_FORCE)) {
+		err = ish_error_format(ISH_ERROR_REFUSED,
+				       "%s: an operating system drives %s's invalidation queue (%s). "
+				       "A descriptor written at the hardware tail would leave the "
+				       "OS's software tail behind, and its next invalidation would "
+				       "be lost or hang its CPU. Instead: give --force to submit "
+				       "cooperatively (iommush then keeps the kernel's queue "
+				       "bookkeeping, found through its BTF, at this stop), "
+				       "invalidate through a queue iommush owns on an idle unit, use "
+				       "register-based invalidation where QI is off, or stop the "
+				       "guest's driver first",
+				       what, name, o->evidence);
+		return err;
+	}
+	return NULL;
+}
+
+static struct ish_error *os_queue(struct ish_target *t, unsigned unit,
+				  const struct ish_inval_req *req, uint64_t cap,
+				  const struct ish_queue_owner *o, const char *what,
+				  struct ish_inval_result *ret)
+{
+	struct ish_iq_state q;
+	struct ish_error *err;
+
+	if ((err = ish_inval_encode_desc(req, cap, ret->desc)))
+		return err;
+	if ((err = ish_iq_state_read(t, unit, &q)))
+		return ish_error_prefix(err, "reading the invalidation queue");
+	if (q.have_fsts && (q.fsts & DMA_FSTS_IQE))
+		return ish_error_create(ISH_ERROR_INVALID,
+					"the invalidation queue is stopped by an earlier error "
+					"(FSTS.IQE): clear it first");
+	if ((err = ish_write_begin(t, (int)unit, ISH_WRITE_REGS | ISH_WRITE_MEMORY, what)))
+		return err;
+	{
+		struct poller p;
+		uint64_t v;
+
+		poll_init(&p, req);
+		err = ish_queue_submit_cooperative(t, unit, &q, ret->desc, req->timeout_ms, ret);
+		if (!err && !(err = ish_read_reg(t, unit, DMAR_IQH_REG, 64, &v)))
+			ret->iqh_after = v;
+		if (!err) {
+			finish(t, unit, &p, ret);
+			if (ret->iqe || ret->ite || ret->ice)
+				err = queue_error(t, unit, ret->fsts, ret);
+		}
+	}
+	ish_write_end(t);
+	if (err && err->code == ISH_ERROR_NOT_FOUND && !ret->cooperative)
+		err = ish_error_prefix(err,
+				       "%s: --force submits into a queue an OS drives only "
+				       "cooperatively, and that needs the kernel's layout of its "
+				       "queue", what);
+	if (err && err->code == ISH_ERROR_REFUSED)
+		ish_write_log_refusal(t, (int)unit, what, err);
+	return err;
+}
+
+/* What ish_invalidate() decides before it writes anything. */
+struct plan {
+	enum ish_inval_method method;
+	uint64_t cap, ecap;
+	bool os;		/* the queue is an OS's: cooperative submission */
+	struct ish_queue_owner owner;
+	char what[48];
+};
+
+/* The checks before any write; a refusal of the queue's owner is logged. */
+static struct ish_error *prepare(struct ish_target *t, unsigned unit,
 				 const struct ish_inval_req *req, enum ish_inval_method method,
-				 struct ish_inval_result *ret)
+				 struct plan *p)
 {
 	struct ish_error *err;
-	uint64_t cap, ecap, gsts;
+	uint64_t gsts;
 	bool qies, reg_ok;
-	char what[48];
 
-	memset(ret, 0, sizeof(*ret));
+	memset(p, 0, sizeof(*p));
 	if (unit >= ish_target_nunits(t))
 		return ish_error_format(ISH_ERROR_NOT_FOUND, "no remapping unit %u", unit);
 	if (!ish_target_writable(t))
 		return ish_error_create(ISH_ERROR_READ_ONLY,
 					"invalidating writes to the target: it needs --write or "
 					"'set write on'");
-	if ((err = ish_read_reg(t, unit, DMAR_CAP_REG, 64, &cap)) ||
-	    (err = ish_read_reg(t, unit, DMAR_ECAP_REG, 64, &ecap)) ||
+	if ((err = ish_read_reg(t, unit, DMAR_CAP_REG, 64, &p->cap)) ||
+	    (err = ish_read_reg(t, unit, DMAR_ECAP_REG, 64, &p->ecap)) ||
 	    (err = ish_read_reg(t, unit, DMAR_GSTS_REG, 32, &gsts)))
 		return err;
 	qies = gsts & DMA_GSTS_QIES;
 	reg_ok = req->what == ISH_INVAL_CONTEXT || req->what == ISH_INVAL_IOTLB;
 	if (method == ISH_INVAL_AUTO)
 		method = qies || !reg_ok ? ISH_INVAL_QUEUED : ISH_INVAL_REGISTER;
-	ret->method = method;
+	p->method = method;
 	if (method == ISH_INVAL_REGISTER) {
 		if (!reg_ok)
 			return ish_error_format(ISH_ERROR_INVALID,
@@ -576,20 +673,53 @@ struct ish_error *ish_invalidate(struct ish_target *t, unsigned unit,
 			return ish_error_create(ISH_ERROR_INVALID,
 						"register-based invalidation is not allowed while the "
 						"invalidation queue is enabled (GSTS.QIES): use the queue");
-	} else if (!ecap_qis(ecap)) {
+	} else if (!ecap_qis(p->ecap)) {
 		return ish_error_create(ISH_ERROR_INVALID,
 					"the unit has no invalidation queue (ECAP.QI clear)");
 	}
-	/* One operation: a live host asks once for all the writes it takes. */
-	snprintf(what, sizeof(what), "invalidate %s", ish_inval_what_name(req->what));
-	if ((err = ish_write_begin(t, (int)unit,
-				   ISH_WRITE_REGS | (method == ISH_INVAL_QUEUED ? ISH_WRITE_MEMORY : 0),
-				   what)))
+	snprintf(p->what, sizeof(p->what), "invalidate %s", ish_inval_what_name(req->what));
+	if (method != ISH_INVAL_QUEUED)
+		return NULL;
+	if ((err = ish_queue_owner(t, unit, &p->owner)))
+		return ish_error_prefix(err, "deciding who drives the queue");
+	if (p->owner.agent != ISH_QUEUE_OS)
+		return NULL;
+	p->os = true;
+	if ((err = os_queue_refusal(t, unit, &p->owner, p->what)))
+		ish_write_log_refusal(t, (int)unit, p->what, err);
+	return err;
+}
+
+struct ish_error *ish_invalidate_check(struct ish_target *t, unsigned unit,
+				       const struct ish_inval_req *req, enum ish_inval_method method)
+{
+	struct plan p;
+
+	return prepare(t, unit, req, method, &p);
+}
+
+struct ish_error *ish_invalidate(struct ish_target *t, unsigned unit,
+				 const struct ish_inval_req *req, enum ish_inval_method method,
+				 struct ish_inval_result *ret)
+{
+	struct ish_error *err;
+	struct plan p;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((err = prepare(t, unit, req, method, &p)))
 		return err;
-	if (method == ISH_INVAL_REGISTER)
-		err = by_registers(t, unit, req, cap, ecap, ret);
+	ret->method = p.method;
+	if (p.os)
+		return os_queue(t, unit, req, p.cap, &p.owner, p.what, ret);
+	/* One operation: a live host asks once for all the writes it takes. */
+	if ((err = ish_write_begin(t, (int)unit,
+				   ISH_WRITE_REGS | (p.method == ISH_INVAL_QUEUED ? ISH_WRITE_MEMORY : 0),
+				   p.what)))
+		return err;
+	if (p.method == ISH_INVAL_REGISTER)
+		err = by_registers(t, unit, req, p.cap, p.ecap, ret);
 	else
-		err = queued(t, unit, req, cap, ret);
+		err = queued(t, unit, req, p.cap, ret);
 	ish_write_end(t);
 	return err;
 }

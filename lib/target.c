@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <iommush/dmar.h>
+#include <iommush/kernel.h>
 #include <iommush/regs.h>
 #include <iommush/target.h>
 #include <iommush/vtd.h>
@@ -42,6 +43,9 @@ struct ish_target {
 	bool writable;
 	unsigned flags;			/* ISH_OPEN_* */
 	struct ish_write_state *wstate;	/* lib/write.c, NULL until needed */
+	/* The kernel found in memory (lib/kernel.c): opened once, on first use. */
+	struct ish_kernel *kernel;
+	struct ish_error *kernel_err;
 
 	struct ish_param *params;	/* copies */
 	size_t nparams;
@@ -236,6 +240,8 @@ void ish_target_close(struct ish_target *t)
 	if (t->backend && t->backend->close)
 		t->backend->close(t);
 	ish_write_state_destroy(t->wstate);
+	ish_kernel_destroy(t->kernel);
+	ish_error_destroy(t->kernel_err);
 	cache_free(t);
 	free(t->rec);
 	for (size_t i = 0; i < t->nparams; i++) {
@@ -277,6 +283,29 @@ void ish_target_set_writable(struct ish_target *t, bool on)
 unsigned ish_target_flags(const struct ish_target *t)
 {
 	return t->flags;
+}
+
+struct ish_error *ish_target_kernel(struct ish_target *t, struct ish_kernel **ret)
+{
+	struct ish_error *err;
+
+	*ret = NULL;
+	if (t->kernel) {
+		*ret = t->kernel;
+		return NULL;
+	}
+	/* A kernel that was not found stays not found: the search may scan RAM. */
+	if (t->kernel_err)
+		return ish_error_create(t->kernel_err->code, t->kernel_err->message);
+	err = ish_kernel_open(t, &t->kernel);
+	if (err) {
+		if (err->code == ISH_ERROR_INTERRUPTED || err == &ish_enomem)
+			return err;
+		t->kernel_err = err;
+		return ish_error_create(err->code, err->message);
+	}
+	*ret = t->kernel;
+	return NULL;
 }
 
 struct ish_write_state **ish_target_wstate(struct ish_target *t)

@@ -22,9 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <iommush/invalidate.h>
 #include <iommush/regs.h>
 #include <iommush/vtd.h>
 
+#include "queue_internal.h"
 #include "write_internal.h"
 
 #define MAX_LOGGED_BYTES 64
@@ -39,6 +41,8 @@ struct ish_write_state {
 	/* Units the kernel's driver owns, found at the outermost begin. */
 	bool *owned;
 	size_t nowned;
+	/* The one IQT write of a cooperative submission (ish_queue_write_tail). */
+	bool tail_ok;
 	bool log_tried;
 	int log_fd;		/* -1: no log file */
 	bool syslog;
@@ -488,6 +492,77 @@ nomem:
 	return &ish_enomem;
 }
 
+/*
+ * A target that is not this host (a QEMU guest through its gdbstub): a unit
+ * is driven by the guest's OS when its invalidation queue holds another
+ * agent's descriptors (ish_queue_owner(): Linux always enables QI where the
+ * unit has it and submits at once). Writing its registers or memory under
+ * that OS is refused unless --force. Dumps cannot write at all.
+ */
+static struct ish_error *check_os_owners(struct ish_target *t, int unit, unsigned kinds)
+{
+	unsigned n = ish_target_nunits(t);
+
+	if (ish_target_flags(t) & ISH_OPEN_FORCE)
+		return NULL;
+	if (kinds & ISH_WRITE_MEMORY)
+		unit = ISH_WRITE_ALL_UNITS;
+	for (unsigned i = 0; i < n; i++) {
+		struct ish_queue_owner o;
+		struct ish_error *err;
+
+		if (unit >= 0 && (unsigned)unit != i)
+			continue;
+		err = ish_queue_owner(t, i, &o);
+		if (err) {
+			/* A unit whose queue cannot be read is no evidence either way. */
+			ish_error_destroy(err);
+			continue;
+		}
+		if (o.agent == ISH_QUEUE_OS)
+			return ish_error_format(ISH_ERROR_REFUSED,
+						"an operating system drives %s (%s): writing its %s "
+						"under it can hang or corrupt that system; give --force "
+						"(or 'open --force') to write anyway",
+						ish_target_unit(t, i)->name, o.evidence,
+						(kinds & ISH_WRITE_MEMORY) ? "memory" : "registers");
+	}
+	return NULL;
+}
+
+/*
+ * IQT and IQA of a queue another agent drives: a write moves the queue
+ * under that agent's software tail, which is how a guest was measured to
+ * lose all DMA for good. Refused even with --force; `invalidate` submits
+ * cooperatively instead (lib/queue.c).
+ */
+static struct ish_error *check_queue_regs(struct ish_target *t, struct ish_write_state *w,
+					  unsigned unit, uint32_t offset)
+{
+	struct ish_queue_owner o;
+	struct ish_error *err;
+
+	if (offset != DMAR_IQT_REG && offset != DMAR_IQA_REG)
+		return NULL;
+	if (w->tail_ok && offset == DMAR_IQT_REG)
+		return NULL;
+	err = ish_queue_owner(t, unit, &o);
+	if (err) {
+		ish_error_destroy(err);
+		return NULL;
+	}
+	if (o.agent != ISH_QUEUE_OS)
+		return NULL;
+	return ish_error_format(ISH_ERROR_REFUSED,
+				"%s of %s is refused, even with --force: another agent drives its "
+				"invalidation queue (%s), and moving %s under it leaves that agent's "
+				"software tail behind, so its next invalidation is lost or hangs; "
+				"use 'invalidate' (with --force it submits cooperatively)",
+				offset == DMAR_IQT_REG ? "writing IQT" : "writing IQA",
+				ish_target_unit(t, unit)->name, o.evidence,
+				offset == DMAR_IQT_REG ? "the tail" : "the queue");
+}
+
 static struct ish_error *gate(struct ish_target *t, struct ish_write_state *w, int unit,
 			      unsigned kinds, const char *what)
 {
@@ -507,7 +582,7 @@ static struct ish_error *gate(struct ish_target *t, struct ish_write_state *w, i
 	if ((kinds & ISH_WRITE_MEMORY) && (err = cannot_write(t, false)))
 		return err;
 	if (!live)
-		return NULL;
+		return check_os_owners(t, unit, kinds);
 	/* A memory write reaches the tables of every unit. */
 	err = check_owners(t, w, (kinds & ISH_WRITE_MEMORY) ? ISH_WRITE_ALL_UNITS : unit, &forced,
 			   &evidence);
@@ -674,6 +749,12 @@ struct ish_error *ish_write_reg_gated(struct ish_target *t, unsigned unit, uint3
 	snprintf(what, sizeof(what), "write register %#" PRIx32 " of %s", offset, u->name);
 	if ((err = enter(t, w, (int)unit, ISH_WRITE_REGS, what, &implicit)))
 		return err;
+	if ((err = check_queue_regs(t, w, unit, offset))) {
+		log_refusal(t, w, (int)unit, NULL, err);
+		if (implicit)
+			ish_write_end(t);
+		return err;
+	}
 	/* A register write can make the hardware write memory (status, faults). */
 	ish_target_cache_drop(t);
 	r.is_reg = true;
@@ -736,4 +817,33 @@ struct ish_error *ish_write_phys_gated(struct ish_target *t, uint64_t addr, cons
 	if (implicit)
 		ish_write_end(t);
 	return err;
+}
+
+struct ish_error *ish_queue_write_tail(struct ish_target *t, unsigned unit, uint64_t iqt)
+{
+	struct ish_write_state *w = wstate(t);
+	struct ish_error *err;
+
+	if (!w)
+		return &ish_enomem;
+	w->tail_ok = true;
+	err = ish_write_reg(t, unit, DMAR_IQT_REG, 64, iqt);
+	w->tail_ok = false;
+	return err;
+}
+
+void ish_write_log_refusal(struct ish_target *t, int unit, const char *op,
+			   const struct ish_error *err)
+{
+	struct ish_write_state *w = wstate(t);
+
+	struct ish_error *e;
+
+	if (!w || err == &ish_enomem)
+		return;
+	e = log_open(t, w);
+	if (e)
+		ish_error_destroy(e);
+	else
+		log_refusal(t, w, unit, op, err);
 }

@@ -21,4 +21,8 @@ struct ish_error *ish_write_reg_gated(struct ish_target *t, unsigned unit, uint3
 struct ish_error *ish_write_phys_gated(struct ish_target *t, uint64_t addr, const void *buf,
 				       size_t len);
 
+/* Logs an operation refused outside the gate (e.g. a queue another agent drives). */
+void ish_write_log_refusal(struct ish_target *t, int unit, const char *op,
+			   const struct ish_error *err);
+
 #endif

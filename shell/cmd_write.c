@@ -176,6 +176,8 @@ static int cmd_invalidate(struct ish_shell *sh, int argc, char **argv)
 	unsigned first = 0, last, nunits = ish_target_nunits(t);
 	uint64_t v, cap = 0;
 	int pos = 1, need, failures = 0;
+	bool *refused;
+	unsigned ntodo;
 	struct ish_error *err;
 	char what[64];
 	size_t i;
@@ -303,11 +305,36 @@ static int cmd_invalidate(struct ish_shell *sh, int argc, char **argv)
 			break;
 	snprintf(what, sizeof(what), "invalidate %s %s", argv[1],
 		 i < sizeof(inval_grans) / sizeof(inval_grans[0]) ? inval_grans[i].name : "");
+	/*
+	 * Units the library would refuse before writing (a queue an OS drives)
+	 * are reported first, so that nobody is asked about them.
+	 */
+	ntodo = last - first + 1;
+	refused = calloc(ntodo, sizeof(*refused));
+	if (!refused)
+		return sh_report(sh, &ish_enomem);
+	for (unsigned n = first; n <= last; n++) {
+		err = ish_invalidate_check(t, n, &req, method);
+		if (err && err->code == ISH_ERROR_REFUSED) {
+			sh_report(sh, ish_error_prefix(err, "%s", ish_target_unit(t, n)->name));
+			refused[n - first] = true;
+			failures++;
+			ntodo--;
+		} else {
+			ish_error_destroy(err);
+		}
+	}
+	if (!ntodo) {
+		free(refused);
+		return 1;
+	}
 	/* One question for every unit and register this takes. */
 	err = ish_write_begin(t, first == last ? (int)first : ISH_WRITE_ALL_UNITS, ISH_WRITE_REGS,
 			      what);
-	if (err)
+	if (err) {
+		free(refused);
 		return sh_report(sh, err);
+	}
 
 	if (sh_json(sh))
 		json_begin_array(&sh->json);
@@ -318,6 +345,8 @@ static int cmd_invalidate(struct ish_shell *sh, int argc, char **argv)
 		uint64_t qw[4];
 		char desc[160] = "";
 
+		if (refused[n - first])
+			continue;
 		/* The description comes from the descriptor form; CAP only tunes DR/DW. */
 		ish_error_destroy(ish_read_reg(t, n, DMAR_CAP_REG, 64, &cap));
 		if (!(err = ish_inval_encode_desc(&req, cap, qw))) {
@@ -334,6 +363,7 @@ static int cmd_invalidate(struct ish_shell *sh, int argc, char **argv)
 		show_result(sh, u, &req, &res, desc);
 	}
 	ish_write_end(t);
+	free(refused);
 	if (sh_json(sh)) {
 		json_end_array(&sh->json);
 		json_end_line(&sh->json);

@@ -13,9 +13,13 @@
  * drivers/iommu/intel/iommu.h (DMA_CCMD_*, DMA_TLB_*) and QEMU
  * hw/i386/intel_iommu_internal.h (VTD_CCMD_*, VTD_TLB_*).
  *
- * Using the queue behind the back of an OS that owns it (a live host, a
- * running guest) moves IQT under that OS's feet: stop the system first
- * (the gdbstub backend stops a guest while connected).
+ * A queue another agent drives (an OS's driver: ish_queue_owner()) is never
+ * written blindly at IQT: that leaves the agent's software tail behind
+ * (its next submission lands in consumed slots and hangs). Such a
+ * submission is refused, or with ISH_OPEN_FORCE on a stopped guest made
+ * cooperatively, keeping the kernel's struct q_inval consistent
+ * (lib/queue.c); a live host's kernel cannot be stopped, so there it is
+ * always refused.
  */
 #ifndef IOMMUSH_INVALIDATE_H
 #define IOMMUSH_INVALIDATE_H
@@ -131,12 +135,58 @@ struct ish_inval_result {
 	uint32_t status_data;
 	uint64_t iqh_after;		/* IQH once done (or stopped) */
 	uint64_t iqer;			/* IQERCD, read on a queue error */
+	/*
+	 * Queued into a queue the kernel drives (--force): submitted as the
+	 * kernel's qi_submit_sync() would, its struct q_inval kept consistent.
+	 */
+	bool cooperative;
+	uint64_t q_inval_pa;		/* the kernel's struct q_inval */
+	int32_t free_head_before, free_head_after;
+	int32_t free_tail_before, free_tail_after;
+	int32_t free_cnt_before, free_cnt_after;
 	/* Both: */
 	uint32_t fsts;			/* FSTS after the operation */
 	bool iqe, ice, ite;		/* FSTS error bits after the operation */
 	unsigned polls;
 	uint64_t elapsed_us;
 };
+
+/*
+ * The status data of iommush's own invalidation-wait descriptors:
+ * ISH_QI_STATUS_MAGIC | the new tail slot. It marks the queue's slots as
+ * iommush's, so that a later session can tell its own queue from one an OS
+ * drives (ish_queue_owner()).
+ */
+#define ISH_QI_STATUS_MAGIC	0x15500000u
+#define ISH_QI_STATUS_MAGIC_MASK 0xfff00000u
+
+/* Who drives a unit's invalidation queue. */
+enum ish_queue_agent {
+	ISH_QUEUE_OFF,		/* queued invalidation is not enabled (GSTS.QIES clear) */
+	ISH_QUEUE_UNUSED,	/* enabled, IQH = IQT = 0 and every slot empty */
+	ISH_QUEUE_ISH,		/* every wait descriptor in it is iommush's */
+	ISH_QUEUE_OS,		/* someone else submits: the kernel's driver, a guest's OS */
+};
+
+struct ish_queue_owner {
+	enum ish_queue_agent agent;
+	/* A live host whose kernel driver registered the unit (iommush/write.h). */
+	bool live_driver;
+	/* What decided it, for messages: "the kernel's intel-iommu driver registered
+	 * dmar0 (/sys/class/iommu/dmar0)", "slot 121 holds a wait descriptor that
+	 * writes 0x2 to 0x3f6c9004, not iommush's". */
+	char evidence[512];
+};
+
+/*
+ * Decides who drives unit's queue: on a live host the kernel's driver
+ * (sysfs, as the write gate decides ownership); elsewhere by what the queue
+ * holds: a wait descriptor whose status data is not iommush's, descriptors
+ * with no wait, or descriptors pending between IQH and IQT mean another
+ * agent. Reads registers and the queue's pages; writes nothing.
+ */
+struct ish_error *ish_queue_owner(struct ish_target *t, unsigned unit, struct ish_queue_owner *ret);
+const char *ish_queue_agent_name(enum ish_queue_agent a);
 
 /* "global", "domain", "device"/"page"/"index"/"pasid"; "??N" for others. */
 const char *ish_inval_gran_name(enum ish_inval_what what, unsigned hw_gran);
@@ -168,6 +218,15 @@ struct ish_error *ish_inval_encode_desc(const struct ish_inval_req *req, uint64_
 struct ish_error *ish_invalidate(struct ish_target *t, unsigned unit,
 				 const struct ish_inval_req *req, enum ish_inval_method method,
 				 struct ish_inval_result *ret);
+
+/*
+ * The refusals ish_invalidate() would give before it writes anything (read
+ * only, no such interface, a queue an OS drives without --force or on a
+ * live host), for a caller that confirms once for several units and must
+ * not ask about a unit that will be refused. A refusal is logged.
+ */
+struct ish_error *ish_invalidate_check(struct ish_target *t, unsigned unit,
+				       const struct ish_inval_req *req, enum ish_inval_method method);
 
 #ifdef __cplusplus
 }

@@ -48,6 +48,12 @@ struct ish_kernel;
  */
 struct ish_error *ish_kernel_open(struct ish_target *t, struct ish_kernel **ret);
 void ish_kernel_destroy(struct ish_kernel *k);
+/*
+ * The target's kernel, opened on first use and kept until the target
+ * closes (a failure is remembered too: the search may scan all of RAM).
+ * Do not destroy it. An interruption is not remembered.
+ */
+struct ish_error *ish_target_kernel(struct ish_target *t, struct ish_kernel **ret);
 
 /* The value of VMCOREINFO line KEY=VALUE ("OSRELEASE", "NUMBER(phys_base)"), or NULL. */
 const char *ish_kernel_vmcoreinfo(const struct ish_kernel *k, const char *key);

@@ -356,9 +356,25 @@ static void test_confirm_and_write(void)
 		CHECK_EQ(v, 0x80000000);
 	}
 	/* a 64-bit register takes 8 bytes */
-	OK(ish_write_reg(t, 0, DMAR_IQT_REG, 64, 0x1122334455667780ULL));
-	CHECK_EQ(file_word(reg_base + DMAR_IQT_REG, 8), 0x1122334455667780ULL);
-	OK(ish_write_reg(t, 0, DMAR_IQT_REG, 64, iqt));
+	{
+		uint64_t irta = file_word(reg_base + DMAR_IRTA_REG, 8);
+
+		OK(ish_write_reg(t, 0, DMAR_IRTA_REG, 64, 0x1122334455667780ULL));
+		CHECK_EQ(file_word(reg_base + DMAR_IRTA_REG, 8), 0x1122334455667780ULL);
+		OK(ish_write_reg(t, 0, DMAR_IRTA_REG, 64, irta));
+		CHECK_EQ(file_word(reg_base + DMAR_IRTA_REG, 8), irta);
+	}
+	/* IQT of the driver's queue: refused even with --force, the tail untouched */
+	err = ish_write_reg(t, 0, DMAR_IQT_REG, 64, 0x1122334455667780ULL);
+	CHECK(err && err->code == ISH_ERROR_REFUSED);
+	{
+		static const char refusal[] =
+			"writing IQT of dmar0 is refused, even with --force: another agent drives "
+			"its invalidation queue (the kernel's intel-iommu driver registered dmar0 (";
+
+		CHECK(!strncmp(err->message, refusal, sizeof(refusal) - 1));
+	}
+	ish_error_destroy(err);
 	CHECK_EQ(file_word(reg_base + DMAR_IQT_REG, 8), iqt);
 	/* a 64-bit access to a 32-bit register never reaches the hardware */
 	err = ish_write_reg(t, 0, DMAR_FECTL_REG, 64, 0);
@@ -391,8 +407,9 @@ static void test_confirm_and_write(void)
 		 "old=%#" PRIx64 " new=0x80000000 result=ok\n", fectl);
 	/* 0 prints as 0 with %#x */
 	CHECK(strstr(log, want) != NULL);
-	CHECK(strstr(log, " reg=IQT offset=0x88 width=64 old=0x") &&
+	CHECK(strstr(log, " reg=IRTA offset=0xb8 width=64 old=0x") &&
 	      strstr(log, " new=0x1122334455667780 result=ok\n"));
+	CHECK(strstr(log, "result=refused reason=\"writing IQT of dmar0 is refused, even with --force"));
 	CHECK(strstr(log, " op=\"test op\" unit=dmar0 reg=FEDATA offset=0x3c width=32"));
 	CHECK(strstr(log, " op=\"test op\" unit=dmar0 mem=0x3000 len=4 old="));
 	CHECK(strstr(log, " new=01020304 result=ok\n"));
@@ -410,7 +427,19 @@ static void test_invalidate_asks_once(void)
 	struct asked a = { .answer = true };
 	size_t before = count(slurp_log(), "op=\"invalidate iotlb\"");
 
-	OK(open_live("devmem", sys_owned, mem_path, ISH_OPEN_WRITE | ISH_OPEN_FORCE, &t));
+	uint64_t iqa = file_word(reg_base + DMAR_IQA_REG, 8), iq = iqa & ~0xfffULL, saved[4096];
+	unsigned nq = (4096u << (iqa & 7)) / 8;
+
+	/*
+	 * A unit the driver has not registered, whose queue holds nobody's
+	 * work: the capture's own descriptors (Linux's) are set aside.
+	 */
+	CHECK(nq <= 4096);
+	for (unsigned i = 0; i < nq && i < 4096; i++) {
+		saved[i] = file_word(iq + 8 * i, 8);
+		set_file_word(iq + 8 * i, 0, 8);
+	}
+	OK(open_live("devmem", sys_other, mem_path, ISH_OPEN_WRITE, &t));
 	ish_target_set_confirm(t, confirm, &a);
 	/* QIES is set: the queue; a file never writes the status word, so it times out */
 	err = ish_invalidate(t, 0, &req, ISH_INVAL_AUTO, &res);
@@ -424,6 +453,44 @@ static void test_invalidate_asks_once(void)
 	/* status word, descriptor, wait descriptor, IQT */
 	CHECK_EQ(count(slurp_log(), "op=\"invalidate iotlb\"") - before, 4);
 	CHECK(strstr(slurp_log(), "op=\"invalidate iotlb\" unit=dmar0 reg=IQT offset=0x88 width=64"));
+	for (unsigned i = 0; i < nq && i < 4096; i++)
+		set_file_word(iq + 8 * i, saved[i], 8);
+}
+
+/*
+ * The driver's own queue on a live host: refused even with --force (a
+ * running kernel cannot be stopped to submit cooperatively), before any
+ * question and any write.
+ */
+static void test_invalidate_driver_queue(void)
+{
+	struct ish_inval_req req = { .what = ISH_INVAL_IOTLB, .timeout_ms = 5 };
+	struct ish_inval_result res;
+	struct ish_target *t;
+	struct ish_error *err;
+	struct asked a = { .answer = true };
+	uint64_t iqt = file_word(reg_base + DMAR_IQT_REG, 8);
+	static const char refusal[] =
+		"invalidate iotlb: the kernel's intel-iommu driver registered dmar0 (";
+
+	OK(open_live("devmem", sys_owned, mem_path, ISH_OPEN_WRITE | ISH_OPEN_FORCE, &t));
+	ish_target_set_confirm(t, confirm, &a);
+	err = ish_invalidate(t, 0, &req, ISH_INVAL_AUTO, &res);
+	CHECK(err && err->code == ISH_ERROR_REFUSED);
+	if (err) {
+		CHECK(!strncmp(err->message, refusal, sizeof(refusal) - 1));
+		CHECK(strstr(err->message, "), so this host's kernel drives the invalidation queue; a "
+					   "descriptor written at IQT would leave the kernel's "
+					   "software tail behind") != NULL);
+		CHECK(strstr(err->message, "so iommush never writes into this queue, even with "
+					   "--force") != NULL);
+	}
+	ish_error_destroy(err);
+	CHECK_EQ(a.calls, 0);
+	CHECK_EQ(file_word(reg_base + DMAR_IQT_REG, 8), iqt);
+	ish_target_close(t);
+	CHECK(strstr(slurp_log(), "op=\"invalidate iotlb\" unit=dmar0 result=refused reason="
+				  "\"invalidate iotlb: the kernel's intel-iommu driver"));
 }
 
 static void test_debugfs_and_live(void)
@@ -535,6 +602,7 @@ int main(void)
 	test_owned();
 	test_confirm_and_write();
 	test_invalidate_asks_once();
+	test_invalidate_driver_queue();
 	test_debugfs_and_live();
 	test_hostile_sysfs();
 	test_not_live();
