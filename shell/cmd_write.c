@@ -127,6 +127,16 @@ static void show_result(struct ish_shell *sh, const struct ish_unit *u,
 			json_kv_u64(&sh->json, "status_addr", r->status_addr);
 			json_kv_u64(&sh->json, "status_data", r->status_data);
 			json_kv_u64(&sh->json, "iqh", r->iqh_after);
+			json_kv_bool(&sh->json, "cooperative", r->cooperative);
+			if (r->cooperative) {
+				json_kv_u64(&sh->json, "q_inval", r->q_inval_pa);
+				json_kv_u64(&sh->json, "free_head_before", (uint64_t)r->free_head_before);
+				json_kv_u64(&sh->json, "free_head_after", (uint64_t)r->free_head_after);
+				json_kv_u64(&sh->json, "free_tail_before", (uint64_t)r->free_tail_before);
+				json_kv_u64(&sh->json, "free_tail_after", (uint64_t)r->free_tail_after);
+				json_kv_u64(&sh->json, "free_cnt_before", (uint64_t)r->free_cnt_before);
+				json_kv_u64(&sh->json, "free_cnt_after", (uint64_t)r->free_cnt_after);
+			}
 		}
 		json_kv_u64(&sh->json, "fsts", r->fsts);
 		json_kv_u64(&sh->json, "polls", r->polls);
@@ -147,6 +157,12 @@ static void show_result(struct ish_shell *sh, const struct ish_unit *u,
 			  r->new_tail ? r->new_tail - 1 : r->slot + 1,
 			  r->new_tail, r->status_data, r->status_addr, r->polls,
 			  r->polls == 1 ? "" : "s", r->elapsed_us);
+		if (r->cooperative)
+			sh_printf(sh, "%s: submitted as the kernel would (struct q_inval at %#" PRIx64
+				  "): free_head %d -> %d, free_tail %d -> %d, free_cnt %d -> %d\n",
+				  u->name, r->q_inval_pa, r->free_head_before, r->free_head_after,
+				  r->free_tail_before, r->free_tail_after, r->free_cnt_before,
+				  r->free_cnt_after);
 	}
 	if (r->iqe || r->ice || r->ite) {
 		sh_printf(sh, "%s: FSTS %#x:", u->name, r->fsts);
