@@ -342,7 +342,7 @@ struct ish_error *ish_gdbstub_parse_mtree(const char *text, struct ish_ram_range
 		if (len >= 9 && !memcmp(line, "FlatView ", 9)) {
 			done = in_memory;
 			in_memory = false;
-		} else if (len >= 13 && !memcmp(line, " AS \"memory\"", 13)) {
+		} else if (len >= 12 && !memcmp(line, " AS \"memory\"", 12)) {
 			in_memory = true;
 		} else if (in_memory && len < 256 &&
 			   sscanf(line, " %llx-%llx (prio %*d, %7[a-z/])%n", &start, &end, kind,
