@@ -20,7 +20,11 @@ kernel holds:
                            hardware tail at a stop)
   pa(ir_table->base)     = IRTA's base (bits 63:12)
 
-  test_kernelview.py IOMMUSH OUTDIR --mode legacy|scalable [-v]
+  dmar_drhd_unit's include_all and segment = the DRHD's flags bit 0 and segment
+  (--kaslr: the compressed bzImage boots, so KASLR moves the kernel and the
+  direct map: KERNELOFFSET and page_offset_base must differ from the defaults)
+
+  test_kernelview.py IOMMUSH OUTDIR --mode legacy|scalable [--kaslr] [-v]
 
 Exit 0 pass, 1 fail, 77 skip (no QEMU, no guest kernel). Standard library only.
 """
@@ -98,6 +102,23 @@ def check(cond, msg, failures):
         log("ok: " + msg)
 
 
+def drhds(dmar):
+    """{base: (flags, segment)} of the DRHDs of a raw DMAR table (ACPICA
+    actbl1.h acpi_dmar_hardware_unit: type, length, flags, size, segment, address)."""
+    import struct
+    out = {}
+    off = 48
+    while off + 16 <= len(dmar):
+        typ, length = struct.unpack_from("<HH", dmar, off)
+        if length < 4:
+            break
+        if typ == 0:
+            flags, _, seg, base = struct.unpack_from("<BBHQ", dmar, off + 4)
+            out[base] = (flags, seg)
+        off += length
+    return out
+
+
 def regs_of(words, off, width=64):
     lo = words.get(off)
     if lo is None:
@@ -116,7 +137,7 @@ def run(args):
     if r.returncode:
         raise Failure("lab.py fetch failed")
     st = lab.stamp_of(env_cache)
-    out = os.path.abspath(os.path.join(args.outdir, args.mode))
+    out = os.path.abspath(os.path.join(args.outdir, args.mode + ("-kaslr" if args.kaslr else "")))
     os.makedirs(out, exist_ok=True)
     ko = fw_cfg_module(env_cache, out)
     hook = ("insmod /lib/modules/qemu_fw_cfg.ko && "
@@ -140,7 +161,7 @@ def run(args):
            "-m", "256", "-smp", "1", "-vga", "none", "-display", "none",
            "-no-reboot", "-nodefaults",
            "-device", lab.MODES[args.mode], "-device", "vmcoreinfo",
-           "-kernel", st["kernel"], "-initrd", initrd, "-append", cmdline,
+           "-kernel", st["bzimage"] if args.kaslr else st["kernel"], "-initrd", initrd, "-append", cmdline,
            "-serial", "file:" + console,
            "-qmp", "unix:%s,server=on,wait=off" % sock,
            "-gdb", "unix:%s,server=on,wait=off" % gdbsock,
@@ -202,6 +223,14 @@ def run(args):
         units = kg["units"] or []
         check(len(units) == len(bases), "%d unit(s) on dmar_drhd_units, %d DRHD(s)"
               % (len(units), len(bases)), failures)
+        if args.kaslr:
+            check(kg["kerneloffset"] != 0, "KASLR: KERNELOFFSET %#x" % kg["kerneloffset"],
+                  failures)
+            check(kg["page_offset_base"] != 0xffff888000000000,
+                  "KASLR: page_offset_base %#x moved" % kg["page_offset_base"], failures)
+        else:
+            check(kg["kerneloffset"] == 0, "PVH boot: no KASLR", failures)
+        table = drhds(dmar) if dmar else {}
         # what the scan costs: the same command with kernel.scan naming only the
         # page found, and a scan of the RAM below it (what the scan passed
         # over first), which must find nothing
@@ -226,6 +255,11 @@ def run(args):
                   failures)
             if w is None:
                 continue
+            if u["reg_phys"] in table:
+                flags, seg = table[u["reg_phys"]]
+                check(u["include_all"] == bool(flags & 1) and u["segment"] == seg,
+                      "%s include_all %s segment %d = DRHD flags %#x segment %d"
+                      % (u["name"], u["include_all"], u["segment"], flags, seg), failures)
             cap, ecap = regs_of(w, 0x08), regs_of(w, 0x10)
             rtaddr, iqa, iqt, irta = regs_of(w, 0x20), regs_of(w, 0x90), regs_of(w, 0x88), \
                 regs_of(w, 0xb8)
@@ -305,6 +339,7 @@ def main():
     ap.add_argument("outdir")
     ap.add_argument("--mode", choices=["legacy", "scalable"], default="legacy")
     ap.add_argument("--keep", action="store_true", help="keep memory.elf")
+    ap.add_argument("--kaslr", action="store_true", help="boot the bzImage (KASLR)")
     ap.add_argument("-v", action="store_true")
     args = ap.parse_args()
     VERBOSE = args.v
