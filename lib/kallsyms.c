@@ -169,8 +169,7 @@ static struct ish_error *load_tokens(struct ish_kernel *k, struct tokens *tk)
 	 * The table's end: the index when it follows the table (as the linker
 	 * script lays them out), else a margin past the last token's start.
 	 */
-	if (index_va > table_va && index_va - table_va <= MAX_TOKEN_TABLE &&
-	    index_va - table_va > max)
+	if (index_va > table_va && index_va - table_va <= MAX_TOKEN_TABLE)
 		size = index_va - table_va;
 	else
 		size = max + 256 < MAX_TOKEN_TABLE ? max + 256 : MAX_TOKEN_TABLE;
