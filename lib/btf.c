@@ -401,7 +401,7 @@ static struct ish_error *place(const struct ish_btf *b, uint32_t type, uint64_t 
 }
 
 /* Members one lookup may visit: anonymous members can nest a struct in itself. */
-#define MAX_VISITS (1u << 20)
+#define MAX_VISITS (1u << 16)
 
 /* Finds name among id's members, looking inside anonymous structs and unions. */
 static struct ish_error *find_member(const struct ish_btf *b, uint32_t id, const char *name,

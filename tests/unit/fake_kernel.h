@@ -66,7 +66,7 @@ static const struct fk_sym fk_syms[] = {
 };
 #define FK_NSYMS (sizeof(fk_syms) / sizeof(fk_syms[0]))
 
-static void fk_put(uint8_t *p, uint64_t v, unsigned n)
+static inline void fk_put(uint8_t *p, uint64_t v, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
@@ -82,7 +82,7 @@ struct fk_btf {
 	uint32_t next_id;
 };
 
-static uint32_t fk_str(struct fk_btf *b, const char *s)
+static inline uint32_t fk_str(struct fk_btf *b, const char *s)
 {
 	uint32_t off = (uint32_t)b->slen;
 
@@ -93,7 +93,7 @@ static uint32_t fk_str(struct fk_btf *b, const char *s)
 	return off;
 }
 
-static uint32_t fk_type(struct fk_btf *b, const char *name, unsigned kind, unsigned vlen,
+static inline uint32_t fk_type(struct fk_btf *b, const char *name, unsigned kind, unsigned vlen,
 			bool kflag, uint32_t size_type)
 {
 	uint8_t *p = b->types + b->tlen;
@@ -105,13 +105,13 @@ static uint32_t fk_type(struct fk_btf *b, const char *name, unsigned kind, unsig
 	return b->next_id++;
 }
 
-static void fk_u32(struct fk_btf *b, uint32_t v)
+static inline void fk_u32(struct fk_btf *b, uint32_t v)
 {
 	fk_put(b->types + b->tlen, v, 4);
 	b->tlen += 4;
 }
 
-static void fk_member(struct fk_btf *b, const char *name, uint32_t type, uint32_t bit_off,
+static inline void fk_member(struct fk_btf *b, const char *name, uint32_t type, uint32_t bit_off,
 		      unsigned bit_size)
 {
 	fk_u32(b, fk_str(b, name));
@@ -124,7 +124,7 @@ enum { FK_INT = 1, FK_PTR, FK_ARRAY, FK_STRUCT, FK_UNION, FK_ENUM, FK_FWD, FK_TY
        FK_VOLATILE, FK_CONST };
 
 /* Writes the blob into out (at most cap bytes); returns its length. */
-static size_t fk_build_btf(uint8_t *out, size_t cap)
+static inline size_t fk_build_btf(uint8_t *out, size_t cap)
 {
 	struct fk_btf *b = calloc(1, sizeof(*b));
 	uint32_t ull, u64, sint, uchar, u8, usht, u16, uint_, u32, voidp, lh, lhp, drhd, iommu,
@@ -228,7 +228,7 @@ static size_t fk_build_btf(uint8_t *out, size_t cap)
 /* --- kallsyms --- */
 
 /* The 4 KiB kallsyms region: tokens are single bytes (token i is the character i). */
-static void fk_build_kallsyms(uint8_t *ks, uint64_t stop_btf)
+static inline void fk_build_kallsyms(uint8_t *ks, uint64_t stop_btf)
 {
 	uint64_t base = FK_TEXT_VA;
 	size_t names = FK_KS_NAMES, tt = 0;
@@ -265,7 +265,7 @@ static void fk_build_kallsyms(uint8_t *ks, uint64_t stop_btf)
 	}
 }
 
-static void fk_vmcoreinfo(char *buf, size_t len)
+static inline void fk_vmcoreinfo(char *buf, size_t len)
 {
 	snprintf(buf, len,
 		 "OSRELEASE=6.1.0-fake\n"
@@ -286,7 +286,7 @@ static void fk_vmcoreinfo(char *buf, size_t len)
 }
 
 /* The whole kernel in a new mem target with params; RAM is [0, FK_RAM_SIZE). */
-static struct ish_error *fk_build_params(const struct ish_param *params, size_t nparams,
+static inline struct ish_error *fk_build_params(const struct ish_param *params, size_t nparams,
 					 struct ish_target **ret)
 {
 	struct ish_target *t;
@@ -340,12 +340,12 @@ static struct ish_error *fk_build_params(const struct ish_param *params, size_t 
 	return NULL;
 }
 
-static struct ish_error *fk_build(struct ish_target **ret)
+static inline struct ish_error *fk_build(struct ish_target **ret)
 {
 	return fk_build_params(NULL, 0, ret);
 }
 
-static uint8_t *fk_ram(struct ish_target *t)
+static inline uint8_t *fk_ram(struct ish_target *t)
 {
 	return ish_mem_ptr(t, 0, FK_RAM_SIZE);
 }
