@@ -192,19 +192,23 @@ struct ish_error *ish_kernel_find_vmcoreinfo_note(const void *buf, size_t len, c
 	return ish_error_create(ISH_ERROR_NOT_FOUND, "no VMCOREINFO note");
 }
 
+/* "LO-HI", both inclusive, as the shell's ranges are. */
 static struct ish_error *parse_range(const char *s, uint64_t *lo, uint64_t *hi)
 {
+	const char *h;
 	char *end;
 
 	errno = 0;
 	*lo = strtoull(s, &end, 0);
 	if (errno || end == s || *end != '-' || *s == '-')
-		return ish_error_format(ISH_ERROR_INVALID, "kernel.scan: '%s' is not LO-HI", s);
-	s = end + 1;
-	*hi = strtoull(s, &end, 0);
-	if (errno || end == s || *end || *s == '-' || *hi < *lo)
-		return ish_error_format(ISH_ERROR_INVALID, "kernel.scan: '%s' is not LO-HI", s);
+		goto bad;
+	h = end + 1;
+	*hi = strtoull(h, &end, 0);
+	if (errno || end == h || *end || *h == '-' || *hi < *lo)
+		goto bad;
 	return NULL;
+bad:
+	return ish_error_format(ISH_ERROR_INVALID, "kernel.scan: '%s' is not LO-HI", s);
 }
 
 /* Where to look: kernel.scan, else the backend's RAM. */

@@ -173,7 +173,12 @@ static int kernel_summary(struct ish_shell *sh, struct ish_kernel *k)
 		sh_printf(sh, "VMCOREINFO        %s\n", ish_kernel_source(k));
 		sh_printf(sh, "OSRELEASE         %s\n", rel ? rel : "?");
 		sh_printf(sh, "KERNELOFFSET      %#" PRIx64 "\n", ish_kernel_kaslr_offset(k));
-		sh_printf(sh, "phys_base         %#" PRIx64 "\n", ish_kernel_phys_base(k));
+		/* VMCOREINFO prints it signed: under KASLR it is often negative. */
+		if ((int64_t)ish_kernel_phys_base(k) < 0)
+			sh_printf(sh, "phys_base         %#" PRIx64 " (-%#" PRIx64 ")\n",
+				  ish_kernel_phys_base(k), (uint64_t)0 - ish_kernel_phys_base(k));
+		else
+			sh_printf(sh, "phys_base         %#" PRIx64 "\n", ish_kernel_phys_base(k));
 		sh_printf(sh, "page_offset_base  %#" PRIx64 "\n", ish_kernel_page_offset_base(k));
 		sh_printf(sh, "symbols           %zu\n", ish_kernel_nsyms(k));
 		if (!btf_err)
