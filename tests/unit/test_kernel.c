@@ -6,8 +6,10 @@
  * unions), VA->PA, dmar_drhd_units, QEMU's mtree text; and hostile input
  * of each. `test_kernel --write-seeds DIR` writes the fuzz seeds.
  */
+#include <elf.h>
 #include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <iommush/btf.h>
@@ -379,6 +381,117 @@ static void test_no_kernel(void)
 	ish_target_close(t);
 }
 
+/*
+ * The fake kernel's RAM as an ELF core with a VMCOREINFO note: what QEMU's
+ * dump-guest-memory writes with -device vmcoreinfo (p_vaddr 0), or what
+ * /proc/kcore looks like (p_vaddr in the direct map, p_paddr set).
+ */
+static char *write_core(struct ish_target *fake, const char *dir, const char *name, bool kcore)
+{
+	uint8_t notes[4096];
+	char text[4096], *path;
+	Elf64_Ehdr eh = { 0 };
+	Elf64_Phdr ph[2] = { { 0 } };
+	size_t nlen;
+	FILE *f;
+
+	memcpy(text, fk_ram(fake) + FK_VMCI_PA, sizeof(text));
+	nlen = put_note(notes, "CORE", 1, "prstatus....", 12);
+	nlen += put_note(notes + nlen, "VMCOREINFO", 0, text, strlen(text));
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_type = ET_CORE;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_phoff = sizeof(eh);
+	eh.e_ehsize = sizeof(eh);
+	eh.e_phentsize = sizeof(Elf64_Phdr);
+	eh.e_phnum = 2;
+	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = 0x1000, .p_filesz = nlen };
+	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = 0x2000,
+			      .p_vaddr = kcore ? FK_POB : 0, .p_paddr = 0,
+			      .p_filesz = FK_RAM_SIZE, .p_memsz = FK_RAM_SIZE };
+	/* kcore's p_paddr 0 means "not set"; start its RAM one page up instead */
+	if (kcore) {
+		ph[1].p_vaddr += 0x1000;
+		ph[1].p_paddr = 0x1000;
+		ph[1].p_offset += 0x1000;
+		ph[1].p_filesz = ph[1].p_memsz = FK_RAM_SIZE - 0x1000;
+	}
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		exit(1);
+	f = fopen(path, "wb");
+	if (!f)
+		exit(1);
+	fwrite(&eh, sizeof(eh), 1, f);
+	fwrite(ph, sizeof(ph), 1, f);
+	fseek(f, 0x1000, SEEK_SET);
+	fwrite(notes, nlen, 1, f);
+	fseek(f, 0x2000, SEEK_SET);
+	fwrite(fk_ram(fake), FK_RAM_SIZE, 1, f);
+	fclose(f);
+	return path;
+}
+
+static void check_core_kernel(struct ish_target *t, const char *source)
+{
+	struct ish_kernel_vtd_unit *u;
+	struct ish_kernel *k;
+	size_t n;
+
+	OK(ish_kernel_open(t, &k));
+	CHECK_STR(ish_kernel_source(k), source);
+	CHECK_EQ(ish_kernel_nsyms(k), FK_NSYMS);
+	OK(ish_kernel_vtd_units(k, &u, &n));
+	CHECK_EQ(n, 1);
+	if (n)
+		CHECK_EQ(u[0].qi_desc_pa, FK_DESC_PA);
+	free(u);
+	ish_kernel_destroy(k);
+}
+
+static void test_cores(void)
+{
+	char dir[] = "/tmp/test_kernel.XXXXXX", *elf, *kc, *regs;
+	struct ish_target *fake, *t;
+	FILE *f;
+
+	if (!mkdtemp(dir))
+		exit(1);
+	OK(fk_build(&fake));
+	elf = write_core(fake, dir, "vmcore", false);
+	kc = write_core(fake, dir, "kcore", true);
+	if (asprintf(&regs, "%s/regs.txt", dir) < 0)
+		exit(1);
+	f = fopen(regs, "w");
+	fprintf(f, "[dmar0 @ 0xfed90000]\n0x0 = 0x10\n");
+	fclose(f);
+	OK(ish_target_open(elf, "dump", NULL, 0, 0, &t));
+	check_core_kernel(t, "ELF note");
+	ish_target_close(t);
+	{
+		struct ish_param p[] = {
+			{ "kcore.path", kc }, { "kcore.regs", regs }, { "acpi.dmar", "/nonexistent" },
+			{ "devmem.path", "/nonexistent" }, { "debugfs.root", "/nonexistent" },
+			{ "lockdown.path", "" },
+		};
+
+		OK(ish_target_open("kcore", NULL, p, 6, 0, &t));
+		check_core_kernel(t, "/proc/kcore note");
+		ish_target_close(t);
+	}
+	unlink(elf);
+	unlink(kc);
+	unlink(regs);
+	rmdir(dir);
+	free(elf);
+	free(kc);
+	free(regs);
+	ish_target_close(fake);
+}
+
 static const char mtree[] =
 	"FlatView #0\r\n"
 	" AS \"I/O\", root: io\r\n"
@@ -477,6 +590,7 @@ int main(int argc, char **argv)
 	test_scan();
 	test_no_kernel();
 	test_mtree();
+	test_cores();
 	printf("%u passed, %u failed\n", check_passed, check_failed);
 	return check_failed ? 1 : 0;
 }
