@@ -44,7 +44,12 @@ struct ish_kernel;
 /*
  * Finds the kernel in t's memory. ISH_ERROR_NOT_FOUND with a message that
  * names what is missing (no VMCOREINFO in RAM, no kallsyms in VMCOREINFO
- * (kernel older than 6.0), no BTF) when it cannot.
+ * (kernel older than 6.0)) when it cannot. BTF is read on first use (the
+ * type and member calls, ish_kernel_vtd_units), so a kernel without it
+ * still opens and answers for symbols; those calls then fail with
+ * ISH_ERROR_NOT_FOUND naming CONFIG_DEBUG_INFO_BTF. The RAM scan covers
+ * kernel.scan=LO-HI (a parameter of every target) or else the backend's
+ * ram_ranges; ISH_ERROR_INTERRUPTED when the target's interrupt flag is set.
  */
 struct ish_error *ish_kernel_open(struct ish_target *t, struct ish_kernel **ret);
 void ish_kernel_destroy(struct ish_kernel *k);
