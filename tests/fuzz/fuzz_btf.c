@@ -56,8 +56,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_IGNORE(ish_btf_member(b, t, "list.next", &m));
 	}
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (ish_btf_find(b, types[i], &id))
+		err = ish_btf_find(b, types[i], &id);
+		if (err) {
+			ish_error_destroy(err);
 			continue;
+		}
 		for (size_t j = 0; j < sizeof(members) / sizeof(members[0]); j++) {
 			err = ish_btf_member(b, id, members[j], &m);
 			if (!err)
