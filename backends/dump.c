@@ -25,6 +25,7 @@
 
 #include <iommush/acpi.h>
 #include <iommush/dmar.h>
+#include <iommush/kernel.h>
 #include <iommush/regfile.h>
 #include <iommush/regs.h>
 #include <iommush/regsfile.h>
@@ -54,6 +55,8 @@ struct dump_priv {
 	struct ish_regfile **regs;	/* by unit index; NULL entries: none captured */
 	size_t nregs;
 	struct ish_snapshot_notes *notes;	/* kept for PCI config space, or NULL */
+	char *vmcoreinfo;	/* the kernel's VMCOREINFO note's text, or NULL */
+	size_t vmcoreinfo_len;
 };
 
 static bool dump_detect(const char *spec)
@@ -72,6 +75,7 @@ static void dump_close(struct ish_target *t)
 	if (p->fd >= 0)
 		close(p->fd);
 	ish_snapshot_notes_destroy(p->notes);
+	free(p->vmcoreinfo);
 	for (size_t i = 0; i < p->nregs; i++)
 		ish_regfile_destroy(p->regs[i]);
 	free(p->regs);
@@ -349,6 +353,22 @@ static struct ish_error *read_notes(struct dump_priv *p, const GElf_Phdr *ph, si
 			return ish_error_errno(r < 0 ? errno : EIO, "reading PT_NOTE %zu", i);
 		}
 		done += (size_t)r;
+	}
+	if (!p->vmcoreinfo) {
+		const char *desc;
+		size_t dlen;
+
+		/* QEMU's dump-guest-memory with -device vmcoreinfo, and kdump's vmcore. */
+		err = ish_kernel_find_vmcoreinfo_note(buf, ph->p_filesz, &desc, &dlen);
+		if (!err) {
+			p->vmcoreinfo = strndup(desc, dlen);
+			if (!p->vmcoreinfo) {
+				free(buf);
+				return &ish_enomem;
+			}
+			p->vmcoreinfo_len = strlen(p->vmcoreinfo);
+		}
+		ish_error_destroy(err);
 	}
 	err = ish_snapshot_parse_notes(buf, ph->p_filesz, &n);
 	free(buf);
@@ -736,6 +756,40 @@ static struct ish_error *dump_open(struct ish_target *t, const char *spec)
 	return NULL;
 }
 
+static struct ish_error *dump_vmcoreinfo(struct ish_target *t, char **ret, size_t *len,
+				       const char **where)
+{
+	struct dump_priv *p = ish_target_priv(t);
+
+	if (!p->vmcoreinfo)
+		return ish_error_create(ISH_ERROR_NOT_FOUND, "the dump has no VMCOREINFO note");
+	*ret = strdup(p->vmcoreinfo);
+	if (!*ret)
+		return &ish_enomem;
+	*len = p->vmcoreinfo_len;
+	*where = "ELF note";
+	return NULL;
+}
+
+static struct ish_error *dump_ram_ranges(struct ish_target *t, struct ish_ram_range **ret,
+					 size_t *n)
+{
+	struct dump_priv *p = ish_target_priv(t);
+
+	*ret = malloc((p->nsegs ? p->nsegs : 1) * sizeof(**ret));
+	if (!*ret)
+		return &ish_enomem;
+	/* Sorted and disjoint already (normalize_segs). */
+	for (size_t i = 0; i < p->nsegs; i++) {
+		(*ret)[i].start = p->segs[i].paddr;
+		(*ret)[i].end = p->segs[i].paddr + p->segs[i].memsz;
+		if (!(*ret)[i].end)
+			(*ret)[i].end = UINT64_MAX;	/* a segment that ends the address space */
+	}
+	*n = p->nsegs;
+	return NULL;
+}
+
 static const struct ish_param_def dump_params[] = {
 	{ "dump.regs", NULL,
 	  "register file: debugfs iommu_regset text or NAME=VALUE lines (see regsfile.h)" },
@@ -759,4 +813,6 @@ const struct ish_backend ish_backend_dump = {
 	.read_phys = dump_read_phys,
 	.read_reg = dump_read_reg,
 	.read_config = dump_read_config,
+	.vmcoreinfo = dump_vmcoreinfo,
+	.ram_ranges = dump_ram_ranges,
 };

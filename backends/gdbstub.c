@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -310,6 +311,101 @@ static struct ish_error *gdbstub_read_config(struct ish_target *t, uint16_t segm
 	return NULL;
 }
 
+#define MTREE_MAX_RANGES 4096
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct ish_ram_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * "info mtree -f" prints one flat view per distinct address-space root;
+ * the one listing AS "memory" is the CPUs' physical address space, and its
+ * lines "  START-END (prio N, ram): NAME" (END inclusive) are RAM. Other
+ * kinds (i/o, rom, romd) are not scanned for the kernel.
+ */
+struct ish_error *ish_gdbstub_parse_mtree(const char *text, struct ish_ram_range **ret, size_t *n)
+{
+	struct ish_ram_range *r = NULL;
+	size_t nr = 0, cap = 0;
+	bool in_memory = false, done = false;
+
+	for (const char *line = text; *line && !done;) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		unsigned long long start, end;
+		char kind[8];
+		int used = 0;
+
+		if (len >= 9 && !memcmp(line, "FlatView ", 9)) {
+			done = in_memory;
+			in_memory = false;
+		} else if (len >= 12 && !memcmp(line, " AS \"memory\"", 12)) {
+			in_memory = true;
+		} else if (in_memory && len < 256 &&
+			   sscanf(line, " %llx-%llx (prio %*d, %7[a-z/])%n", &start, &end, kind,
+				  &used) == 3 && used && (size_t)used <= len && !strcmp(kind, "ram") &&
+			   start <= end) {
+			if (nr == MTREE_MAX_RANGES) {
+				free(r);
+				return ish_error_format(ISH_ERROR_LIMIT, "more than %u RAM ranges",
+							MTREE_MAX_RANGES);
+			}
+			if (nr == cap) {
+				void *q = realloc(r, (cap = cap ? 2 * cap : 16) * sizeof(*r));
+
+				if (!q) {
+					free(r);
+					return &ish_enomem;
+				}
+				r = q;
+			}
+			r[nr].start = start;
+			r[nr].end = end == UINT64_MAX ? UINT64_MAX : end + 1;
+			nr++;
+		}
+		line += len + (eol != NULL);
+	}
+	if (!nr) {
+		free(r);
+		return ish_error_create(ISH_ERROR_NOT_FOUND,
+					"no RAM in the monitor's \"info mtree -f\" (no AS \"memory\")");
+	}
+	qsort(r, nr, sizeof(*r), cmp_range);
+	/* Adjacent and overlapping pieces (aliases of one RAM block) become one range. */
+	size_t k = 0;
+
+	for (size_t i = 1; i < nr; i++) {
+		if (r[i].start <= r[k].end) {
+			if (r[i].end > r[k].end)
+				r[k].end = r[i].end;
+		} else {
+			r[++k] = r[i];
+		}
+	}
+	*ret = r;
+	*n = k + 1;
+	return NULL;
+}
+
+static struct ish_error *gdbstub_ram_ranges(struct ish_target *t, struct ish_ram_range **ret,
+					    size_t *n)
+{
+	struct gdbstub_priv *p = priv(t);
+	struct ish_error *err = usable(p);
+	char *text;
+
+	if (!err)
+		err = ish_rsp_monitor(p->rsp, "info mtree -f", &text, NULL);
+	if (err)
+		return ish_error_prefix(err, "asking QEMU's monitor for the guest's RAM");
+	err = ish_gdbstub_parse_mtree(text, ret, n);
+	free(text);
+	return err;
+}
+
 static struct ish_error *gdbstub_stop(struct ish_target *t)
 {
 	return ish_rsp_stop(priv(t)->rsp);
@@ -334,6 +430,7 @@ const struct ish_backend ish_backend_gdbstub = {
 	.stop = gdbstub_stop,
 	.resume = gdbstub_resume,
 	.read_config = gdbstub_read_config,
+	.ram_ranges = gdbstub_ram_ranges,
 };
 
 struct ish_rsp *ish_gdbstub_rsp(struct ish_target *t)

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <iommush/kernel.h>
 #include <iommush/regsfile.h>
 
 #include "backends.h"
@@ -51,6 +52,8 @@ struct kcore_priv {
 	struct ish_regfile **regs;	/* by unit index */
 	size_t nregs;
 	const char *regs_from;	/* "devmem", "debugfs" or a file */
+	char *vmcoreinfo;	/* the VMCOREINFO note's text (fs/proc/kcore.c adds one), or NULL */
+	size_t vmcoreinfo_len;
 	struct ish_hostpci *pci;	/* opened on first use */
 };
 
@@ -74,6 +77,7 @@ static void kcore_close(struct ish_target *t)
 	free(p->regs);
 	free(p->segs);
 	free(p->path);
+	free(p->vmcoreinfo);
 	free(p);
 	ish_target_set_priv(t, NULL);
 }
@@ -106,6 +110,42 @@ static int cmp_seg(const void *a, const void *b)
 	if (x->paddr != y->paddr)
 		return x->paddr < y->paddr ? -1 : 1;
 	return x->len > y->len ? -1 : x->len < y->len;
+}
+
+/* The notes /proc/kcore carries are small (prstatus, prpsinfo, the task, VMCOREINFO). */
+#define KCORE_MAX_NOTES (1u << 20)
+
+static struct ish_error *read_vmcoreinfo(struct kcore_priv *p, const Elf64_Phdr *ph)
+{
+	struct ish_error *err;
+	const char *desc;
+	size_t dlen;
+	uint8_t *buf;
+
+	if (ph->p_type != PT_NOTE || !ph->p_filesz || ph->p_filesz > KCORE_MAX_NOTES)
+		return NULL;
+	buf = malloc(ph->p_filesz);
+	if (!buf)
+		return &ish_enomem;
+	err = full_pread(p, buf, ph->p_filesz, ph->p_offset);
+	if (!err) {
+		err = ish_kernel_find_vmcoreinfo_note(buf, ph->p_filesz, &desc, &dlen);
+		if (!err) {
+			p->vmcoreinfo = strndup(desc, dlen);
+			p->vmcoreinfo_len = p->vmcoreinfo ? strlen(p->vmcoreinfo) : 0;
+			if (!p->vmcoreinfo)
+				err = &ish_enomem;
+		} else {
+			/* Not having one (or odd notes) leaves the RAM scan. */
+			ish_error_destroy(err);
+			err = NULL;
+		}
+	} else {
+		ish_error_destroy(err);
+		err = NULL;
+	}
+	free(buf);
+	return err;
 }
 
 static struct ish_error *load_elf(struct ish_target *t, struct kcore_priv *p)
@@ -156,6 +196,11 @@ static struct ish_error *load_elf(struct ish_target *t, struct kcore_priv *p)
 	err = full_pread(p, ph, phnum * sizeof(*ph), eh.e_phoff);
 	if (err)
 		goto out;
+	for (size_t i = 0; i < phnum && !p->vmcoreinfo; i++) {
+		err = read_vmcoreinfo(p, &ph[i]);
+		if (err)
+			goto out;
+	}
 	for (size_t i = 0; i < phnum; i++)
 		if (ph[i].p_type == PT_LOAD && ph[i].p_paddr && ph[i].p_paddr != ~0ULL)
 			by_paddr = true;
@@ -489,6 +534,37 @@ static struct ish_error *kcore_pci_functions(struct ish_target *t, ish_pci_ident
 	return ish_hostpci_functions(t, &p->pci, kcore_local(t), fn, arg);
 }
 
+static struct ish_error *kcore_vmcoreinfo(struct ish_target *t, char **ret, size_t *len,
+					const char **where)
+{
+	struct kcore_priv *p = ish_target_priv(t);
+
+	if (!p->vmcoreinfo)
+		return ish_error_format(ISH_ERROR_NOT_FOUND, "%s has no VMCOREINFO note", p->path);
+	*ret = strdup(p->vmcoreinfo);
+	if (!*ret)
+		return &ish_enomem;
+	*len = p->vmcoreinfo_len;
+	*where = "/proc/kcore note";
+	return NULL;
+}
+
+static struct ish_error *kcore_ram_ranges(struct ish_target *t, struct ish_ram_range **ret,
+					  size_t *n)
+{
+	struct kcore_priv *p = ish_target_priv(t);
+
+	*ret = malloc((p->nsegs ? p->nsegs : 1) * sizeof(**ret));
+	if (!*ret)
+		return &ish_enomem;
+	for (size_t i = 0; i < p->nsegs; i++) {
+		(*ret)[i].start = p->segs[i].paddr;
+		(*ret)[i].end = p->segs[i].paddr + p->segs[i].len;
+	}
+	*n = p->nsegs;
+	return NULL;
+}
+
 static const struct ish_param_def kcore_params[] = {
 	{ "kcore.path", ISH_KCORE_PATH_DEFAULT, "the kernel's ELF core (RAM through the direct map)" },
 	{ "kcore.regs", "auto",
@@ -517,4 +593,6 @@ const struct ish_backend ish_backend_kcore = {
 	.pci_functions = kcore_pci_functions,
 	.write_reg = kcore_write_reg,
 	.write_refusal = kcore_write_refusal,
+	.vmcoreinfo = kcore_vmcoreinfo,
+	.ram_ranges = kcore_ram_ranges,
 };

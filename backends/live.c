@@ -458,6 +458,28 @@ static const char *live_write_refusal(struct ish_target *t, bool reg)
 	return why;
 }
 
+static struct ish_error *live_vmcoreinfo(struct ish_target *t, char **ret, size_t *len,
+				       const char **where)
+{
+	struct live_priv *lp = ish_target_priv(t);
+
+	if (!lp->impl->vmcoreinfo)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED, "live chose %s, which has no VMCOREINFO",
+					lp->impl->name);
+	return LIVE_CALL(t, vmcoreinfo, ret, len, where);
+}
+
+static struct ish_error *live_ram_ranges(struct ish_target *t, struct ish_ram_range **ret,
+					 size_t *n)
+{
+	struct live_priv *lp = ish_target_priv(t);
+
+	if (!lp->impl->ram_ranges)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED, "live chose %s, which does not list RAM",
+					lp->impl->name);
+	return LIVE_CALL(t, ram_ranges, ret, n);
+}
+
 /* The union of the parameters of the backends live may choose, with their defaults. */
 static const struct ish_param_def live_params[] = {
 	{ "devmem.path", ISH_DEVMEM_PATH_DEFAULT, "physical memory device" },
@@ -486,4 +508,6 @@ const struct ish_backend ish_backend_live = {
 	.pci_functions = live_pci_functions,
 	.write_reg = live_write_reg,
 	.write_refusal = live_write_refusal,
+	.vmcoreinfo = live_vmcoreinfo,
+	.ram_ranges = live_ram_ranges,
 };

@@ -166,6 +166,30 @@ static struct ish_error *mem_read_config(struct ish_target *t, uint16_t segment,
 				bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7);
 }
 
+static int cmp_range(const void *a, const void *b)
+{
+	const struct ish_ram_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static struct ish_error *mem_ram_ranges(struct ish_target *t, struct ish_ram_range **ret,
+					size_t *n)
+{
+	struct mem_priv *p = ish_target_priv(t);
+
+	*ret = malloc((p->nregions ? p->nregions : 1) * sizeof(**ret));
+	if (!*ret)
+		return &ish_enomem;
+	for (size_t i = 0; i < p->nregions; i++) {
+		(*ret)[i].start = p->regions[i].addr;
+		(*ret)[i].end = p->regions[i].addr + p->regions[i].size;
+	}
+	qsort(*ret, p->nregions, sizeof(**ret), cmp_range);
+	*n = p->nregions;
+	return NULL;
+}
+
 const struct ish_backend ish_backend_mem = {
 	.name = "mem",
 	.help = "in-memory image built by tests and benchmarks",
@@ -179,6 +203,7 @@ const struct ish_backend ish_backend_mem = {
 	.read_reg = mem_read_reg,
 	.write_reg = mem_write_reg,
 	.read_config = mem_read_config,
+	.ram_ranges = mem_ram_ranges,
 };
 
 struct ish_error *ish_mem_open(struct ish_target **ret)

@@ -732,6 +732,114 @@ struct ish_error *ish_rsp_phys_mode(struct ish_rsp *r)
 	return NULL;
 }
 
+/* "Enn" or "E.text": the stub's error reply. */
+static bool is_error_reply(const char *p, size_t len)
+{
+	return p[0] == 'E' && ((len == 3 && hexval((uint8_t)p[1]) >= 0 &&
+				hexval((uint8_t)p[2]) >= 0) || (len >= 2 && p[1] == '.'));
+}
+
+/*
+ * QEMU answers qRcmd by writing the command to its monitor, whose output
+ * comes back synchronously as "O<hex>" console packets, then "OK" (QEMU
+ * gdbstub handle_query_rcmd and gdb_monitor_write).
+ */
+#define RSP_MAX_MONITOR_OUTPUT (4u << 20)
+
+struct ish_error *ish_rsp_monitor(struct ish_rsp *r, const char *cmd, char **ret, size_t *ret_len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = strlen(cmd), out_len = 0, out_cap = 0, packets = 0;
+	int64_t until = deadline(r);
+	struct ish_error *err = check_usable(r);
+	char *out = NULL, *req;
+
+	if (err)
+		return err;
+	if (r->running)
+		return ish_error_create(ISH_ERROR_INVALID,
+					"the guest is running: stop it before talking to the gdbstub");
+	if (!n || 6 + 2 * n > r->packet_size)
+		return ish_error_format(ISH_ERROR_INVALID, "monitor command of %zu bytes", n);
+	req = malloc(6 + 2 * n + 1);
+	if (!req)
+		return &ish_enomem;
+	memcpy(req, "qRcmd,", 6);
+	for (size_t i = 0; i < n; i++) {
+		req[6 + 2 * i] = hex[(uint8_t)cmd[i] >> 4];
+		req[7 + 2 * i] = hex[(uint8_t)cmd[i] & 15];
+	}
+	err = send_packet(r, req, 6 + 2 * n, until);
+	free(req);
+	if (err)
+		return err;
+	for (;;) {
+		const char *p;
+		size_t len, add;
+
+		if (r->pending)
+			r->pending = false;
+		else if ((err = recv_packet(r, until, false)))
+			goto fail;
+		p = r->reply;
+		len = r->reply_len;
+		if (is_exit_reply(p, len)) {
+			err = broken(r, "the guest is gone (gdbstub said '%.3s')", p);
+			goto fail;
+		}
+		if (is_stop_reply(p, len)) {
+			note_stop(r, false);
+			continue;
+		}
+		if (len == 2 && !memcmp(p, "OK", 2))
+			break;
+		if (!len) {
+			err = ish_error_create(ISH_ERROR_UNSUPPORTED,
+					       "the gdbstub has no monitor (qRcmd)");
+			goto fail;
+		}
+		if (is_error_reply(p, len)) {
+			err = ish_error_format(ISH_ERROR_PROTOCOL,
+					       "the gdbstub refused monitor command '%s' (%.20s)", cmd, p);
+			goto fail;
+		}
+		if (p[0] != 'O' || len % 2 == 0) {
+			err = broken(r, "unexpected gdbstub reply to qRcmd ('%.20s')", p);
+			goto fail;
+		}
+		add = (len - 1) / 2;
+		if (++packets > RSP_MAX_MONITOR_OUTPUT || out_len + add > RSP_MAX_MONITOR_OUTPUT) {
+			err = broken(r, "monitor output longer than %u bytes", RSP_MAX_MONITOR_OUTPUT);
+			goto fail;
+		}
+		if (!reserve(&out, &out_cap, out_len + add + 1)) {
+			err = &ish_enomem;
+			goto fail;
+		}
+		for (size_t i = 0; i < add; i++) {
+			int h = hexval((uint8_t)p[1 + 2 * i]), l = hexval((uint8_t)p[2 + 2 * i]);
+
+			if (h < 0 || l < 0) {
+				err = broken(r, "monitor output that is not hex");
+				goto fail;
+			}
+			out[out_len++] = (char)(h << 4 | l);
+		}
+	}
+	if (!reserve(&out, &out_cap, out_len + 1)) {
+		err = &ish_enomem;
+		goto fail;
+	}
+	out[out_len] = '\0';
+	*ret = out;
+	if (ret_len)
+		*ret_len = out_len;
+	return NULL;
+fail:
+	free(out);
+	return err;
+}
+
 size_t ish_rsp_max_read(const struct ish_rsp *r)
 {
 	/* The reply is two hex digits per byte and must fit one packet. */
@@ -744,13 +852,6 @@ size_t ish_rsp_max_read(const struct ish_rsp *r)
 static size_t max_write(const struct ish_rsp *r)
 {
 	return (r->packet_size - M_HEADER_MAX) / 2;
-}
-
-/* "Enn" or "E.text": the stub's error reply. */
-static bool is_error_reply(const char *p, size_t len)
-{
-	return p[0] == 'E' && ((len == 3 && hexval((uint8_t)p[1]) >= 0 &&
-				hexval((uint8_t)p[2]) >= 0) || (len >= 2 && p[1] == '.'));
 }
 
 struct ish_error *ish_rsp_read(struct ish_rsp *r, uint64_t addr, void *buf, size_t len)

@@ -88,6 +88,13 @@ struct ish_error *ish_rsp_request(struct ish_rsp *r, const char *cmd, size_t len
 				  const char **ret, size_t *ret_len);
 
 /*
+ * A QEMU monitor (HMP) command through qRcmd (gdb's "monitor CMD"): its
+ * output, malloc'd and NUL-terminated (at most 4 MiB). ISH_ERROR_UNSUPPORTED
+ * when the stub has no monitor.
+ */
+struct ish_error *ish_rsp_monitor(struct ish_rsp *r, const char *cmd, char **ret, size_t *ret_len);
+
+/*
  * Memory through 'm' and 'M', split so that no packet exceeds the peer's
  * PacketSize. An 'E' reply is ISH_ERROR_FAULT at the first address of the
  * failing request. A read of 4 or 8 bytes at an aligned address is one
@@ -128,5 +135,12 @@ void ish_rsp_stats(const struct ish_rsp *r, struct ish_rsp_stats *ret);
 struct ish_target;
 /* The connection of a target opened by the gdbstub backend, else NULL (benchmarks, tests). */
 struct ish_rsp *ish_gdbstub_rsp(struct ish_target *t);
+
+/*
+ * gdbstub.c: the RAM ranges of QEMU's "info mtree -f" output (the flat view
+ * of AS "memory"), merged and sorted; *ret malloc'd. Exported for tests.
+ */
+struct ish_ram_range;
+struct ish_error *ish_gdbstub_parse_mtree(const char *text, struct ish_ram_range **ret, size_t *n);
 
 #endif

@@ -28,6 +28,8 @@ static const struct ish_param_def generic_params[] = {
 	{ "write.syslog", "auto", "log writes to syslog too: auto (live hosts), on, off" },
 	{ "iommu.sysfs", ISH_IOMMU_SYSFS_DEFAULT,
 	  "Linux's IOMMU class directory: a unit registered there is owned by the kernel's driver" },
+	{ "kernel.scan", NULL,
+	  "physical range LO-HI searched for the kernel's VMCOREINFO (default: the target's RAM)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -638,6 +640,16 @@ static struct ish_error *read_phys(struct ish_target *t, uint64_t addr, void *bu
 	return NULL;
 }
 
+struct ish_error *ish_read_phys_uncached(struct ish_target *t, uint64_t addr, void *buf,
+					 size_t len)
+{
+	if (len && addr + len - 1 < addr)
+		return ish_error_fault(addr, "read of %zu bytes at %#" PRIx64 " wraps around", len,
+				       addr);
+	/* Not recorded either: a snapshot would otherwise hold every page a scan probed. */
+	return backend_read(t, addr, buf, len);
+}
+
 struct ish_error *ish_read_u64(struct ish_target *t, uint64_t addr, uint64_t *ret)
 {
 	uint8_t b[8];
@@ -744,6 +756,24 @@ struct ish_error *ish_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, 
 		return ish_error_format(ISH_ERROR_UNSUPPORTED,
 					"the %s backend cannot list PCI functions", t->backend->name);
 	return t->backend->pci_functions(t, fn, arg);
+}
+
+struct ish_error *ish_target_vmcoreinfo(struct ish_target *t, char **ret, size_t *len,
+					const char **where)
+{
+	if (!t->backend->vmcoreinfo)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend carries no VMCOREINFO",
+					t->backend->name);
+	return t->backend->vmcoreinfo(t, ret, len, where);
+}
+
+struct ish_error *ish_target_ram_ranges(struct ish_target *t, struct ish_ram_range **ret,
+					size_t *n)
+{
+	if (!t->backend->ram_ranges)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend does not know its RAM",
+					t->backend->name);
+	return t->backend->ram_ranges(t, ret, n);
 }
 
 struct ish_error *ish_target_stop(struct ish_target *t)

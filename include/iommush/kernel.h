@@ -44,7 +44,12 @@ struct ish_kernel;
 /*
  * Finds the kernel in t's memory. ISH_ERROR_NOT_FOUND with a message that
  * names what is missing (no VMCOREINFO in RAM, no kallsyms in VMCOREINFO
- * (kernel older than 6.0), no BTF) when it cannot.
+ * (kernel older than 6.0)) when it cannot. BTF is read on first use (the
+ * type and member calls, ish_kernel_vtd_units), so a kernel without it
+ * still opens and answers for symbols; those calls then fail with
+ * ISH_ERROR_NOT_FOUND naming CONFIG_DEBUG_INFO_BTF. The RAM scan covers
+ * kernel.scan=LO-HI (a parameter of every target) or else the backend's
+ * ram_ranges; ISH_ERROR_INTERRUPTED when the target's interrupt flag is set.
  */
 struct ish_error *ish_kernel_open(struct ish_target *t, struct ish_kernel **ret);
 void ish_kernel_destroy(struct ish_kernel *k);
@@ -64,7 +69,7 @@ const char *ish_kernel_source(const struct ish_kernel *k);
 struct ish_error *ish_kernel_symbol(struct ish_kernel *k, const char *name, uint64_t *ret);
 size_t ish_kernel_nsyms(const struct ish_kernel *k);
 
-/* Kernel virtual to physical (image or direct map); ISH_ERROR_RANGE otherwise. */
+/* Kernel virtual to physical (image or direct map); ISH_ERROR_FAULT otherwise. */
 struct ish_error *ish_kernel_va_to_pa(struct ish_kernel *k, uint64_t va, uint64_t *ret);
 /* Reads len bytes at kernel virtual address va (may cross pages). */
 struct ish_error *ish_kernel_read(struct ish_kernel *k, uint64_t va, void *buf, size_t len);
@@ -100,11 +105,69 @@ struct ish_kernel_vtd_unit {
 	uint64_t root_entry_va;	/* 0: none */
 	uint64_t qi_va;		/* struct q_inval, 0: queued invalidation not set up */
 	uint64_t ir_table_va;	/* struct ir_table, 0: none */
+	/*
+	 * Added for the queue-cooperation work and the tests that hold the
+	 * kernel's copies against the registers: what the pointers above lead
+	 * to. A pa is ~0 when its va is 0 or does not translate.
+	 */
+	uint64_t root_entry_pa;
+	bool has_qi;		/* the q_inval fields below were read */
+	uint64_t qi_desc_va, qi_desc_pa;
+	int qi_free_head, qi_free_tail, qi_free_cnt;	/* the driver's software queue state */
+	bool has_ir_table;
+	uint64_t ir_table_base_va, ir_table_base_pa;
 };
 
 /* Every unit on dmar_drhd_units (bounded); *ret is malloc'd, free() it. */
 struct ish_error *ish_kernel_vtd_units(struct ish_kernel *k, struct ish_kernel_vtd_unit **ret,
 				       size_t *n);
+
+/* Facts the kernel command prints; 0 / NULL when unknown. */
+uint64_t ish_kernel_phys_base(const struct ish_kernel *k);
+uint64_t ish_kernel_page_offset_base(const struct ish_kernel *k);
+/* The KERNELOFFSET line's value (KASLR's virtual shift). */
+uint64_t ish_kernel_kaslr_offset(const struct ish_kernel *k);
+/*
+ * BTF is read on first use (ish_kernel_member and friends); this loads it
+ * and reports its size and type count.
+ */
+struct ish_error *ish_kernel_btf_info(struct ish_kernel *k, size_t *size, size_t *ntypes);
+struct ish_btf;
+struct ish_error *ish_kernel_btf(struct ish_kernel *k, const struct ish_btf **ret);
+/*
+ * Reads a member of the struct at va as an unsigned number (at most 8
+ * bytes; bitfields shifted and masked).
+ */
+struct ish_error *ish_kernel_read_member(struct ish_kernel *k, uint64_t va, const char *type,
+					 const char *member, uint64_t *ret);
+
+/* --- lower layers, for tests, fuzzers and backends --- */
+
+/*
+ * Opens the kernel from VMCOREINFO text the caller found (source names where,
+ * for ish_kernel_source), skipping the backend's note and the RAM scan.
+ */
+struct ish_error *ish_kernel_open_vmcoreinfo(struct ish_target *t, const char *text, size_t len,
+					     const char *source, struct ish_kernel **ret);
+
+/*
+ * The desc of the ELF note named "VMCOREINFO" among the notes in buf (the
+ * bytes of a PT_NOTE segment: namesz, descsz, type, name and desc each
+ * padded to 4 bytes). *desc points into buf. ISH_ERROR_NOT_FOUND when there
+ * is none, ISH_ERROR_FORMAT when the notes are malformed before it.
+ */
+struct ish_error *ish_kernel_find_vmcoreinfo_note(const void *buf, size_t len, const char **desc,
+						  size_t *desc_len);
+
+/* Parsed VMCOREINFO text: KEY=VALUE lines, at most ISH_VMCOREINFO_MAX bytes. */
+#define ISH_VMCOREINFO_MAX 65536u
+struct ish_vmcoreinfo;
+struct ish_error *ish_vmcoreinfo_parse(const char *text, size_t len, struct ish_vmcoreinfo **ret);
+void ish_vmcoreinfo_destroy(struct ish_vmcoreinfo *v);
+const char *ish_vmcoreinfo_get(const struct ish_vmcoreinfo *v, const char *key);
+/* KEY's value as a number: base 16 for SYMBOL(), KERNELOFFSET, else 10 (may be negative). */
+struct ish_error *ish_vmcoreinfo_number(const struct ish_vmcoreinfo *v, const char *key,
+					uint64_t *ret);
 
 #ifdef __cplusplus
 }

@@ -41,6 +41,11 @@ struct ish_pci_ident {
 
 typedef struct ish_error *ish_pci_ident_fn(void *arg, const struct ish_pci_ident *id);
 
+/* A range of RAM, [start, end) (ram_ranges hook). */
+struct ish_ram_range {
+	uint64_t start, end;
+};
+
 /* A named backend parameter: "dump.regs", "gdbstub.timeout", ... */
 struct ish_param_def {
 	const char *name;
@@ -104,6 +109,19 @@ struct ish_backend {
 	 * the same way.
 	 */
 	const char *(*write_refusal)(struct ish_target *t, bool reg);
+	/*
+	 * Optional: the text (desc) of the kernel's VMCOREINFO ELF note when the
+	 * target carries one (an ELF core's PT_NOTE, /proc/kcore's); *ret is
+	 * malloc'd and NUL-terminated, *where names it ("ELF note").
+	 * ISH_ERROR_NOT_FOUND when the target has none.
+	 */
+	struct ish_error *(*vmcoreinfo)(struct ish_target *t, char **ret, size_t *len,
+					const char **where);
+	/*
+	 * Optional: the target's RAM as sorted, disjoint ranges; *ret is
+	 * malloc'd (free() it). Used to bound scans of memory.
+	 */
+	struct ish_error *(*ram_ranges)(struct ish_target *t, struct ish_ram_range **ret, size_t *n);
 };
 
 /* The ordered backend registry, NULL-terminated; the order is the probe order. */
@@ -150,6 +168,14 @@ const void *ish_target_dmar(const struct ish_target *t, size_t *len);
 struct ish_error *ish_read_phys(struct ish_target *t, uint64_t addr, void *buf, size_t len);
 struct ish_error *ish_read_u64(struct ish_target *t, uint64_t addr, uint64_t *ret);
 /*
+ * Exactly len bytes from the backend, around the cache (not filled, not
+ * consulted): for scans that look at a few bytes of many pages, where a
+ * whole-page read would cost a 4 KiB transfer per probe and flush the cache.
+ * Not recorded (ish_target_record_start): read what you keep with ish_read_phys.
+ */
+struct ish_error *ish_read_phys_uncached(struct ish_target *t, uint64_t addr, void *buf,
+					 size_t len);
+/*
  * Writes pass the gate of iommush/write.h (write mode, unit ownership,
  * confirmation) and are logged.
  */
@@ -162,6 +188,11 @@ struct ish_error *ish_read_config(struct ish_target *t, uint16_t segment, uint16
 				  uint32_t offset, unsigned width, uint32_t *ret);
 /* ISH_ERROR_UNSUPPORTED when the backend cannot list functions (scan instead). */
 struct ish_error *ish_pci_functions(struct ish_target *t, ish_pci_ident_fn *fn, void *arg);
+/* The backend's hooks of the same names; ISH_ERROR_UNSUPPORTED without them. */
+struct ish_error *ish_target_vmcoreinfo(struct ish_target *t, char **ret, size_t *len,
+					const char **where);
+struct ish_error *ish_target_ram_ranges(struct ish_target *t, struct ish_ram_range **ret,
+					size_t *n);
 struct ish_error *ish_target_stop(struct ish_target *t);
 struct ish_error *ish_target_resume(struct ish_target *t);
 /* Forgets cached pages and the cached CAP/ECAP of every unit. */

@@ -68,7 +68,7 @@ struct fake_stub {
 	const char *flood_on;		/* command prefix: endless garbage, no '$' */
 	const char *huge_on;		/* command prefix: a frame without end */
 	const char *error_on;		/* command prefix: reply "E14" */
-	const char *raw_reply;		/* sent verbatim as the answer to "qRaw" */
+	const char *raw_reply;		/* sent verbatim as the answer to "qRaw" (and qRcmd when set) */
 	/* Called (under the lock) when 'c' resumes the guest: change memory here. */
 	void (*on_resume)(struct fake_stub *f);
 	struct fake_region regions[FAKE_MAX_REGIONS];
@@ -330,7 +330,8 @@ static inline bool fake_handle(struct fake_stub *f, const char *cmd, size_t len)
 		fake_reply(f, "E14");
 		return true;
 	}
-	if (!strcmp(cmd, "qRaw")) {
+	if (!strcmp(cmd, "qRaw") || (!strncmp(cmd, "qRcmd,", 6) && f->raw_reply)) {
+		/* a monitor command's "O<hex>" packets and "OK" are given raw too */
 		fake_write_all(f, f->raw_reply, strlen(f->raw_reply));
 	} else if (!strncmp(cmd, "qSupported", 10)) {
 		const char *s = f->supported ? f->supported : "PacketSize=1000;multiprocess+";

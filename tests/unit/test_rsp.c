@@ -371,6 +371,55 @@ static void test_bad_encodings(void)
 	}
 }
 
+/* qRcmd: console packets "O<hex>" until "OK" (QEMU's monitor through its gdbstub). */
+static void test_monitor(void)
+{
+	static const struct {
+		const char *packets[4];
+		int code;	/* 0: ok */
+		const char *out;
+	} cases[] = {
+		{ { "O6c696e65310d0a", "O6c696e6532", "OK" }, 0, "line1\r\nline2" },
+		{ { "OK" }, 0, "" },
+		{ { "" }, ISH_ERROR_UNSUPPORTED, NULL },
+		{ { "E01" }, ISH_ERROR_PROTOCOL, NULL },
+		{ { "O4" }, ISH_ERROR_PROTOCOL, NULL },		/* odd hex */
+		{ { "Ozz" }, ISH_ERROR_PROTOCOL, NULL },	/* not hex */
+		{ { "Q1" }, ISH_ERROR_PROTOCOL, NULL },	/* neither */
+		{ { "T05thread:p01.01;", "O41", "OK" }, 0, "A" },	/* a stray stop reply */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static char raw[1024];
+		struct fake_stub f;
+		struct ish_rsp *r;
+		char *out = NULL;
+		size_t len = 0;
+		struct ish_error *err;
+
+		raw[0] = '\0';
+		for (size_t j = 0; j < 4 && cases[i].packets[j]; j++)
+			strcat(raw, frame(cases[i].packets[j]));
+		setup(&f);
+		f.raw_reply = raw;
+		r = ready(&f, 2000);
+		err = ish_rsp_monitor(r, "info mtree -f", &out, &len);
+		if (!cases[i].code) {
+			CHECK(!err);
+			CHECK_STR(out, cases[i].out);
+			CHECK_EQ(len, strlen(cases[i].out));
+			fake_lock(&f);
+			CHECK_STR(f.last_cmd, "qRcmd,696e666f206d74726565202d66");
+			fake_unlock(&f);
+		} else {
+			CHECK(err && (int)err->code == cases[i].code);
+		}
+		ish_error_destroy(err);
+		free(out);
+		finish(&f, r);
+	}
+}
+
 static void test_dead_peers(void)
 {
 	struct fake_stub f;
@@ -660,6 +709,7 @@ int main(void)
 	test_errors();
 	test_rle_and_escapes();
 	test_bad_encodings();
+	test_monitor();
 	test_dead_peers();
 	test_garbage();
 	test_no_phys_mode();

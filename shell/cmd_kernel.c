@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: MIT
+/* The kernel's own view: kernel, kernel sym NAME, kernel type TYPE. A printer over lib/kernel.c. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <iommush/btf.h>
+#include <iommush/kernel.h>
+
+#include "json.h"
+#include "shell.h"
+
+static const struct ish_command *kernel_cmd(void)
+{
+	return ish_command_find("kernel", &(bool){ false });
+}
+
+static struct ish_kernel *open_kernel(struct ish_shell *sh, struct ish_target *t)
+{
+	struct ish_kernel *k;
+	struct ish_error *err = ish_kernel_open(t, &k);
+
+	if (err) {
+		sh_report(sh, ish_error_prefix(err, "no Linux kernel found"));
+		return NULL;
+	}
+	return k;
+}
+
+static void json_pa(struct json_writer *w, const char *key, uint64_t pa)
+{
+	json_key(w, key);
+	if (pa == ~0ULL)
+		json_null(w);
+	else
+		json_u64(w, pa);
+}
+
+static void unit_json(struct json_writer *w, const struct ish_kernel_vtd_unit *u)
+{
+	json_begin_object(w);
+	json_kv_str(w, "name", u->name);
+	json_kv_u64(w, "reg_phys", u->reg_phys);
+	json_kv_u64(w, "segment", u->segment);
+	json_kv_bool(w, "include_all", u->include_all);
+	json_kv_u64(w, "drhd", u->drhd_va);
+	json_key(w, "iommu");
+	if (!u->iommu_va) {
+		json_null(w);
+		json_end_object(w);
+		return;
+	}
+	json_u64(w, u->iommu_va);
+	json_key(w, "seq_id");
+	json_i64(w, u->seq_id);
+	json_kv_u64(w, "cap", u->cap);
+	json_kv_u64(w, "ecap", u->ecap);
+	json_kv_u64(w, "gcmd", u->gcmd);
+	json_kv_u64(w, "root_entry", u->root_entry_va);
+	json_pa(w, "root_entry_pa", u->root_entry_pa);
+	json_key(w, "qi");
+	if (u->has_qi) {
+		json_begin_object(w);
+		json_kv_u64(w, "va", u->qi_va);
+		json_kv_u64(w, "desc", u->qi_desc_va);
+		json_pa(w, "desc_pa", u->qi_desc_pa);
+		json_key(w, "free_head");
+		json_i64(w, u->qi_free_head);
+		json_key(w, "free_tail");
+		json_i64(w, u->qi_free_tail);
+		json_key(w, "free_cnt");
+		json_i64(w, u->qi_free_cnt);
+		json_end_object(w);
+	} else {
+		json_null(w);
+	}
+	json_key(w, "ir_table");
+	if (u->has_ir_table) {
+		json_begin_object(w);
+		json_kv_u64(w, "va", u->ir_table_va);
+		json_kv_u64(w, "base", u->ir_table_base_va);
+		json_pa(w, "base_pa", u->ir_table_base_pa);
+		json_end_object(w);
+	} else {
+		json_null(w);
+	}
+	json_end_object(w);
+}
+
+static void text_pa(struct ish_shell *sh, uint64_t pa)
+{
+	if (pa == ~0ULL)
+		sh_printf(sh, " (pa ?)");
+	else
+		sh_printf(sh, " (pa %#" PRIx64 ")", pa);
+}
+
+static void unit_text(struct ish_shell *sh, const struct ish_kernel_vtd_unit *u)
+{
+	sh_printf(sh, "%-6s reg_phys %#" PRIx64 " segment %u ", u->iommu_va ? u->name : "-",
+		  u->reg_phys, u->segment);
+	sh_flag(sh, "include_all", u->include_all);
+	sh_printf(sh, "\n");
+	if (!u->iommu_va) {
+		sh_printf(sh, "       no struct intel_iommu\n");
+		return;
+	}
+	sh_printf(sh, "       seq_id %d cap %#018" PRIx64 " ecap %#018" PRIx64 " gcmd %#010x\n",
+		  u->seq_id, u->cap, u->ecap, u->gcmd);
+	sh_printf(sh, "       root_entry %#" PRIx64, u->root_entry_va);
+	if (u->root_entry_va)
+		text_pa(sh, u->root_entry_pa);
+	sh_printf(sh, "\n");
+	if (u->has_qi) {
+		sh_printf(sh, "       qi %#" PRIx64 " desc %#" PRIx64, u->qi_va, u->qi_desc_va);
+		text_pa(sh, u->qi_desc_pa);
+		sh_printf(sh, " free_head %d free_tail %d free_cnt %d\n", u->qi_free_head,
+			  u->qi_free_tail, u->qi_free_cnt);
+	} else {
+		sh_printf(sh, "       qi none\n");
+	}
+	if (u->has_ir_table) {
+		sh_printf(sh, "       ir_table %#" PRIx64 " base %#" PRIx64, u->ir_table_va,
+			  u->ir_table_base_va);
+		text_pa(sh, u->ir_table_base_pa);
+		sh_printf(sh, "\n");
+	} else {
+		sh_printf(sh, "       ir_table none\n");
+	}
+}
+
+static int kernel_summary(struct ish_shell *sh, struct ish_kernel *k)
+{
+	const char *rel = ish_kernel_vmcoreinfo(k, "OSRELEASE");
+	struct ish_kernel_vtd_unit *units = NULL;
+	struct ish_error *btf_err, *units_err;
+	struct json_writer *w = &sh->json;
+	size_t btf_size = 0, ntypes = 0, nunits = 0;
+	int status = 0;
+
+	btf_err = ish_kernel_btf_info(k, &btf_size, &ntypes);
+	units_err = btf_err ? NULL : ish_kernel_vtd_units(k, &units, &nunits);
+	if (sh_json(sh)) {
+		json_begin_object(w);
+		json_kv_str(w, "source", ish_kernel_source(k));
+		json_kv_str(w, "osrelease", rel ? rel : "");
+		json_kv_u64(w, "kerneloffset", ish_kernel_kaslr_offset(k));
+		json_kv_u64(w, "phys_base", ish_kernel_phys_base(k));
+		json_kv_u64(w, "page_offset_base", ish_kernel_page_offset_base(k));
+		json_kv_u64(w, "symbols", ish_kernel_nsyms(k));
+		json_key(w, "btf");
+		if (btf_err) {
+			json_null(w);
+		} else {
+			json_begin_object(w);
+			json_kv_u64(w, "size", btf_size);
+			json_kv_u64(w, "types", ntypes);
+			json_end_object(w);
+		}
+		json_key(w, "units");
+		if (btf_err || units_err) {
+			json_null(w);
+		} else {
+			json_begin_array(w);
+			for (size_t i = 0; i < nunits; i++)
+				unit_json(w, &units[i]);
+			json_end_array(w);
+		}
+		json_end_object(w);
+		json_end_line(w);
+	} else {
+		sh_printf(sh, "VMCOREINFO        %s\n", ish_kernel_source(k));
+		sh_printf(sh, "OSRELEASE         %s\n", rel ? rel : "?");
+		sh_printf(sh, "KERNELOFFSET      %#" PRIx64 "\n", ish_kernel_kaslr_offset(k));
+		/* VMCOREINFO prints it signed: under KASLR it is often negative. */
+		if ((int64_t)ish_kernel_phys_base(k) < 0)
+			sh_printf(sh, "phys_base         %#" PRIx64 " (-%#" PRIx64 ")\n",
+				  ish_kernel_phys_base(k), (uint64_t)0 - ish_kernel_phys_base(k));
+		else
+			sh_printf(sh, "phys_base         %#" PRIx64 "\n", ish_kernel_phys_base(k));
+		sh_printf(sh, "page_offset_base  %#" PRIx64 "\n", ish_kernel_page_offset_base(k));
+		sh_printf(sh, "symbols           %zu\n", ish_kernel_nsyms(k));
+		if (!btf_err)
+			sh_printf(sh, "BTF               %zu bytes, %zu types\n", btf_size, ntypes);
+		if (!btf_err && !units_err) {
+			sh_printf(sh, "VT-d units        %zu (dmar_drhd_units)\n", nunits);
+			for (size_t i = 0; i < nunits; i++)
+				unit_text(sh, &units[i]);
+		}
+	}
+	fflush(sh->out);
+	if (btf_err)
+		status = sh_report(sh, btf_err);
+	if (units_err)
+		status = sh_report(sh, units_err);
+	free(units);
+	return status;
+}
+
+static int kernel_sym(struct ish_shell *sh, struct ish_kernel *k, const char *name)
+{
+	struct ish_error *err;
+	uint64_t va, pa;
+
+	err = ish_kernel_symbol(k, name, &va);
+	if (err)
+		return sh_report(sh, err);
+	err = ish_kernel_va_to_pa(k, va, &pa);
+	if (err) {
+		ish_error_destroy(err);
+		pa = ~0ULL;
+	}
+	if (sh_json(sh)) {
+		json_begin_object(&sh->json);
+		json_kv_str(&sh->json, "name", name);
+		json_kv_u64(&sh->json, "address", va);
+		json_pa(&sh->json, "pa", pa);
+		json_end_object(&sh->json);
+		json_end_line(&sh->json);
+	} else {
+		sh_printf(sh, "%s %#" PRIx64, name, va);
+		if (pa != ~0ULL)
+			text_pa(sh, pa);
+		sh_printf(sh, "\n");
+	}
+	return 0;
+}
+
+struct type_state {
+	struct ish_shell *sh;
+	const struct ish_btf *b;
+};
+
+static struct ish_error *print_field(void *arg, const struct ish_btf_field *f)
+{
+	struct type_state *ts = arg;
+	struct ish_shell *sh = ts->sh;
+	char tname[256];
+
+	ish_btf_type_name(ts->b, f->type, tname, sizeof(tname));
+	if (sh_json(sh)) {
+		struct json_writer *w = &sh->json;
+
+		json_begin_object(w);
+		json_kv_str(w, "name", f->name);
+		json_kv_str(w, "type", tname);
+		json_kv_u64(w, "offset", f->where.offset);
+		json_kv_u64(w, "size", f->where.size);
+		json_key(w, "bits");
+		if (f->where.bit_size) {
+			json_begin_object(w);
+			json_kv_u64(w, "offset", f->where.bit_offset);
+			json_kv_u64(w, "size", f->where.bit_size);
+			json_end_object(w);
+		} else {
+			json_null(w);
+		}
+		json_end_object(w);
+	} else {
+		sh_printf(sh, "  %5" PRIu64 " %5" PRIu64 "  %s %s", f->where.offset, f->where.size,
+			  tname, *f->name ? f->name : "(anonymous)");
+		if (f->where.bit_size)
+			sh_printf(sh, " : %u (bit %u)", f->where.bit_size, f->where.bit_offset);
+		sh_printf(sh, "\n");
+	}
+	return NULL;
+}
+
+static int kernel_type(struct ish_shell *sh, struct ish_kernel *k, const char *type)
+{
+	struct type_state ts = { .sh = sh };
+	struct ish_error *err;
+	uint64_t size = 0;
+	uint32_t id;
+
+	err = ish_kernel_btf(k, &ts.b);
+	if (!err)
+		err = ish_btf_find(ts.b, type, &id);
+	if (!err)
+		err = ish_btf_type_size(ts.b, id, &size);
+	if (err)
+		return sh_report(sh, err);
+	if (sh_json(sh)) {
+		json_begin_object(&sh->json);
+		json_kv_str(&sh->json, "type", type);
+		json_kv_u64(&sh->json, "size", size);
+		json_key(&sh->json, "members");
+		json_begin_array(&sh->json);
+	} else {
+		sh_printf(sh, "%s: %" PRIu64 " bytes\n  offset  size  type member\n", type, size);
+	}
+	err = ish_btf_members(ts.b, id, print_field, &ts);
+	if (sh_json(sh)) {
+		json_end_array(&sh->json);
+		json_end_object(&sh->json);
+		json_end_line(&sh->json);
+	}
+	fflush(sh->out);
+	return err ? sh_report(sh, err) : 0;
+}
+
+static int cmd_kernel(struct ish_shell *sh, int argc, char **argv)
+{
+	struct ish_target *t = sh_target(sh);
+	struct ish_kernel *k;
+	char type[256] = "";
+	int status;
+
+	if (!t)
+		return 1;
+	if (argc > 1 && strcmp(argv[1], "sym") && strcmp(argv[1], "type"))
+		return sh_usage(sh, kernel_cmd());
+	if (argc > 1 && !strcmp(argv[1], "sym") && argc != 3)
+		return sh_usage(sh, kernel_cmd());
+	if (argc > 1 && !strcmp(argv[1], "type")) {
+		/* "struct q_inval" quoted or as two words */
+		if (argc < 3)
+			return sh_usage(sh, kernel_cmd());
+		for (int i = 2; i < argc; i++) {
+			if (strlen(type) + strlen(argv[i]) + 2 > sizeof(type))
+				return sh_error(sh, "type name too long");
+			if (i > 2)
+				strcat(type, " ");
+			strcat(type, argv[i]);
+		}
+	}
+	k = open_kernel(sh, t);
+	if (!k)
+		return 1;
+	if (argc == 1)
+		status = kernel_summary(sh, k);
+	else if (!strcmp(argv[1], "sym"))
+		status = kernel_sym(sh, k, argv[2]);
+	else
+		status = kernel_type(sh, k, type);
+	ish_kernel_destroy(k);
+	return status;
+}
+
+const struct ish_command ish_cmds_kernel[] = {
+	{ "kernel", NULL, "kernel [sym NAME | type TYPE]",
+	  "the Linux kernel's own view: VMCOREINFO, symbols, types, its VT-d units",
+	  "Finds the Linux kernel in the target's memory and shows what it knows.\n"
+	  "VMCOREINFO comes from the target's note when it has one (an ELF dump made\n"
+	  "with QEMU's -device vmcoreinfo, a kdump vmcore, /proc/kcore), else from a\n"
+	  "scan of the first bytes of every page of RAM (the backend's RAM: QEMU's\n"
+	  "\"info mtree -f\" through the gdbstub, a dump's segments; or\n"
+	  "-O kernel.scan=LO-HI); Ctrl-C stops the scan. Symbols are kallsyms,\n"
+	  "decoded from memory at the addresses VMCOREINFO gives (Linux 6.0 and\n"
+	  "later); types are the kernel's BTF (__start_BTF..__stop_BTF).\n"
+	  "Without arguments: where VMCOREINFO came from, OSRELEASE, KERNELOFFSET,\n"
+	  "phys_base, page_offset_base, the number of symbols, the BTF's size and\n"
+	  "type count, and every unit on the driver's dmar_drhd_units list: its\n"
+	  "name, reg_phys, cap, ecap, gcmd (the driver's copy: GCMD reads 0),\n"
+	  "root_entry, the queue (qi: desc and the software free_head, free_tail,\n"
+	  "free_cnt) and the interrupt remapping table (ir_table base), each pointer\n"
+	  "with its physical address. Offsets come from BTF, never from a table here.\n"
+	  "kernel sym NAME: the symbol's address (and physical address).\n"
+	  "kernel type TYPE: the members of \"struct NAME\" or \"union NAME\" with\n"
+	  "their offsets and sizes in bytes (bitfields: bits and bit position).\n"
+	  "Exit status 1 when no kernel is found or something it names is missing.\n"
+	  "--json: {\"source\", \"osrelease\", \"kerneloffset\", \"phys_base\",\n"
+	  "\"page_offset_base\", \"symbols\", \"btf\": {\"size\", \"types\"}, \"units\":\n"
+	  "[{\"name\", \"reg_phys\", \"segment\", \"include_all\", \"drhd\", \"iommu\",\n"
+	  "\"seq_id\", \"cap\", \"ecap\", \"gcmd\", \"root_entry\", \"root_entry_pa\", \"qi\":\n"
+	  "{\"va\", \"desc\", \"desc_pa\", \"free_head\", \"free_tail\", \"free_cnt\"},\n"
+	  "\"ir_table\": {\"va\", \"base\", \"base_pa\"}}]}; sym: {\"name\", \"address\",\n"
+	  "\"pa\"}; type: {\"type\", \"size\", \"members\": [{\"name\", \"type\", \"offset\",\n"
+	  "\"size\", \"bits\"}]}. Unknown values are null.",
+	  cmd_kernel, CMD_NEEDS_TARGET, COMPLETE_NONE },
+	{ NULL },
+};

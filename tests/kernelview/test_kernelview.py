@@ -1,0 +1,398 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The kernel's own view (`kernel`) against the hardware it describes.
+
+The lab's Debian 6.1 guest (tests/qemu/lab.py) boots with -device
+intel-iommu (legacy or scalable mode) and -device vmcoreinfo, with
+qemu_fw_cfg.ko (taken from the same kernel package) loaded by /init so the
+guest tells QEMU where its VMCOREINFO note is. At the ready marker the lab
+stops the guest, reads the unit's registers with the monitor's `xp`, and
+asks iommush `kernel --json` through the gdbstub, where VMCOREINFO must be
+found by the RAM scan; then `dump-guest-memory` writes an ELF core whose
+PT_NOTE carries VMCOREINFO, and `kernel --json` on that file must say the
+same (but for where VMCOREINFO came from). Checked for each unit the
+kernel holds:
+
+  cap, ecap              = the CAP and ECAP registers
+  pa(root_entry) | SM    = RTADDR (bit 10 when the unit runs in scalable mode)
+  pa(qi->desc)           = IQA's base (bits 63:12)
+  qi->free_head          = IQT / descriptor size (the software tail equals the
+                           hardware tail at a stop)
+  pa(ir_table->base)     = IRTA's base (bits 63:12)
+
+  dmar_drhd_unit's include_all and segment = the DRHD's flags bit 0 and segment
+  (--kaslr: the compressed bzImage boots, so KASLR moves the kernel and the
+  direct map: KERNELOFFSET and page_offset_base must differ from the defaults)
+
+  test_kernelview.py IOMMUSH OUTDIR --mode legacy|scalable [--kaslr] [-v]
+
+Exit 0 pass, 1 fail, 77 skip (no QEMU, no guest kernel). Standard library only.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "qemu"))
+sys.path.insert(0, os.path.join(HERE, "..", "guest"))
+import lab  # noqa: E402
+from test_guest import shared_libs  # noqa: E402
+
+KV_BEGIN = "ISH-KV-BEGIN"
+KV_END = "ISH-KV-END"
+
+VERBOSE = False
+
+
+def log(msg):
+    print("kernelview: " + msg, file=sys.stderr, flush=True)
+
+
+class Failure(Exception):
+    pass
+
+
+def fw_cfg_module(cache, dest):
+    """qemu_fw_cfg.ko from the lab's kernel package (the lab keeps only the
+    modules it needs; this one is extracted here, into the test's dir)."""
+    deb = lab.find_deb(cache)
+    if deb is None:
+        raise lab.Skip("no kernel package in the lab cache")
+    out = os.path.join(dest, "qemu_fw_cfg.ko")
+    if os.path.exists(out):
+        return out
+    import tarfile
+    # stderr: dpkg-deb complains of the pipe closed once the module is found
+    p = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    found = False
+    with tarfile.open(fileobj=p.stdout, mode="r|") as tar:
+        for ti in tar:
+            if ti.isfile() and ti.name.endswith("/qemu_fw_cfg.ko"):
+                with open(out, "wb") as f:
+                    f.write(tar.extractfile(ti).read())
+                found = True
+                break
+    p.stdout.close()
+    p.wait()
+    if not found:
+        raise lab.Skip("the kernel package has no qemu_fw_cfg.ko")
+    return out
+
+
+def iommush(binary, target, cmds, extra=()):
+    argv = [binary, target, "--json"] + list(extra)
+    for c in cmds:
+        argv += ["-c", c]
+    t0 = time.time()
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    secs = time.time() - t0
+    if VERBOSE:
+        log("$ %s  (%.2f s, exit %d)" % (" ".join(argv), secs, p.returncode))
+        if p.stderr:
+            log(p.stderr.strip())
+    return p, secs
+
+
+def check(cond, msg, failures):
+    if not cond:
+        failures.append(msg)
+        log("FAIL: " + msg)
+    elif VERBOSE:
+        log("ok: " + msg)
+
+
+def drhds(dmar):
+    """{base: (flags, segment)} of the DRHDs of a raw DMAR table (ACPICA
+    actbl1.h acpi_dmar_hardware_unit: type, length, flags, size, segment, address)."""
+    import struct
+    out = {}
+    off = 48
+    while off + 16 <= len(dmar):
+        typ, length = struct.unpack_from("<HH", dmar, off)
+        if length < 4:
+            break
+        if typ == 0:
+            flags, _, seg, base = struct.unpack_from("<BBHQ", dmar, off + 4)
+            out[base] = (flags, seg)
+        off += length
+    return out
+
+
+def regs_of(words, off, width=64):
+    lo = words.get(off)
+    if lo is None:
+        raise Failure("register at %#x not read" % off)
+    if width == 32:
+        return lo
+    return lo | words.get(off + 4, 0) << 32
+
+
+def run(args):
+    q = lab.qemu_binary()
+    env_cache = lab.cache_dir()
+    r = subprocess.run([sys.executable, os.path.join(HERE, "..", "qemu", "lab.py"), "fetch"])
+    if r.returncode == lab.SKIP:
+        raise lab.Skip("lab fetch skipped")
+    if r.returncode:
+        raise Failure("lab.py fetch failed")
+    st = lab.stamp_of(env_cache)
+    out = os.path.abspath(os.path.join(args.outdir, args.mode + ("-kaslr" if args.kaslr else "")))
+    os.makedirs(out, exist_ok=True)
+    ko = fw_cfg_module(env_cache, out)
+    # /init loads qemu_fw_cfg, then asks iommush inside the guest, through
+    # /proc/kcore (its VMCOREINFO note) with registers by MMIO (iomem=relaxed)
+    hook = ("insmod /lib/modules/qemu_fw_cfg.ko && "
+            "[ -e /sys/firmware/qemu_fw_cfg/by_name/etc/vmcoreinfo ] && echo ISH-FWCFG ok\n"
+            "export HOME=/tmp NO_COLOR=1 PATH=/usr/bin:/bin\n"
+            "echo %s; /usr/bin/iommush kcore --json -c kernel 2>&1; echo \"%s rc=$?\"\n"
+            % (KV_BEGIN, KV_END))
+    files = [(ko, "/lib/modules/qemu_fw_cfg.ko"),
+             (os.path.realpath(args.iommush), "/usr/bin/iommush")] + shared_libs(args.iommush)
+    initrd = lab.derived_initrd(os.path.join(out, "initrd"), hook, files=files)
+    for n in ("memory.elf", "qmp.sock", "gdb.sock", "console.log"):
+        try:
+            os.unlink(os.path.join(out, n))
+        except FileNotFoundError:
+            pass
+    disk = os.path.join(out, "disk.img")
+    lab.make_disk(disk, 1 << 20, "iommush-virtio-blk ")
+    nvme = os.path.join(out, "nvme.img")
+    lab.make_disk(nvme, 1 << 20, "iommush-nvme ")
+    sock = os.path.join(out, "qmp.sock")
+    gdbsock = os.path.join(out, "gdb.sock")
+    console = os.path.join(out, "console.log")
+    cmdline = ("console=ttyS0 intel_iommu=on iommu.strict=1 iomem=relaxed loglevel=1 panic=-1 "
+               "rdinit=/init ish.busy=0")
+    cmd = [q, "-machine", "q35,kernel-irqchip=split", "-cpu", "max",
+           "-m", "256", "-smp", "1", "-vga", "none", "-display", "none",
+           "-no-reboot", "-nodefaults",
+           "-device", lab.MODES[args.mode], "-device", "vmcoreinfo",
+           "-kernel", st["bzimage"] if args.kaslr else st["kernel"], "-initrd", initrd, "-append", cmdline,
+           "-serial", "file:" + console,
+           "-qmp", "unix:%s,server=on,wait=off" % sock,
+           "-gdb", "unix:%s,server=on,wait=off" % gdbsock,
+           "-netdev", "user,id=n0,restrict=on", "-device", "e1000e,netdev=n0",
+           "-drive", "file=%s,format=raw,if=none,id=d0,readonly=on" % disk,
+           "-device", "virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on",
+           "-drive", "file=%s,format=raw,if=none,id=d1" % nvme,
+           "-device", "nvme,serial=ish0,drive=d1"]
+    qlog = open(os.path.join(out, "qemu.log"), "w")
+    qlog.write(" ".join(cmd) + "\n")
+    qlog.flush()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=qlog,
+                         preexec_fn=lab._die_with_parent)
+    lab._children.append(p)
+    failures = []
+    qmp = None
+    try:
+        deadline = time.time() + 240
+        qmp = lab.QMP(sock, deadline, p)
+        text = ""
+        while lab.MARKER not in text:
+            if p.poll() is not None:
+                raise Failure("QEMU exited (%d); see %s" % (p.returncode, console))
+            if time.time() > deadline:
+                raise Failure("no %s; see %s" % (lab.MARKER, console))
+            time.sleep(0.2)
+            try:
+                with open(console, errors="replace") as f:
+                    text = f.read()
+            except FileNotFoundError:
+                pass
+        check("ISH-FWCFG ok" in text, "qemu_fw_cfg loaded, etc/vmcoreinfo present", failures)
+        time.sleep(1)
+        qmp.cmd("stop")
+        dmar = lab.console_dmar(text)
+        bases = lab.dmar_drhd_bases(dmar) if dmar else []
+        if not bases:
+            bases = [0xfed90000]
+        regs = {}
+        for b in bases:
+            regs[b] = lab.parse_xp(qmp.hmp("xp /%dwx 0x%x" % (lab.VTD_REG_SIZE // 4, b)))
+
+        # 1. through the gdbstub: VMCOREINFO by RAM scan
+        target = "gdb:unix:" + gdbsock
+        pg, secs = iommush(args.iommush, target, ["kernel"], ["-O", "gdbstub.leave=stopped"])
+        if pg.returncode:
+            raise Failure("kernel through the gdbstub: exit %d: %s"
+                          % (pg.returncode, pg.stderr.strip()))
+        kg = json.loads(pg.stdout)
+        log("gdbstub: %s, %s, %d symbols, BTF %s, %d unit(s), %.2f s"
+            % (kg["source"], kg["osrelease"], kg["symbols"], kg["btf"], len(kg["units"] or []),
+               secs))
+        check(kg["source"].startswith("RAM scan at "), "gdbstub: VMCOREINFO by RAM scan (%s)"
+              % kg["source"], failures)
+        check(kg["osrelease"].startswith("6.1."), "OSRELEASE %s is the lab's 6.1" %
+              kg["osrelease"], failures)
+        check(kg["symbols"] > 10000, "%d kallsyms symbols" % kg["symbols"], failures)
+        check(kg["btf"] and kg["btf"]["types"] > 10000, "BTF %s" % kg["btf"], failures)
+        units = kg["units"] or []
+        check(len(units) == len(bases), "%d unit(s) on dmar_drhd_units, %d DRHD(s)"
+              % (len(units), len(bases)), failures)
+        if args.kaslr:
+            check(kg["kerneloffset"] != 0, "KASLR: KERNELOFFSET %#x" % kg["kerneloffset"],
+                  failures)
+            check(kg["page_offset_base"] != 0xffff888000000000,
+                  "KASLR: page_offset_base %#x moved" % kg["page_offset_base"], failures)
+        else:
+            check(kg["kerneloffset"] == 0, "PVH boot: no KASLR", failures)
+        table = drhds(dmar) if dmar else {}
+        # what the scan costs: the same command with kernel.scan naming only the
+        # page found, and a scan of the RAM below it (what the scan passed
+        # over first), which must find nothing
+        page = int(kg["source"].split()[-1], 16)
+        opts = ["-O", "gdbstub.leave=stopped"]
+        ps, t_full = iommush(args.iommush, target, ["kernel sym dmar_drhd_units"], opts)
+        check(ps.returncode == 0, "kernel sym dmar_drhd_units", failures)
+        _, t_exact = iommush(args.iommush, target, ["kernel sym dmar_drhd_units"],
+                             opts + ["-O", "kernel.scan=%#x-%#x" % (page, page + 0xfff)])
+        pa, t_vain = iommush(args.iommush, target, ["kernel sym dmar_drhd_units"],
+                             opts + ["-O", "kernel.scan=0-%#x" % (page - 1)])
+        check(pa.returncode == 1 and "no VMCOREINFO in" in pa.stderr,
+              "a scan of the RAM below it finds nothing: %s" % pa.stderr.strip(), failures)
+        pages = page // 4096
+        per = t_vain / max(1, pages)
+        log("scan cost on a 256 MiB guest through the gdbstub: kernel sym %.2f s with the "
+            "scan, %.2f s without; %d pages probed in vain in %.2f s (%.1f us a probe; all "
+            "65536 pages would take %.1f s)"
+            % (t_full, t_exact, pages, t_vain, 1e6 * per, 65536 * per))
+
+        for u in units:
+            w = regs.get(u["reg_phys"])
+            check(w is not None, "%s reg_phys %#x is a DRHD" % (u["name"], u["reg_phys"]),
+                  failures)
+            if w is None:
+                continue
+            if u["reg_phys"] in table:
+                flags, seg = table[u["reg_phys"]]
+                check(u["include_all"] == bool(flags & 1) and u["segment"] == seg,
+                      "%s include_all %s segment %d = DRHD flags %#x segment %d"
+                      % (u["name"], u["include_all"], u["segment"], flags, seg), failures)
+            cap, ecap = regs_of(w, 0x08), regs_of(w, 0x10)
+            rtaddr, iqa, iqt, irta = regs_of(w, 0x20), regs_of(w, 0x90), regs_of(w, 0x88), \
+                regs_of(w, 0xb8)
+            gsts = regs_of(w, 0x1c, 32)
+            check(u["cap"] == cap, "%s cap %#x = CAP %#x" % (u["name"], u["cap"], cap), failures)
+            check(u["ecap"] == ecap, "%s ecap %#x = ECAP %#x" % (u["name"], u["ecap"], ecap),
+                  failures)
+            scalable = args.mode == "scalable"
+            want = u["root_entry_pa"] | (1 << 10 if scalable else 0)
+            check(want == rtaddr, "%s pa(root_entry) %#x | SM = RTADDR %#x"
+                  % (u["name"], want, rtaddr), failures)
+            check(gsts & (1 << 31), "%s translation enabled (GSTS %#x)" % (u["name"], gsts),
+                  failures)
+            qi = u["qi"]
+            check(qi is not None, "%s has a queue" % u["name"], failures)
+            if qi:
+                check(qi["desc_pa"] == iqa & ~0xfff, "%s pa(qi->desc) %#x = IQA base %#x"
+                      % (u["name"], qi["desc_pa"], iqa & ~0xfff), failures)
+                # 256-bit descriptors in scalable mode (QEMU 7.2 drops IQA.DW on read)
+                dsize = 32 if scalable else 16
+                check(qi["free_head"] == iqt // dsize,
+                      "%s qi free_head %d = IQT %#x / %d" % (u["name"], qi["free_head"], iqt,
+                                                           dsize), failures)
+            ir = u["ir_table"]
+            check(ir is not None, "%s has an interrupt remapping table" % u["name"], failures)
+            if ir:
+                check(ir["base_pa"] == irta & ~0xfff, "%s pa(ir_table->base) %#x = IRTA base %#x"
+                      % (u["name"], ir["base_pa"], irta & ~0xfff), failures)
+
+        # 2. inside the guest, live through /proc/kcore: VMCOREINFO from kcore's note.
+        # The guest ran on since, so the queue's software state may differ.
+        m = re.search(r"%s\s*\n(.*?)\n%s rc=(\d+)" % (KV_BEGIN, KV_END),
+                      text.replace("\r\n", "\n"), re.S)
+        if not m:
+            failures.append("the guest printed no kernel answer; see %s" % console)
+        elif m.group(2) != "0":
+            failures.append("kernel inside the guest: exit %s: %s" % (m.group(2), m.group(1)))
+        else:
+            kl = json.loads(m.group(1))
+            check(kl["source"] == "/proc/kcore note", "in-guest: VMCOREINFO from the "
+                  "/proc/kcore note (%s)" % kl["source"], failures)
+
+            def steady(k):
+                d = dict(k, source=None)
+                d["units"] = [dict(u, qi=u["qi"] and dict(u["qi"], free_head=None,
+                                                          free_tail=None, free_cnt=None))
+                              for u in k["units"] or []]
+                return d
+            check(steady(kl) == steady(kg), "in-guest kernel --json = the gdbstub's (but the "
+                  "queue's free_head/free_tail/free_cnt)", failures)
+            if steady(kl) != steady(kg) and VERBOSE:
+                log("in-guest: %s\ngdbstub:  %s" % (json.dumps(steady(kl)),
+                                                   json.dumps(steady(kg))))
+
+        # 3. the ELF dump: VMCOREINFO from its PT_NOTE, the same answer
+        elf = os.path.join(out, "memory.elf")
+        qmp.cmd("dump-guest-memory", timeout=300, paging=False, protocol="file:" + elf)
+        pd, dsecs = iommush(args.iommush, elf, ["kernel"])
+        if pd.returncode:
+            failures.append("kernel on the ELF dump: exit %d: %s"
+                            % (pd.returncode, pd.stderr.strip()))
+        else:
+            kd = json.loads(pd.stdout)
+            log("dump: %s, %.2f s" % (kd["source"], dsecs))
+            check(kd["source"] == "ELF note", "dump: VMCOREINFO from the ELF note (%s)"
+                  % kd["source"], failures)
+            a = dict(kg, source=None)
+            b = dict(kd, source=None)
+            check(a == b, "dump's kernel --json = the gdbstub's at the same stop", failures)
+            if a != b and VERBOSE:
+                log("gdbstub: %s\ndump:    %s" % (json.dumps(a), json.dumps(b)))
+        # without the note a dump is scanned like RAM too
+        try:
+            qmp.cmd("quit", timeout=10)
+        except (RuntimeError, OSError):
+            pass
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+    finally:
+        if qmp:
+            qmp.close()
+        lab._kill_children()
+        qlog.close()
+        for n in ("qmp.sock", "gdb.sock", "disk.img", "nvme.img", "memory.elf"):
+            if n == "memory.elf" and args.keep:
+                continue
+            try:
+                os.unlink(os.path.join(out, n))
+            except FileNotFoundError:
+                pass
+    if failures:
+        raise Failure("%d check(s) failed" % len(failures))
+    log("%s: all checks passed" % args.mode)
+
+
+def main():
+    global VERBOSE
+    ap = argparse.ArgumentParser()
+    ap.add_argument("iommush")
+    ap.add_argument("outdir")
+    ap.add_argument("--mode", choices=["legacy", "scalable"], default="legacy")
+    ap.add_argument("--keep", action="store_true", help="keep memory.elf")
+    ap.add_argument("--kaslr", action="store_true", help="boot the bzImage (KASLR)")
+    ap.add_argument("-v", action="store_true")
+    args = ap.parse_args()
+    VERBOSE = args.v
+    args.iommush = os.path.abspath(args.iommush)
+    try:
+        run(args)
+    except lab.Skip as e:
+        log("skip: %s" % e)
+        return lab.SKIP
+    except Failure as e:
+        log("FAIL: %s" % e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
