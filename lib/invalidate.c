@@ -13,6 +13,7 @@
 
 #include <iommush/invalidate.h>
 #include <iommush/iq.h>
+#include <iommush/kernel.h>
 #include <iommush/vtd.h>
 #include <iommush/write.h>
 
@@ -608,6 +609,16 @@ static struct ish_error *os_queue(struct ish_target *t, unsigned unit,
 		struct poller p;
 		uint64_t v;
 
+		struct ish_kernel *k;
+
+		/* The kernel is found once per target (a RAM scan): not part of the timing. */
+		if ((err = ish_target_kernel(t, &k))) {
+			ish_write_end(t);
+			return ish_error_prefix(err,
+						"%s: --force submits into a queue an OS drives only "
+						"cooperatively, and that needs the kernel's layout of its "
+						"queue", what);
+		}
 		poll_init(&p, req);
 		err = ish_queue_submit_cooperative(t, unit, &q, ret->desc, req->timeout_ms, ret);
 		if (!err && !(err = ish_read_reg(t, unit, DMAR_IQH_REG, 64, &v)))

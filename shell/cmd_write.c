@@ -130,6 +130,7 @@ static void show_result(struct ish_shell *sh, const struct ish_unit *u,
 			json_kv_bool(&sh->json, "cooperative", r->cooperative);
 			if (r->cooperative) {
 				json_kv_u64(&sh->json, "q_inval", r->q_inval_pa);
+				json_kv_u64(&sh->json, "resumes", r->resumes);
 				json_kv_u64(&sh->json, "free_head_before", (uint64_t)r->free_head_before);
 				json_kv_u64(&sh->json, "free_head_after", (uint64_t)r->free_head_after);
 				json_kv_u64(&sh->json, "free_tail_before", (uint64_t)r->free_tail_before);
@@ -163,6 +164,9 @@ static void show_result(struct ish_shell *sh, const struct ish_unit *u,
 				  u->name, r->q_inval_pa, r->free_head_before, r->free_head_after,
 				  r->free_tail_before, r->free_tail_after, r->free_cnt_before,
 				  r->free_cnt_after);
+		if (r->cooperative && r->resumes)
+			sh_printf(sh, "%s: the guest ran %u time%s for 20 ms until the kernel's queue "
+				  "lock was free\n", u->name, r->resumes, r->resumes == 1 ? "" : "s");
 	}
 	if (r->iqe || r->ice || r->ite) {
 		sh_printf(sh, "%s: FSTS %#x:", u->name, r->fsts);

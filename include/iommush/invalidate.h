@@ -140,6 +140,7 @@ struct ish_inval_result {
 	 * kernel's qi_submit_sync() would, its struct q_inval kept consistent.
 	 */
 	bool cooperative;
+	unsigned resumes;		/* the guest resumed and stopped again until q_lock was free */
 	uint64_t q_inval_pa;		/* the kernel's struct q_inval */
 	int32_t free_head_before, free_head_after;
 	int32_t free_tail_before, free_tail_after;
