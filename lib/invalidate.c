@@ -620,10 +620,11 @@ static struct ish_error *os_queue(struct ish_target *t, unsigned unit,
 						"queue", what);
 		}
 		poll_init(&p, req);
-		err = ish_queue_submit_cooperative(t, unit, &q, ret->desc, req->timeout_ms, ret);
+		err = ish_queue_submit_cooperative(t, unit, &q, ret->desc, req, ret);
 		if (!err && !(err = ish_read_reg(t, unit, DMAR_IQH_REG, 64, &v)))
 			ret->iqh_after = v;
 		if (!err) {
+			p.polls = ret->polls;
 			finish(t, unit, &p, ret);
 			if (ret->iqe || ret->ite || ret->ice)
 				err = queue_error(t, unit, ret->fsts, ret);

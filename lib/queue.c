@@ -314,7 +314,8 @@ static struct ish_error *refuse(const struct ish_unit *u, const char *fmt, ...)
 
 struct ish_error *ish_queue_submit_cooperative(struct ish_target *t, unsigned unit,
 					       const struct ish_iq_state *q, const uint64_t desc[4],
-					       unsigned timeout_ms, struct ish_inval_result *ret)
+					       const struct ish_inval_req *req,
+					       struct ish_inval_result *ret)
 {
 	const struct ish_unit *u = ish_target_unit(t, unit);
 	struct ish_error *err;
@@ -322,7 +323,7 @@ struct ish_error *ish_queue_submit_cooperative(struct ish_target *t, unsigned un
 	uint32_t slot, wslot, head;
 	uint64_t st;
 	int32_t s0, s1, word = 0;
-	uint64_t deadline_polls = (uint64_t)(timeout_ms ? timeout_ms : 1000) * 10;
+	uint64_t deadline_polls = (uint64_t)(req->timeout_ms ? req->timeout_ms : 1000) * 10;
 
 	if ((err = find_qinval(t, unit, &qi, &ret->resumes)))
 		return err;
@@ -407,11 +408,14 @@ struct ish_error *ish_queue_submit_cooperative(struct ish_target *t, unsigned un
 						"into desc_status[%u] (it reads %d); the kernel's "
 						"bookkeeping is consistent and it will reclaim the slots",
 						wslot, wslot, word);
-		{
+		if (req->wait) {
+			req->wait(req->wait_arg, (unsigned)polls);
+		} else {
 			struct timespec ts = { 0, 100000 };
 
 			nanosleep(&ts, NULL);
 		}
+		ret->polls = (unsigned)polls + 1;
 	}
 	if ((err = write_status(t, &qi, slot, QI_DONE)))
 		return err;

@@ -10,11 +10,13 @@
 /*
  * Submits desc into the queue the kernel drives, keeping its struct q_inval
  * consistent (lib/queue.c has the how and why). Inside a write operation
- * begun with ISH_WRITE_REGS | ISH_WRITE_MEMORY. Fills ret's queued fields.
+ * begun with ISH_WRITE_REGS | ISH_WRITE_MEMORY; req gives the timeout and the
+ * wait hook. Fills ret's queued fields.
  */
 struct ish_error *ish_queue_submit_cooperative(struct ish_target *t, unsigned unit,
 					       const struct ish_iq_state *q, const uint64_t desc[4],
-					       unsigned timeout_ms, struct ish_inval_result *ret);
+					       const struct ish_inval_req *req,
+					       struct ish_inval_result *ret);
 
 /*
  * Writes IQT for a submission whose bookkeeping the caller keeps (the

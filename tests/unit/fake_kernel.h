@@ -286,15 +286,25 @@ static inline void fk_vmcoreinfo(char *buf, size_t len)
 }
 
 /* The whole kernel in a new mem target with params; RAM is [0, FK_RAM_SIZE). */
+static inline struct ish_error *fk_build_flags(const struct ish_param *params, size_t nparams,
+					       unsigned flags, struct ish_target **ret);
+
 static inline struct ish_error *fk_build_params(const struct ish_param *params, size_t nparams,
 					 struct ish_target **ret)
+{
+	return fk_build_flags(params, nparams, ISH_OPEN_WRITE, ret);
+}
+
+/* The same, opened with flags (ISH_OPEN_WRITE | ISH_OPEN_FORCE, ...). */
+static inline struct ish_error *fk_build_flags(const struct ish_param *params, size_t nparams,
+					       unsigned flags, struct ish_target **ret)
 {
 	struct ish_target *t;
 	struct ish_error *err;
 	uint8_t *ram, *img, *p;
 	size_t btf_len;
 
-	err = ish_target_open("mem", "mem", params, nparams, ISH_OPEN_WRITE, &t);
+	err = ish_target_open("mem", "mem", params, nparams, flags, &t);
 	if (err)
 		return err;
 	err = ish_mem_add_ram(t, 0, FK_RAM_SIZE, (void **)&ram);
