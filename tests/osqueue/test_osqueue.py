@@ -129,7 +129,7 @@ class Guest:
         lab.make_disk(disk, 1 << 20, "iommush-heartbeat ")
         cmdline = ("console=ttyS0 intel_iommu=on iommu.strict=1 loglevel=5 panic=-1 "
                    "rdinit=/init ish.busy=0 watchdog_thresh=5 "
-                   "rcupdate.rcu_cpu_stall_timeout=10")
+                   "rcupdate.rcu_cpu_stall_timeout=10 no_timer_check")
         cmd = [q, "-machine", "q35,kernel-irqchip=split", "-cpu", "max",
                "-m", "256", "-smp", "1", "-vga", "none", "-display", "none",
                "-no-reboot", "-nodefaults",
