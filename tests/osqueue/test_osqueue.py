@@ -58,6 +58,7 @@ TROUBLE = re.compile(r"DMAR:|soft lockup|rcu_sched|rcu: INFO|rcu_preempt|hung_ta
                      r"Call Trace|BUG:|Oops|ISH-HB-ERR")
 
 VERBOSE = False
+G_IOMMUSH = None
 
 
 def refusal_names_os_queue(stderr):
@@ -119,6 +120,7 @@ class Guest:
         self.timeout = timeout
         self.proc = None
         self.qmp = None
+        self.smp = 1
 
     def boot(self):
         q = lab.qemu_binary()
@@ -131,7 +133,7 @@ class Guest:
                    "rdinit=/init ish.busy=0 watchdog_thresh=5 "
                    "rcupdate.rcu_cpu_stall_timeout=10 no_timer_check")
         cmd = [q, "-machine", "q35,kernel-irqchip=split", "-cpu", "max",
-               "-m", "256", "-smp", "1", "-vga", "none", "-display", "none",
+               "-m", "256", "-smp", str(self.smp), "-vga", "none", "-display", "none",
                "-no-reboot", "-nodefaults",
                "-device", lab.MODES[self.mode],
                "-kernel", st["kernel"], "-initrd", initrd, "-append", cmdline,
@@ -243,13 +245,30 @@ def heartbeat(g, what, console_start):
     last = now - beats[-1][0] if beats else None
     log("%s: %d reads in %.0f s%s" % (what, n, WINDOW,
         "" if last is None else ", last %.1f s before the end" % last))
-    expect(n >= MIN_BEATS and last is not None and last <= LAST_GAP,
+    alive = expect(n >= MIN_BEATS and last is not None and last <= LAST_GAP,
            "%s: the heartbeat lives (%d reads in %.0f s, need >= %d and one in the last "
            "%.0f s)" % (what, n, WINDOW, MIN_BEATS, LAST_GAP))
+    if not alive:
+        post_mortem(g, what)
     trouble = [l for l in g.text()[console_start:].splitlines() if TROUBLE.search(l)]
     expect(not trouble, "%s: no trouble in the guest's log%s"
            % (what, "" if not trouble else ": " + " | ".join(trouble[:6])))
     return n
+
+
+def post_mortem(g, what):
+    """A dead heartbeat: what the unit's queue and the CPU look like now
+    (read-only), for the log."""
+    p = subprocess.run([G_IOMMUSH, "gdb:unix:" + g.gdb, "-c", "iq"], capture_output=True,
+                       text=True, timeout=60)
+    for line in p.stdout.splitlines()[:6]:
+        log("%s: after: %s" % (what, line))
+    try:
+        regs = g.qmp.hmp("info registers")
+        m = re.search(r"RIP=([0-9a-f]+)", regs)
+        log("%s: after: the CPU is at RIP=%s" % (what, m.group(1) if m else "?"))
+    except (RuntimeError, OSError):
+        pass
 
 
 def descriptors(text):
@@ -326,7 +345,7 @@ CASES = {"r": case_r, "a": case_a, "c": case_c, "b": case_b}
 
 
 def main():
-    global VERBOSE
+    global VERBOSE, G_IOMMUSH
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("iommush")
@@ -334,6 +353,7 @@ def main():
     ap.add_argument("--mode", choices=["legacy", "scalable"], default="legacy")
     ap.add_argument("--cases", default="r,a,c,b")
     ap.add_argument("--timeout", type=int, default=240, help="boot deadline, s")
+    ap.add_argument("--smp", type=int, default=1, help="guest CPUs")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     VERBOSE = args.verbose
@@ -344,8 +364,9 @@ def main():
     out = os.path.abspath(os.path.join(args.outdir, args.mode + "-" + "".join(cases)))
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    iommush = os.path.abspath(args.iommush)
+    iommush = G_IOMMUSH = os.path.abspath(args.iommush)
     g = Guest(out, args.mode, args.timeout)
+    g.smp = args.smp
     summary = {"mode": args.mode, "cases": cases}
     t0 = time.time()
     try:
