@@ -7,7 +7,7 @@
  *    kallsyms_token_index: 256 u16 offsets of each token in the table.
  *  - kallsyms_names: per symbol a length, then that many token numbers;
  *    the length is one byte, or two when the first has bit 7 set (low 7
- *    bits first, then the next byte << 7: "big" symbols, 6.1+). The
+ *    bits first, then the next byte << 7: "big" symbols of newer kernels). The
  *    expanded name's first character is the symbol type, dropped here.
  *  - kallsyms_offsets (CONFIG_KALLSYMS_BASE_RELATIVE): s32 per symbol.
  *    With absolute per-CPU symbols (x86-64 SMP; 6.1 here) an offset >= 0
