@@ -218,6 +218,15 @@ static struct ish_error *gdbstub_read_phys(struct ish_target *t, uint64_t addr, 
 	return err ? err : ish_rsp_read(p->rsp, addr, buf, len);
 }
 
+static struct ish_error *gdbstub_read_phys_scatter(struct ish_target *t, const uint64_t *addrs,
+						   size_t n, size_t len, uint8_t *out, bool *ok)
+{
+	struct gdbstub_priv *p = priv(t);
+	struct ish_error *err = usable(p);
+
+	return err ? err : ish_rsp_read_scatter(p->rsp, addrs, n, len, out, ok);
+}
+
 static struct ish_error *gdbstub_write_phys(struct ish_target *t, uint64_t addr, const void *buf,
 					    size_t len)
 {
@@ -431,6 +440,7 @@ const struct ish_backend ish_backend_gdbstub = {
 	.resume = gdbstub_resume,
 	.read_config = gdbstub_read_config,
 	.ram_ranges = gdbstub_ram_ranges,
+	.read_phys_scatter = gdbstub_read_phys_scatter,
 };
 
 struct ish_rsp *ish_gdbstub_rsp(struct ish_target *t)

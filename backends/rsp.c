@@ -902,6 +902,125 @@ struct ish_error *ish_rsp_read(struct ish_rsp *r, uint64_t addr, void *buf, size
 	return NULL;
 }
 
+/*
+ * Scans pay a round trip per probe; QEMU's gdbstub takes the packets that
+ * arrive together in one go and answers each in order ('+', then the
+ * reply), so keeping a window of requests in flight pays one wakeup per
+ * window instead. Small, so neither side's socket buffer can fill.
+ */
+#define SCATTER_WINDOW 32
+
+/* The reply to one pipelined request: acks skipped, stray stop replies taken in. */
+static struct ish_error *recv_reply(struct ish_rsp *r, int64_t until)
+{
+	unsigned strays = 0;
+	size_t garbage = 0;
+
+	for (;;) {
+		struct ish_error *err;
+		uint8_t c;
+
+		err = get_byte(r, until, &c);
+		if (err)
+			return err;
+		if (c == '+')
+			continue;
+		if (c == '-')
+			return broken(r, "the gdbstub refused a pipelined request");
+		if (c != '$') {
+			r->stats.garbage++;
+			if (++garbage > RSP_MAX_GARBAGE)
+				return broken(r, "no packet from the gdbstub in %d bytes", RSP_MAX_GARBAGE);
+			continue;
+		}
+		err = recv_packet(r, until, true);
+		if (err)
+			return err;
+		if (is_exit_reply(r->reply, r->reply_len))
+			return broken(r, "the guest is gone (gdbstub said '%.3s')", r->reply);
+		if (is_stop_reply(r->reply, r->reply_len)) {
+			note_stop(r, false);
+			if (++strays > RSP_MAX_RETRIES)
+				return broken(r, "the gdbstub sends stop replies without end");
+			continue;
+		}
+		return NULL;
+	}
+}
+
+struct ish_error *ish_rsp_read_scatter(struct ish_rsp *r, const uint64_t *addrs, size_t n,
+				       size_t len, uint8_t *out, bool *ok)
+{
+	struct ish_error *err = check_usable(r);
+	char *frames;
+	size_t cap;
+
+	if (err)
+		return err;
+	if (r->running)
+		return ish_error_create(ISH_ERROR_INVALID,
+					"the guest is running: stop it before talking to the gdbstub");
+	if (!len || len > ish_rsp_max_read(r))
+		return ish_error_format(ISH_ERROR_INVALID, "scatter read of %zu bytes", len);
+	cap = SCATTER_WINDOW * 48;
+	frames = malloc(cap);
+	if (!frames)
+		return &ish_enomem;
+	r->pending = false;
+	for (size_t done = 0; done < n && !err;) {
+		size_t w = n - done < SCATTER_WINDOW ? n - done : SCATTER_WINDOW, flen = 0;
+		int64_t until = deadline(r);
+
+		for (size_t i = 0; i < w; i++) {
+			char cmd[40];
+			uint8_t sum = 0;
+			int k = snprintf(cmd, sizeof(cmd), "m%" PRIx64 ",%zx", addrs[done + i], len);
+
+			for (int j = 0; j < k; j++)
+				sum += (uint8_t)cmd[j];
+			flen += (size_t)snprintf(frames + flen, cap - flen, "$%s#%02x", cmd, sum);
+		}
+		r->stats.packets_sent += w;
+		r->stats.mem_reads += w;
+		err = send_bytes(r, frames, flen, until);
+		for (size_t i = 0; i < w && !err; i++) {
+			uint8_t *o = out + (done + i) * len;
+			size_t rlen;
+
+			err = recv_reply(r, until);
+			if (err)
+				break;
+			rlen = r->reply_len;
+			ok[done + i] = false;
+			memset(o, 0, len);
+			if (!rlen) {
+				err = ish_error_create(ISH_ERROR_UNSUPPORTED,
+						       "the gdbstub does not support 'm' (read memory)");
+				/* the rest of the window is still on its way */
+				for (size_t j = i + 1; j < w; j++)
+					ish_error_destroy(recv_reply(r, until));
+				break;
+			}
+			if (is_error_reply(r->reply, rlen) || rlen != 2 * len)
+				continue;	/* a hole, or a partial read: not these bytes */
+			ok[done + i] = true;
+			for (size_t b = 0; b < len; b++) {
+				int h = hexval((uint8_t)r->reply[2 * b]), l = hexval((uint8_t)r->reply[2 * b + 1]);
+
+				if (h < 0 || l < 0) {
+					ok[done + i] = false;
+					memset(o, 0, len);
+					break;
+				}
+				o[b] = (uint8_t)(h << 4 | l);
+			}
+		}
+		done += w;
+	}
+	free(frames);
+	return err;
+}
+
 struct ish_error *ish_rsp_write(struct ish_rsp *r, uint64_t addr, const void *buf, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";

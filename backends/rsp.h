@@ -104,6 +104,17 @@ struct ish_error *ish_rsp_read(struct ish_rsp *r, uint64_t addr, void *buf, size
 struct ish_error *ish_rsp_write(struct ish_rsp *r, uint64_t addr, const void *buf, size_t len);
 
 /*
+ * len bytes (at most ish_rsp_max_read) at each of n addresses into out (n *
+ * len bytes), with up to 32 requests in flight: for scans, where a round
+ * trip per address would dominate. ok[i] is false where the stub answered
+ * with an error or a short read (those bytes are zeros); a broken
+ * connection is an error for the whole call. Needs a stub that takes
+ * pipelined packets in order, as QEMU's does; the ack mode is kept.
+ */
+struct ish_error *ish_rsp_read_scatter(struct ish_rsp *r, const uint64_t *addrs, size_t n,
+				       size_t len, uint8_t *out, bool *ok);
+
+/*
  * Resume ('c': only the stub's ack comes back) and stop (the byte 0x03, then
  * wait for the stop reply). Stopping a stopped target and resuming a running
  * one do nothing. While the target runs, the stub must be sent nothing else

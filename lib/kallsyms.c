@@ -7,10 +7,10 @@
  *    kallsyms_token_index: 256 u16 offsets of each token in the table.
  *  - kallsyms_names: per symbol a length, then that many token numbers;
  *    the length is one byte, or two when the first has bit 7 set (low 7
- *    bits first, then the next byte << 7: "big" symbols, 6.1+). The
+ *    bits first, then the next byte << 7: "big" symbols of newer kernels). The
  *    expanded name's first character is the symbol type, dropped here.
  *  - kallsyms_offsets (CONFIG_KALLSYMS_BASE_RELATIVE): s32 per symbol.
- *    With absolute per-CPU symbols (x86-64 SMP up to 6.14) an offset >= 0
+ *    With absolute per-CPU symbols (x86-64 SMP; 6.1 here) an offset >= 0
  *    is the address itself and a negative one means relative_base - 1 -
  *    offset; without (newer kernels) every offset is an unsigned u32 from
  *    relative_base. No negative offset at all means the latter. The stored

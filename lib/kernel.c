@@ -34,7 +34,7 @@
 #define KERNEL_IMAGE_SIZE (1ULL << 30)
 #define PAGE_OFFSET_4LEVEL 0xffff888000000000ULL
 #define PAGE_OFFSET_5LEVEL 0xff11000000000000ULL
-/* Pages between two looks at the interrupt flag during the scan. */
+/* Pages probed in one batch, between two looks at the interrupt flag. */
 #define SCAN_POLL 256
 /* What one probe reads at a page start: the note header, name and padding. */
 #define PROBE_LEN 24
@@ -237,29 +237,24 @@ static struct ish_error *scan_ranges(struct ish_target *t, struct ish_ram_range 
 	return err;
 }
 
-/* A page that holds VMCOREINFO text, or its note: the text, else NULL. */
-static struct ish_error *probe_page(struct ish_target *t, uint64_t page, char **ret, size_t *len)
+/* What a page's first bytes say: 0 nothing, else the text's offset in the page (0 is marked by 1). */
+static size_t probe_says(const uint8_t *head)
 {
-	uint8_t head[PROBE_LEN], *buf;
+	if (!memcmp(head, "OSRELEASE=", 10))
+		return 1;
+	if (le32(head) == 11 && !memcmp(head + 12, "VMCOREINFO\0", 12))
+		return 24;
+	return 0;
+}
+
+/* The VMCOREINFO text of a page whose first bytes looked like it, or NULL. */
+static struct ish_error *read_page(struct ish_target *t, uint64_t page, size_t off, char **ret,
+				   size_t *len)
+{
 	struct ish_error *err;
-	size_t off;
+	uint8_t *buf;
 
 	*ret = NULL;
-	err = ish_read_phys_uncached(t, page, head, sizeof(head));
-	if (err) {
-		/* A hole inside a RAM range (a page the dump left out) is no kernel. */
-		if (err->code == ISH_ERROR_FAULT) {
-			ish_error_destroy(err);
-			return NULL;
-		}
-		return err;
-	}
-	if (!memcmp(head, "OSRELEASE=", 10))
-		off = 0;
-	else if (le32(head) == 11 && !memcmp(head + 12, "VMCOREINFO\0", 12))
-		off = 24;
-	else
-		return NULL;
 	buf = malloc(VTD_PAGE_SIZE + 1);
 	if (!buf)
 		return &ish_enomem;
@@ -274,7 +269,9 @@ static struct ish_error *probe_page(struct ish_target *t, uint64_t page, char **
 		return err;
 	}
 	buf[VTD_PAGE_SIZE] = '\0';
-	if (off) {
+	if (off == 1) {
+		off = 0;
+	} else {
 		uint32_t descsz = le32(buf + 4);
 
 		if (descsz > VTD_PAGE_SIZE - off || memcmp(buf + off, "OSRELEASE=", 10)) {
@@ -299,35 +296,62 @@ static struct ish_error *probe_page(struct ish_target *t, uint64_t page, char **
 static struct ish_error *scan_ram(struct ish_target *t, char **ret, size_t *len, uint64_t *where)
 {
 	struct ish_ram_range *r = NULL;
+	uint64_t *pages = NULL, probes = 0;
+	uint8_t *heads = NULL;
+	bool *ok = NULL;
 	struct ish_error *err;
 	size_t n = 0;
-	uint64_t probes = 0;
 
 	err = scan_ranges(t, &r, &n);
 	if (err)
 		return err;
+	pages = malloc(SCAN_POLL * sizeof(*pages));
+	heads = malloc(SCAN_POLL * PROBE_LEN);
+	ok = malloc(SCAN_POLL * sizeof(*ok));
+	if (!pages || !heads || !ok) {
+		err = &ish_enomem;
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t lo = (r[i].start + VTD_PAGE_SIZE - 1) & VTD_PAGE_MASK;
 		uint64_t hi = r[i].end & VTD_PAGE_MASK;
 
 		if (r[i].start > UINT64_MAX - VTD_PAGE_SIZE)
 			continue;
-		for (uint64_t page = lo; page < hi; page += VTD_PAGE_SIZE) {
-			if (!(++probes % SCAN_POLL) && (err = ish_target_check_interrupt(t)))
+		for (uint64_t page = lo; page < hi;) {
+			size_t k = 0;
+
+			if ((err = ish_target_check_interrupt(t)))
 				goto out;
-			err = probe_page(t, page, ret, len);
+			/* A batch of page starts at a time: the backend may pipeline them. */
+			for (; k < SCAN_POLL && page < hi; k++, page += VTD_PAGE_SIZE)
+				pages[k] = page;
+			err = ish_read_phys_scatter(t, pages, k, PROBE_LEN, heads, ok);
 			if (err)
 				goto out;
-			if (!*ret)
-				continue;
-			*where = page;
-			goto out;
+			probes += k;
+			for (size_t j = 0; j < k; j++) {
+				size_t off = ok[j] ? probe_says(heads + j * PROBE_LEN) : 0;
+
+				if (!off)
+					continue;
+				err = read_page(t, pages[j], off, ret, len);
+				if (err)
+					goto out;
+				if (*ret) {
+					*where = pages[j];
+					goto out;
+				}
+			}
 		}
 	}
 	err = ish_error_format(ISH_ERROR_NOT_FOUND,
 			       "no VMCOREINFO in %" PRIu64 " pages of RAM (not a Linux guest, "
 			       "or not booted yet?)", probes);
 out:
+	free(ok);
+	free(heads);
+	free(pages);
 	free(r);
 	return err;
 }

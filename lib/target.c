@@ -650,6 +650,33 @@ struct ish_error *ish_read_phys_uncached(struct ish_target *t, uint64_t addr, vo
 	return backend_read(t, addr, buf, len);
 }
 
+struct ish_error *ish_read_phys_scatter(struct ish_target *t, const uint64_t *addrs, size_t n,
+					size_t len, uint8_t *out, bool *ok)
+{
+	for (size_t i = 0; i < n; i++)
+		if (len && addrs[i] + len - 1 < addrs[i])
+			return ish_error_fault(addrs[i], "read of %zu bytes at %#" PRIx64
+					       " wraps around", len, addrs[i]);
+	if (t->backend->read_phys_scatter) {
+		t->stats.phys_requests += n;
+		t->stats.phys_bytes += n * len;
+		if (t->progress)
+			t->progress(t->progress_arg, t->stats.phys_requests);
+		return t->backend->read_phys_scatter(t, addrs, n, len, out, ok);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ish_error *err = backend_read(t, addrs[i], out + i * len, len);
+
+		ok[i] = !err;
+		if (err && err->code != ISH_ERROR_FAULT)
+			return err;
+		if (err)
+			memset(out + i * len, 0, len);
+		ish_error_destroy(err);
+	}
+	return NULL;
+}
+
 struct ish_error *ish_read_u64(struct ish_target *t, uint64_t addr, uint64_t *ret)
 {
 	uint8_t b[8];

@@ -122,6 +122,13 @@ struct ish_backend {
 	 * malloc'd (free() it). Used to bound scans of memory.
 	 */
 	struct ish_error *(*ram_ranges)(struct ish_target *t, struct ish_ram_range **ret, size_t *n);
+	/*
+	 * Optional: len bytes at each of n addresses into out (n * len), as a
+	 * scan wants them (the gdbstub keeps requests in flight); ok[i] false
+	 * where the address cannot be read. Without it, one read each.
+	 */
+	struct ish_error *(*read_phys_scatter)(struct ish_target *t, const uint64_t *addrs, size_t n,
+					       size_t len, uint8_t *out, bool *ok);
 };
 
 /* The ordered backend registry, NULL-terminated; the order is the probe order. */
@@ -175,6 +182,14 @@ struct ish_error *ish_read_u64(struct ish_target *t, uint64_t addr, uint64_t *re
  */
 struct ish_error *ish_read_phys_uncached(struct ish_target *t, uint64_t addr, void *buf,
 					 size_t len);
+/*
+ * len bytes at each of n addresses, uncached and unrecorded like
+ * ish_read_phys_uncached, through the backend's read_phys_scatter when it
+ * has one; ok[i] false (and zeros) where the address is not readable
+ * (ISH_ERROR_FAULT). Other errors end the call.
+ */
+struct ish_error *ish_read_phys_scatter(struct ish_target *t, const uint64_t *addrs, size_t n,
+					size_t len, uint8_t *out, bool *ok);
 /*
  * Writes pass the gate of iommush/write.h (write mode, unit ownership,
  * confirmation) and are logged.

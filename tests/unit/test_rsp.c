@@ -420,6 +420,49 @@ static void test_monitor(void)
 	}
 }
 
+/* Pipelined 'm' requests, answered in order; holes come back as not ok. */
+static void test_scatter(void)
+{
+	uint64_t addrs[100];
+	uint8_t out[100 * 24];
+	bool ok[100];
+	struct fake_stub f;
+	struct ish_rsp *r;
+	uint8_t *ram = setup(&f);
+	struct ish_rsp_stats st;
+
+	for (size_t i = 0; i < 100; i++)
+		addrs[i] = i % 10 == 9 ? 0x900000 + i : RAM_BASE + i * 512;
+	r = ready(&f, 2000);
+	OK(ish_rsp_read_scatter(r, addrs, 100, 24, out, ok));
+	for (size_t i = 0; i < 100; i++) {
+		if (i % 10 == 9) {
+			CHECK(!ok[i]);
+		} else {
+			CHECK(ok[i]);
+			CHECK(!memcmp(out + i * 24, ram + i * 512, 24));
+		}
+	}
+	ish_rsp_stats(r, &st);
+	CHECK_EQ(st.mem_reads, 100);
+	/* the stream is still in step */
+	OK(ish_rsp_read(r, RAM_BASE, out, 8));
+	CHECK(!memcmp(out, ram, 8));
+	FAILS(ish_rsp_read_scatter(r, addrs, 1, 0, out, ok), ISH_ERROR_INVALID);
+	finish(&f, r);
+	/* a stub that dies mid-window: an error, never a hang */
+	setup(&f);
+	f.close_on = "m100a00";
+	r = ready(&f, 2000);
+	{
+		struct ish_error *err = ish_rsp_read_scatter(r, addrs, 100, 24, out, ok);
+
+		CHECK(err != NULL);
+		ish_error_destroy(err);
+	}
+	finish(&f, r);
+}
+
 static void test_dead_peers(void)
 {
 	struct fake_stub f;
@@ -710,6 +753,7 @@ int main(void)
 	test_rle_and_escapes();
 	test_bad_encodings();
 	test_monitor();
+	test_scatter();
 	test_dead_peers();
 	test_garbage();
 	test_no_phys_mode();
