@@ -18,6 +18,7 @@ Standard library only.
 
 import argparse
 import atexit
+import hashlib
 import json
 import os
 import re
@@ -234,10 +235,14 @@ def fetch(args):
 
 
 def fetch_locked(cache):
-    init_mtime = os.stat(os.path.join(HERE, "init")).st_mtime
+    # The init script's content, not its mtime: every checkout of the same
+    # tree (worktrees, CI clones) shares one cache without rebuilding it
+    # under another's running guests.
+    with open(os.path.join(HERE, "init"), "rb") as f:
+        init_hash = hashlib.sha256(f.read()).hexdigest()
     st = stamp_of(cache)
     if st and os.path.exists(st.get("kernel", "")) and \
-       os.path.exists(st.get("initrd", "")) and st.get("init_mtime") == init_mtime \
+       os.path.exists(st.get("initrd", "")) and st.get("init_sha256") == init_hash \
        and st.get("wanted") == WANTED_MODULES and st.get("version") == CACHE_VERSION:
         log("cached: %s" % st["kernel"])
         return 0
@@ -314,7 +319,7 @@ def fetch_locked(cache):
     with open(os.path.join(cache, "stamp.json"), "w") as f:
         json.dump({"kernel": elf or kernel, "bzimage": kernel, "initrd": initrd, "kver": kver,
                "modules": order, "wanted": WANTED_MODULES, "version": CACHE_VERSION,
-               "init_mtime": init_mtime}, f)
+               "init_sha256": init_hash}, f)
     log("fetch done in %.1f s" % (time.time() - t0))
     return 0
 
