@@ -90,6 +90,9 @@ def expect(cond, what):
 # Nothing else in the guest does DMA (ish.busy=0, no network devices).
 HOOK = r"""
 echo 5 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+# where the kernel's queue submission lives (PVH boot: no KASLR), so a dead
+# heartbeat's RIP can be named
+grep -A1 ' qi_submit_sync$' /proc/kallsyms | sed 's/^/ISH-SYM /'
 (
 	n=0
 	while :; do
@@ -266,7 +269,14 @@ def post_mortem(g, what):
     try:
         regs = g.qmp.hmp("info registers")
         m = re.search(r"RIP=([0-9a-f]+)", regs)
-        log("%s: after: the CPU is at RIP=%s" % (what, m.group(1) if m else "?"))
+        rip = int(m.group(1), 16) if m else None
+        syms = [(int(a, 16), n) for a, n in
+                re.findall(r"^ISH-SYM ([0-9a-f]+) \S (\S+)", g.text(), re.M)]
+        where = ""
+        if rip is not None and len(syms) == 2 and syms[0][0] <= rip < syms[1][0]:
+            where = " = %s+%#x" % (syms[0][1], rip - syms[0][0])
+        log("%s: after: the CPU is at RIP=%s%s" % (what, "?" if rip is None else "%#x" % rip,
+                                                 where))
     except (RuntimeError, OSError):
         pass
 
