@@ -20,6 +20,7 @@ import re
 import shutil
 import struct
 import gzip
+import hashlib
 import subprocess
 import sys
 import tempfile
@@ -150,6 +151,54 @@ def main():
               "IQT: a 64-bit write", out + err)
         check("reg=IQT offset=0x88 width=64 old=0x40 new=0x60 result=ok" in logtext(),
               "IQT: logged with its old value", logtext())
+
+        # 4b. the register access model (lib/regs.c), asked by the library's gate for every caller
+        def digest():
+            with open(mem, "rb") as f:
+                return hashlib.sha256(f.read()).hexdigest()
+        before = digest()
+        for cmd, msg in (("set reg CAP 0", "CAP is read-only (RO): the hardware ignores writes to it (VT-d 11.4.2)"),
+                         ("set reg GSTS 0x80000000",
+                          "GSTS is read-only (RO): the hardware ignores writes to it (VT-d 11.4.4.2)"),
+                         ("set reg FRCD0_LO 0", "FRCD0_LO is read-only (RO): the hardware ignores writes to it "
+                          "(VT-d 11.4 Fault Recording Registers [n])")):
+            for flags in (("--write", "--force", "--yes"), ()):
+                rc, out, err = run(*flags, "-c", cmd)
+                check(rc == 1 and out == "" and err == "iommush: set: %s\n" % msg,
+                      "%s %s: refused as read-only, whatever the mode" % (cmd, " ".join(flags)), out + err)
+        check(digest() == before, "read-only registers: not a byte of the file changed")
+        check('op="set reg CAP" unit=dmar0 reg=CAP offset=0x8 width=64 old=? new=0 result=refused '
+              'reason="CAP is read-only (RO)' in logtext(), "the RO refusal is logged", logtext())
+        # Lua: the same gate, the same words
+        for reg in ("CAP", "GSTS"):
+            rc, out, err = run("--write", "--force", "--yes", "-e",
+                               'local t = iommu.target(); print(t:write_reg(0, "%s", 0))' % reg)
+            check(rc == 0 and out == "nil\t%s is read-only (RO): the hardware ignores writes to it (VT-d %s)\trefused\n"
+                  % (reg, "11.4.2" if reg == "CAP" else "11.4.4.2"), "Lua t:write_reg %s: the same refusal" % reg,
+                  out + err)
+        rc, out, err = run("--write", "--force", "--yes", "-e",
+                           'local t = iommu.target(); print(t:write_reg(0, 0x4, 1))')
+        check(out == "nil\tdmar0 has no VT-d register at offset 0x4 (a 32-bit write): refusing a write the "
+              "register table cannot check\tnot-found\n", "Lua: an unknown offset is refused", out + err)
+        check(digest() == before, "Lua refusals: not a byte of the file changed")
+        # WO GCMD is written; RW1C FSTS says what the value clears
+        rc, out, err = run("--write", "--force", "--yes", "-c", "set reg GCMD 0")
+        check(rc == 0 and out.startswith("dmar0: GCMD (0x18) <- 0, reads back 0; GSTS ") and "\n" == out[-1]
+              and out.count("\n") == 1, "set reg GCMD (WO): written", out + err)
+        rc, out, err = run("--write", "--force", "--yes", "-c", "set reg FSTS 0x2")
+        check(rc == 0 and out == "dmar0: FSTS (0x34) <- 0x2, reads back 0x2\n"
+              "dmar0: FSTS is RW1C: 0x2 clears nothing (writing 1 clears a bit, 0 leaves it as it is); "
+              "PPF is RO: this write does not change it\n", "set reg FSTS 0x2: the RW1C note", out + err)
+        rc, out, err = run("--write", "--force", "--yes", "--json", "-c", "set reg FSTS 0x11")
+        check(rc == 0 and '"access":"RW1C","note":"FSTS is RW1C: writing 1 clears IQE, PFO; 0 leaves a bit as it is"'
+              in out, "set reg --json: access and note", out + err)
+        rc, out, err = run("--write", "--force", "--yes", "-e",
+                           'local t = iommu.target(); print(t:write_reg(0, "FSTS", 0x1))')
+        check(out == "true\tFSTS is RW1C: writing 1 clears PFO; 0 leaves a bit as it is\n",
+              "Lua t:write_reg FSTS: true and the note", out + err)
+        with open(mem, "r+b") as f:
+            f.seek(BASE + 0x34)
+            f.write((2).to_bytes(4, "little"))
 
         # 5. debugfs shows, never changes
         p = subprocess.run([iommush, "debugfs", "-O", "debugfs.root=" + os.path.join(tmp, "debugfs"),
