@@ -2,18 +2,19 @@
 # SPDX-License-Identifier: MIT
 """EIO from a file laid out like /dev/mem: a real I/O error, not a shim.
 
-The file sits on a small ext4 image on a loop device. Its register page
-(0xfed90000) lies in a block below the root table's page (RTADDR, 0x7fe000);
-after a remount (so nothing is cached) the backing image is cut between the
-two and the loop device told (`losetup -c`): reading the root table's block
-is then "attempt to access beyond end of device" in the block layer, and
-pread() returns EIO, while the register page maps and reads as before.
+The file sits on a small ext2 image on a loop device. The root table's page
+(RTADDR = 0x2000, a direct block of the inode) is pointed by debugfs at the
+file system's last block; the image is cut just below that block and the
+loop device told (`losetup -c`): reading the root table is then "attempt to
+access beyond end of device" in the block layer, and pread() returns EIO,
+while the register page (0xfed90000, an early block) maps and reads as
+before. Nothing of it is cached: the file system is mounted afresh.
 
 iommush must say so with the system's words (exit 1, no signal, no
 sanitizer report), and leave the file as it was (the readable part is
-checksummed, size and mtime compared). Needs root, losetup, mkfs.ext4,
-filefrag and a kernel that mounts ext4 on loop devices; otherwise exit 77
-(skipped) with the reason.
+checksummed, size and mtime compared). Needs root, losetup, mkfs.ext2,
+debugfs, filefrag and a kernel that mounts ext2 on loop devices; otherwise
+exit 77 (skipped) with the reason.
 
 Usage: devmem_eio.py IOMMUSH SOURCE_ROOT
 """
@@ -26,7 +27,8 @@ import sys
 import tempfile
 
 BASE = 0xFED90000
-RTADDR = 0x7FE000
+RTADDR = 0x2000      # a direct block (lblk 2) of an ext2 inode
+BLOCKS = 4096        # 16 MiB of 4 KiB blocks
 SANITIZER = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
 REGS = {"VER": (0x00, 4), "CAP": (0x08, 8), "ECAP": (0x10, 8), "GSTS": (0x1C, 4),
         "RTADDR": (0x20, 8), "IQA": (0x90, 8), "IRTA": (0xB8, 8)}
@@ -53,7 +55,7 @@ def main():
     iommush, src = os.path.abspath(sys.argv[1]), sys.argv[2]
     if os.geteuid() != 0:
         skip("needs root (loop devices, mount)")
-    for tool in ("losetup", "mkfs.ext4", "filefrag", "mount", "umount"):
+    for tool in ("losetup", "mkfs.ext2", "debugfs", "filefrag", "mount", "umount"):
         if not shutil.which(tool):
             skip("%s is not installed" % tool)
     tmp = tempfile.mkdtemp(prefix="ish-eio-")
@@ -62,16 +64,15 @@ def main():
     try:
         os.mkdir(mnt)
         with open(img, "wb") as f:
-            f.truncate(16 << 20)
-        # no journal: every block of the file system is data or fixed metadata at its start
-        sh("mkfs.ext4", "-q", "-F", "-b", "4096", "-O", "^has_journal", img)
+            f.truncate(BLOCKS * 4096)
+        sh("mkfs.ext2", "-q", "-F", "-b", "4096", img)
         p = sh("losetup", "-f", "--show", img, check=False)
         if p.returncode:
             skip("no loop device: " + p.stderr.strip())
         loop = p.stdout.strip()
-        p = sh("mount", "-t", "ext4", loop, mnt, check=False)
+        p = sh("mount", "-t", "ext2", loop, mnt, check=False)
         if p.returncode:
-            skip("cannot mount ext4 on %s: %s" % (loop, p.stderr.strip()))
+            skip("cannot mount ext2 on %s: %s" % (loop, p.stderr.strip()))
         mounted = True
         mem = os.path.join(mnt, "mem")
         fd = os.open(mem, os.O_RDWR | os.O_CREAT, 0o644)
@@ -82,37 +83,28 @@ def main():
                 name, value = (s.strip() for s in line.split("=", 1))
                 if name in REGS:
                     off, size = REGS[name]
-                    os.pwrite(fd, int(value, 0).to_bytes(size, "little"), BASE + off)
-        os.fsync(fd)
-        # Fill the file system, free the last filler: the root table's page goes at its end.
-        n = 0
-        try:
-            while True:
-                with open(os.path.join(mnt, "fill%d" % n), "wb") as f:
-                    n += 1
-                    f.write(b"\0" * 65536)
-                    f.flush()
-                    os.fsync(f.fileno())
-        except OSError:
-            pass
-        os.unlink(os.path.join(mnt, "fill%d" % (n - 1)))
-        if n > 1:
-            os.unlink(os.path.join(mnt, "fill%d" % (n - 2)))
+                    v = RTADDR if name == "RTADDR" else int(value, 0)
+                    os.pwrite(fd, v.to_bytes(size, "little"), BASE + off)
         os.pwrite(fd, b"\x01" + b"\0" * 4095, RTADDR)   # a root entry, present
         os.fsync(fd)
         os.close(fd)
         ext = {}
         for m in re.finditer(r"^\s*\d+:\s+(\d+)\.\.\s*\d+:\s+(\d+)\.\.", sh("filefrag", "-v", mem).stdout, re.M):
             ext[int(m.group(1))] = int(m.group(2))
-        reg_blk, ram_blk = ext.get(BASE // 4096), ext.get(RTADDR // 4096)
-        if reg_blk is None or ram_blk is None or not reg_blk < ram_blk:
-            skip("ext4 placed the blocks otherwise (registers %s, root table %s)" % (reg_blk, ram_blk))
+        reg_blk, last = ext.get(BASE // 4096), BLOCKS - 1
+        if reg_blk is None or RTADDR // 4096 not in ext or not reg_blk < last:
+            skip("unexpected layout: %s" % ext)
         sh("umount", mnt)
         mounted = False
-        sh("mount", "-t", "ext4", "-o", "ro", loop, mnt)   # cold: nothing of the file is cached
+        # The root table's block is now the last one: the cut below it leaves everything else.
+        p = sh("debugfs", "-w", "-R", "set_inode_field /mem block[%d] %d" % (RTADDR // 4096, last), img,
+               check=False)
+        if p.returncode or "rror" in p.stderr:
+            skip("debugfs could not move the block: " + p.stderr.strip())
+        sh("mount", "-t", "ext2", "-o", "ro", loop, mnt)   # cold: nothing of the file is cached
         mounted = True
         before = readable_state(mem)
-        os.truncate(img, ram_blk * 4096)
+        os.truncate(img, last * 4096)
         sh("losetup", "-c", loop)
         try:
             with open(mem, "rb") as f:
