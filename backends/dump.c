@@ -86,6 +86,27 @@ static void dump_close(struct ish_target *t)
 
 /* --- reading segments --- */
 
+/*
+ * pread() found the end of the file before the bytes it had when it was
+ * opened: someone cut it short since (a copy still being written, another
+ * process truncating it). Said with the size now and then.
+ */
+static struct ish_error *shrunk(const struct dump_priv *p, const struct dump_seg *s, uint64_t off)
+{
+	struct stat st;
+
+	if (fstat(p->fd, &st) || (uint64_t)st.st_size >= p->file_size)
+		return ish_error_fault(s->paddr + off,
+				       "the dump is truncated: physical address %#" PRIx64
+				       " is past the end of the file", s->paddr + off);
+	return ish_error_fault(s->paddr + off,
+			       "the dump shrank while open: physical address %#" PRIx64 " (%s %zu, "
+			       "file offset %#" PRIx64 ") lies past its end, now %lld bytes (%" PRIu64
+			       " when opened)",
+			       s->paddr + off, p->elf ? "PT_LOAD" : "segment", s->phdr,
+			       s->offset + off, (long long)st.st_size, p->file_size);
+}
+
 /* Reads n bytes at off within segment s (off + n <= memsz). */
 static struct ish_error *seg_read(struct dump_priv *p, const struct dump_seg *s, uint64_t off,
 				  uint8_t *buf, size_t n)
@@ -117,10 +138,7 @@ static struct ish_error *seg_read(struct dump_priv *p, const struct dump_seg *s,
 				return ish_error_errno(errno, "reading the dump at file offset %#" PRIx64,
 						       s->offset + off);
 			if (!r)
-				return ish_error_fault(s->paddr + off,
-						       "the dump is truncated: physical address %#" PRIx64
-						       " is past the end of the file",
-						       s->paddr + off);
+				return shrunk(p, s, off);
 			buf += r;
 			off += (uint64_t)r;
 			n -= (size_t)r;

@@ -17,13 +17,18 @@
 #include <iommush/vtd.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define FLAG(name, bit, desc) { name, bit, bit, ISH_FMT_FLAG, desc, NULL }
-#define HEX(name, hi, lo, desc) { name, hi, lo, ISH_FMT_HEX, desc, NULL }
-#define DEC(name, hi, lo, desc) { name, hi, lo, ISH_FMT_DEC, desc, NULL }
-#define ADDR(name, hi, lo, desc) { name, hi, lo, ISH_FMT_ADDR, desc, NULL }
-#define ENUM(name, hi, lo, desc, tab) { name, hi, lo, ISH_FMT_ENUM, desc, tab }
-#define BITSET(name, hi, lo, desc, tab) { name, hi, lo, ISH_FMT_BITSET, desc, tab }
-#define FMT(name, hi, lo, fmt, desc) { name, hi, lo, fmt, desc, NULL }
+#define FLAG(name, bit, desc) { name, bit, bit, ISH_FMT_FLAG, desc, NULL, ISH_ACCESS_INHERIT }
+#define HEX(name, hi, lo, desc) { name, hi, lo, ISH_FMT_HEX, desc, NULL, ISH_ACCESS_INHERIT }
+#define DEC(name, hi, lo, desc) { name, hi, lo, ISH_FMT_DEC, desc, NULL, ISH_ACCESS_INHERIT }
+#define ADDR(name, hi, lo, desc) { name, hi, lo, ISH_FMT_ADDR, desc, NULL, ISH_ACCESS_INHERIT }
+#define ENUM(name, hi, lo, desc, tab) { name, hi, lo, ISH_FMT_ENUM, desc, tab, ISH_ACCESS_INHERIT }
+#define BITSET(name, hi, lo, desc, tab) { name, hi, lo, ISH_FMT_BITSET, desc, tab, ISH_ACCESS_INHERIT }
+#define FMT(name, hi, lo, fmt, desc) { name, hi, lo, fmt, desc, NULL, ISH_ACCESS_INHERIT }
+/* Fields whose access differs from their register's. */
+#define RO_FLAG(name, bit, desc) { name, bit, bit, ISH_FMT_FLAG, desc, NULL, ISH_ACCESS_RO }
+#define RO_HEX(name, hi, lo, desc) { name, hi, lo, ISH_FMT_HEX, desc, NULL, ISH_ACCESS_RO }
+#define RO_DEC(name, hi, lo, desc) { name, hi, lo, ISH_FMT_DEC, desc, NULL, ISH_ACCESS_RO }
+#define RO_ENUM(name, hi, lo, desc, tab) { name, hi, lo, ISH_FMT_ENUM, desc, tab, ISH_ACCESS_RO }
 
 /* --- value names --- */
 
@@ -172,28 +177,33 @@ static const struct ish_field_def rtaddr_fields[] = {
 static const struct ish_field_def ccmd_fields[] = {
 	FLAG("ICC", 63, "invalidate context-cache"),
 	ENUM("CIRG", 62, 61, "context invalidation request granularity", ccmd_gran),
-	ENUM("CAIG", 60, 59, "context actual invalidation granularity", ccmd_gran),
+	RO_ENUM("CAIG", 60, 59, "context actual invalidation granularity", ccmd_gran),
 	DEC("FM", 33, 32, "function mask"),
 	HEX("SID", 31, 16, "source-id"),
 	DEC("DID", 15, 0, "domain-id"),
 };
 
+/*
+ * FSTS: the error and overflow bits are RW1CS; PPF is ROS, the OR of every
+ * fault record's F (cleared by clearing those), and FRI is ROS. QEMU's
+ * w1cmask for FSTS is 0x11 (PFO, IQE), the only bits it sets.
+ */
 static const struct ish_field_def fsts_fields[] = {
-	DEC("FRI", 15, 8, "fault record index"),
+	RO_DEC("FRI", 15, 8, "fault record index"),
 	FLAG("PRO", 7, "page request overflow (deprecated)"),
 	FLAG("ITE", 6, "invalidation time-out error"),
 	FLAG("ICE", 5, "invalidation completion error"),
 	FLAG("IQE", 4, "invalidation queue error"),
 	FLAG("APF", 3, "advanced pending fault"),
 	FLAG("AFO", 2, "advanced fault overflow"),
-	FLAG("PPF", 1, "primary pending fault"),
+	RO_FLAG("PPF", 1, "primary pending fault"),
 	FLAG("PFO", 0, "primary fault overflow"),
 };
 
-/* FECTL, IECTL, PECTL share one layout. */
+/* FECTL, IECTL, PECTL share one layout: IM is RW, IP is RO (QEMU wmask 0x80000000). */
 static const struct ish_field_def ectl_fields[] = {
 	FLAG("IM", 31, "interrupt mask"),
-	FLAG("IP", 30, "interrupt pending"),
+	RO_FLAG("IP", 30, "interrupt pending"),
 };
 
 static const struct ish_field_def edata_fields[] = {
@@ -215,7 +225,7 @@ static const struct ish_field_def aflog_fields[] = {
 
 static const struct ish_field_def pmen_fields[] = {
 	FLAG("EPM", 31, "enable protected memory"),
-	FLAG("PRS", 0, "protected region status"),
+	RO_FLAG("PRS", 0, "protected region status"),
 };
 
 static const struct ish_field_def plmbase_fields[] = {
@@ -338,6 +348,7 @@ static const struct ish_field_def ecmd_fields[] = {
 	HEX("CMD", 7, 0, "command"),
 };
 
+/* ECMD is written to submit a command and reads as 0 (ECRSP has the answer). */
 static const struct ish_field_def ecrsp_fields[] = {
 	HEX("SC", 7, 1, "status code"),
 	FLAG("IP", 0, "in progress"),
@@ -369,17 +380,18 @@ static const struct ish_field_def frcd_lo_fields[] = {
 	ADDR("FI", 63, 12, "fault info: page address of the faulting request"),
 };
 
+/* A fault record: F is RW1CS (QEMU w1cmask bit 63), the rest ROS. */
 static const struct ish_field_def frcd_hi_fields[] = {
 	FLAG("F", 63, "fault"),
-	FLAG("T1", 62, "type bit 1: 0 write, 1 read (with T2)"),
-	ENUM("AT", 61, 60, "address type", at_names),
-	HEX("PV", 59, 40, "PASID value"),
-	HEX("FR", 39, 32, "fault reason"),
-	FLAG("PP", 31, "PASID present"),
-	FLAG("EXE", 30, "execute permission requested"),
-	FLAG("PRIV", 29, "privileged mode requested"),
-	FLAG("T2", 28, "type bit 2"),
-	HEX("SID", 15, 0, "source-id"),
+	RO_FLAG("T1", 62, "type bit 1: 0 write, 1 read (with T2)"),
+	RO_ENUM("AT", 61, 60, "address type", at_names),
+	RO_HEX("PV", 59, 40, "PASID value"),
+	RO_HEX("FR", 39, 32, "fault reason"),
+	RO_FLAG("PP", 31, "PASID present"),
+	RO_FLAG("EXE", 30, "execute permission requested"),
+	RO_FLAG("PRIV", 29, "privileged mode requested"),
+	RO_FLAG("T2", 28, "type bit 2"),
+	RO_HEX("SID", 15, 0, "source-id"),
 };
 
 static const struct ish_field_def iva_fields[] = {
@@ -391,7 +403,7 @@ static const struct ish_field_def iva_fields[] = {
 static const struct ish_field_def iotlb_fields[] = {
 	FLAG("IVT", 63, "invalidate IOTLB"),
 	ENUM("IIRG", 61, 60, "IOTLB invalidation request granularity", iotlb_gran),
-	ENUM("IAIG", 58, 57, "IOTLB actual invalidation granularity", iotlb_gran),
+	RO_ENUM("IAIG", 58, 57, "IOTLB actual invalidation granularity", iotlb_gran),
 	FLAG("DR", 49, "drain reads"),
 	FLAG("DW", 48, "drain writes"),
 	DEC("DID", 47, 32, "domain-id"),
@@ -401,10 +413,14 @@ static const struct ish_field_def iotlb_fields[] = {
 
 #define F(a) a, N(a)
 #define NOF NULL, 0
-#define REG(name, off, w, fields, desc, spec) \
-	{ name, NULL, off, w, ISH_REG_FIXED, ISH_COND_ALWAYS, 0, fields, desc, spec }
-#define REGC(name, off, w, cr, cb, fields, desc, spec) \
-	{ name, NULL, off, w, ISH_REG_FIXED, cr, cb, fields, desc, spec }
+#define REG(name, off, w, fields, desc, spec, acc) \
+	{ name, NULL, off, w, ISH_REG_FIXED, ISH_COND_ALWAYS, 0, fields, desc, spec, acc }
+#define REGC(name, off, w, cr, cb, fields, desc, spec, acc) \
+	{ name, NULL, off, w, ISH_REG_FIXED, cr, cb, fields, desc, spec, acc }
+#define A_RO ISH_ACCESS_RO
+#define A_RW ISH_ACCESS_RW
+#define A_RW1C ISH_ACCESS_RW1C
+#define A_WO ISH_ACCESS_WO
 #define CAPC ISH_COND_CAP
 #define ECAPC ISH_COND_ECAP
 /* ECAP bits that gate registers */
@@ -420,82 +436,83 @@ static const struct ish_field_def iotlb_fields[] = {
 #define C_ECMDS 61
 
 #define MTRRFIX(name, off) \
-	REGC(name, off, 64, ECAPC, E_MTS, F(mtrrfix_fields), "fixed-range MTRR", "11.4 MTRR Registers")
+	REGC(name, off, 64, ECAPC, E_MTS, F(mtrrfix_fields), "fixed-range MTRR", "11.4 MTRR Registers", \
+	     A_RW)
 #define MTRRVAR(n, off) \
 	REGC("MTRR_PHYSBASE" #n, off, 64, ECAPC, E_MTS, F(physbase_fields), "variable-range MTRR base", \
-	     "11.4 MTRR Registers"), \
+	     "11.4 MTRR Registers", A_RW), \
 	REGC("MTRR_PHYSMASK" #n, off + 8, 64, ECAPC, E_MTS, F(physmask_fields), \
-	     "variable-range MTRR mask", "11.4 MTRR Registers")
+	     "variable-range MTRR mask", "11.4 MTRR Registers", A_RW)
 
 static const struct ish_reg_def reg_table[] = {
-	REG("VER", 0x00, 32, F(ver_fields), "version", "11.4.1"),
-	REG("CAP", 0x08, 64, F(cap_fields), "capability", "11.4.2"),
-	REG("ECAP", 0x10, 64, F(ecap_fields), "extended capability", "11.4.3"),
-	REG("GCMD", 0x18, 32, F(gcmd_fields), "global command", "11.4.4.1"),
-	REG("GSTS", 0x1c, 32, F(gsts_fields), "global status", "11.4.4.2"),
-	REG("RTADDR", 0x20, 64, F(rtaddr_fields), "root table address", "11.4.5"),
-	REG("CCMD", 0x28, 64, F(ccmd_fields), "context command", "11.4 Context Command Register"),
-	REG("FSTS", 0x34, 32, F(fsts_fields), "fault status", "11.4 Fault Status Register"),
+	REG("VER", 0x00, 32, F(ver_fields), "version", "11.4.1", A_RO),
+	REG("CAP", 0x08, 64, F(cap_fields), "capability", "11.4.2", A_RO),
+	REG("ECAP", 0x10, 64, F(ecap_fields), "extended capability", "11.4.3", A_RO),
+	REG("GCMD", 0x18, 32, F(gcmd_fields), "global command", "11.4.4.1", A_WO),
+	REG("GSTS", 0x1c, 32, F(gsts_fields), "global status", "11.4.4.2", A_RO),
+	REG("RTADDR", 0x20, 64, F(rtaddr_fields), "root table address", "11.4.5", A_RW),
+	REG("CCMD", 0x28, 64, F(ccmd_fields), "context command", "11.4 Context Command Register", A_RW),
+	REG("FSTS", 0x34, 32, F(fsts_fields), "fault status", "11.4 Fault Status Register", A_RW1C),
 	REG("FECTL", 0x38, 32, F(ectl_fields), "fault event control",
-	    "11.4 Fault Event Control Register"),
+	    "11.4 Fault Event Control Register", A_RW),
 	REG("FEDATA", 0x3c, 32, F(edata_fields), "fault event data",
-	    "11.4 Fault Event Data Register"),
+	    "11.4 Fault Event Data Register", A_RW),
 	REG("FEADDR", 0x40, 32, F(eaddr_fields), "fault event address",
-	    "11.4 Fault Event Address Register"),
+	    "11.4 Fault Event Address Register", A_RW),
 	REG("FEUADDR", 0x44, 32, F(euaddr_fields), "fault event upper address",
-	    "11.4 Fault Event Upper Address Register"),
+	    "11.4 Fault Event Upper Address Register", A_RW),
 	REGC("AFLOG", 0x58, 64, CAPC, C_AFL, F(aflog_fields), "advanced fault log",
-	     "11.4 Advanced Fault Log Register"),
+	     "11.4 Advanced Fault Log Register", A_RW),
 	REG("PMEN", 0x64, 32, F(pmen_fields), "protected memory enable",
-	    "11.4 Protected Memory Enable Register"),
+	    "11.4 Protected Memory Enable Register", A_RW),
 	REGC("PLMBASE", 0x68, 32, CAPC, C_PLMR, F(plmbase_fields), "protected low-memory base",
-	     "11.4 Protected Low-Memory Base Register"),
+	     "11.4 Protected Low-Memory Base Register", A_RW),
 	REGC("PLMLIMIT", 0x6c, 32, CAPC, C_PLMR, F(plmlimit_fields), "protected low-memory limit",
-	     "11.4 Protected Low-Memory Limit Register"),
+	     "11.4 Protected Low-Memory Limit Register", A_RW),
 	REGC("PHMBASE", 0x70, 64, CAPC, C_PHMR, F(phmbase_fields), "protected high-memory base",
-	     "11.4 Protected High-Memory Base Register"),
+	     "11.4 Protected High-Memory Base Register", A_RW),
 	REGC("PHMLIMIT", 0x78, 64, CAPC, C_PHMR, F(phmlimit_fields), "protected high-memory limit",
-	     "11.4 Protected High-Memory Limit Register"),
+	     "11.4 Protected High-Memory Limit Register", A_RW),
 	REGC("IQH", 0x80, 64, ECAPC, E_QI, F(iqh_fields), "invalidation queue head",
-	     "11.4 Invalidation Queue Head Register"),
+	     "11.4 Invalidation Queue Head Register", A_RO),
 	REGC("IQT", 0x88, 64, ECAPC, E_QI, F(iqt_fields), "invalidation queue tail",
-	     "11.4 Invalidation Queue Tail Register"),
+	     "11.4 Invalidation Queue Tail Register", A_RW),
 	REGC("IQA", 0x90, 64, ECAPC, E_QI, F(iqa_fields), "invalidation queue address",
-	     "11.4 Invalidation Queue Address Register"),
+	     "11.4 Invalidation Queue Address Register", A_RW),
 	REGC("ICS", 0x9c, 32, ECAPC, E_QI, F(ics_fields), "invalidation completion status",
-	     "11.4 Invalidation Completion Status Register"),
+	     "11.4 Invalidation Completion Status Register", A_RW1C),
 	REGC("IECTL", 0xa0, 32, ECAPC, E_QI, F(ectl_fields), "invalidation event control",
-	     "11.4 Invalidation Event Control Register"),
+	     "11.4 Invalidation Event Control Register", A_RW),
 	REGC("IEDATA", 0xa4, 32, ECAPC, E_QI, F(edata_fields), "invalidation event data",
-	     "11.4 Invalidation Event Data Register"),
+	     "11.4 Invalidation Event Data Register", A_RW),
 	REGC("IEADDR", 0xa8, 32, ECAPC, E_QI, F(eaddr_fields), "invalidation event address",
-	     "11.4 Invalidation Event Address Register"),
+	     "11.4 Invalidation Event Address Register", A_RW),
 	REGC("IEUADDR", 0xac, 32, ECAPC, E_QI, F(euaddr_fields), "invalidation event upper address",
-	     "11.4 Invalidation Event Upper Address Register"),
+	     "11.4 Invalidation Event Upper Address Register", A_RW),
 	{ "IQERCD", "IQER", 0xb0, 64, ISH_REG_FIXED, ECAPC, E_QI, F(iqercd_fields),
-	  "invalidation queue error record", "11.4 Invalidation Queue Error Record Register" },
+	  "invalidation queue error record", "11.4 Invalidation Queue Error Record Register", A_RO },
 	REGC("IRTA", 0xb8, 64, ECAPC, E_IR, F(irta_fields), "interrupt remapping table address",
-	     "11.4 Interrupt Remapping Table Address Register"),
+	     "11.4 Interrupt Remapping Table Address Register", A_RW),
 	REGC("PQH", 0xc0, 64, ECAPC, E_PRS, F(pqh_fields), "page request queue head",
-	     "11.4 Page Request Queue Head Register"),
+	     "11.4 Page Request Queue Head Register", A_RW),
 	REGC("PQT", 0xc8, 64, ECAPC, E_PRS, F(pqt_fields), "page request queue tail",
-	     "11.4 Page Request Queue Tail Register"),
+	     "11.4 Page Request Queue Tail Register", A_RO),
 	REGC("PQA", 0xd0, 64, ECAPC, E_PRS, F(pqa_fields), "page request queue address",
-	     "11.4 Page Request Queue Address Register"),
+	     "11.4 Page Request Queue Address Register", A_RW),
 	REGC("PRS", 0xdc, 32, ECAPC, E_PRS, F(prs_fields), "page request status",
-	     "11.4 Page Request Status Register"),
+	     "11.4 Page Request Status Register", A_RW1C),
 	REGC("PECTL", 0xe0, 32, ECAPC, E_PRS, F(ectl_fields), "page request event control",
-	     "11.4 Page Request Event Control Register"),
+	     "11.4 Page Request Event Control Register", A_RW),
 	REGC("PEDATA", 0xe4, 32, ECAPC, E_PRS, F(edata_fields), "page request event data",
-	     "11.4 Page Request Event Data Register"),
+	     "11.4 Page Request Event Data Register", A_RW),
 	REGC("PEADDR", 0xe8, 32, ECAPC, E_PRS, F(eaddr_fields), "page request event address",
-	     "11.4 Page Request Event Address Register"),
+	     "11.4 Page Request Event Address Register", A_RW),
 	REGC("PEUADDR", 0xec, 32, ECAPC, E_PRS, F(euaddr_fields),
-	     "page request event upper address", "11.4 Page Request Event Upper Address Register"),
+	     "page request event upper address", "11.4 Page Request Event Upper Address Register", A_RW),
 	REGC("MTRRCAP", 0x100, 64, ECAPC, E_MTS, F(mtrrcap_fields), "MTRR capability",
-	     "11.4 MTRR Capability Register"),
+	     "11.4 MTRR Capability Register", A_RO),
 	REGC("MTRRDEF", 0x108, 64, ECAPC, E_MTS, F(mtrrdef_fields), "MTRR default type",
-	     "11.4 MTRR Default Type Register"),
+	     "11.4 MTRR Default Type Register", A_RW),
 	MTRRFIX("MTRR_FIX64K_00000", 0x120),
 	MTRRFIX("MTRR_FIX16K_80000", 0x128),
 	MTRRFIX("MTRR_FIX16K_A0000", 0x130),
@@ -518,57 +535,247 @@ static const struct ish_reg_def reg_table[] = {
 	MTRRVAR(8, 0x200),
 	MTRRVAR(9, 0x210),
 	REGC("PERFCAP", 0x300, 64, ECAPC, E_PMS, F(perfcap_fields), "performance monitoring capability",
-	     "11.4 Performance Monitoring Capability Register"),
+	     "11.4 Performance Monitoring Capability Register", A_RO),
 	REGC("PERFCFGOFF", 0x310, 32, ECAPC, E_PMS, NOF, "performance counter configuration offset",
-	     "11.4 Performance Monitoring Counter Configuration Offset Register"),
+	     "11.4 Performance Monitoring Counter Configuration Offset Register", A_RO),
 	REGC("PERFOVFOFF", 0x318, 32, ECAPC, E_PMS, NOF, "performance overflow status offset",
-	     "11.4 Performance Monitoring Overflow Status Offset Register"),
+	     "11.4 Performance Monitoring Overflow Status Offset Register", A_RO),
 	REGC("PERFCNTROFF", 0x31c, 32, ECAPC, E_PMS, NOF, "performance counter offset",
-	     "11.4 Performance Monitoring Counter Offset Register"),
+	     "11.4 Performance Monitoring Counter Offset Register", A_RO),
 	REGC("PERFINTRSTS", 0x324, 32, ECAPC, E_PMS, F(perfintrsts_fields),
-	     "performance interrupt status", "11.4 Performance Monitoring Interrupt Status Register"),
+	     "performance interrupt status", "11.4 Performance Monitoring Interrupt Status Register", A_RW1C),
 	REGC("PERFINTRCTL", 0x328, 32, ECAPC, E_PMS, F(ectl_fields), "performance interrupt control",
-	     "11.4 Performance Monitoring Interrupt Control Register"),
+	     "11.4 Performance Monitoring Interrupt Control Register", A_RW),
 	REGC("PERFEVNTCAP", 0x380, 64, ECAPC, E_PMS, F(perfevntcap_fields),
 	     "performance event capability (group 0)",
-	     "11.4 Performance Monitoring Event Capability Register"),
+	     "11.4 Performance Monitoring Event Capability Register", A_RO),
 	REGC("ECMD", 0x400, 64, CAPC, C_ECMDS, F(ecmd_fields), "enhanced command",
-	     "11.4 Enhanced Command Register"),
+	     "11.4 Enhanced Command Register", A_WO),
 	REGC("ECEO", 0x408, 64, CAPC, C_ECMDS, NOF, "enhanced command extended operand",
-	     "11.4 Enhanced Command Extended Operand Register"),
+	     "11.4 Enhanced Command Extended Operand Register", A_RW),
 	REGC("ECRSP", 0x410, 64, CAPC, C_ECMDS, F(ecrsp_fields), "enhanced command response",
-	     "11.4 Enhanced Command Response Register"),
+	     "11.4 Enhanced Command Response Register", A_RO),
 	{ "ECCAP0", "ECCAP", 0x430, 64, ISH_REG_FIXED, CAPC, C_ECMDS, NOF,
-	  "enhanced command capability 0", "11.4 Enhanced Command Capability Register" },
+	  "enhanced command capability 0", "11.4 Enhanced Command Capability Register", A_RO },
 	REGC("ECCAP1", 0x438, 64, CAPC, C_ECMDS, NOF, "enhanced command capability 1",
-	     "11.4 Enhanced Command Capability Register"),
+	     "11.4 Enhanced Command Capability Register", A_RO),
 	REGC("ECCAP2", 0x440, 64, CAPC, C_ECMDS, NOF, "enhanced command capability 2",
-	     "11.4 Enhanced Command Capability Register"),
+	     "11.4 Enhanced Command Capability Register", A_RO),
 	REGC("ECCAP3", 0x448, 64, CAPC, C_ECMDS, F(eccap3_fields), "enhanced command capability 3",
-	     "11.4 Enhanced Command Capability Register"),
+	     "11.4 Enhanced Command Capability Register", A_RO),
 	/* Linux moved these to the spec 3.1+ offsets; older headers had 0xe00/0xe10/0xe20. */
 	REGC("VCMD", 0xe00, 64, ECAPC, E_VCS, F(vcmd_fields), "virtual command",
-	     "11.4 Virtual Command Register"),
+	     "11.4 Virtual Command Register", A_RW),
 	REGC("VCRSP", 0xe10, 64, ECAPC, E_VCS, F(vcrsp_fields), "virtual command response",
-	     "11.4 Virtual Command Response Register"),
+	     "11.4 Virtual Command Response Register", A_RO),
 	REGC("VCCAP", 0xe30, 64, ECAPC, E_VCS, F(vccap_fields), "virtual command capability",
-	     "11.4 Virtual Command Capability Register"),
+	     "11.4 Virtual Command Capability Register", A_RO),
 	/* Dynamic: IOTLB registers at ECAP.IRO*16. */
 	{ "IVA", NULL, 0, 64, ISH_REG_IRO, ISH_COND_ALWAYS, 0, F(iva_fields), "invalidate address",
-	  "11.4 Invalidate Address Register" },
+	  "11.4 Invalidate Address Register", A_WO },
 	{ "IOTLB", NULL, 8, 64, ISH_REG_IRO, ISH_COND_ALWAYS, 0, F(iotlb_fields),
-	  "IOTLB invalidate", "11.4 IOTLB Invalidate Register" },
+	  "IOTLB invalidate", "11.4 IOTLB Invalidate Register", A_RW },
 	/* Dynamic: 128-bit fault records at CAP.FRO*16, CAP.NFR+1 of them. */
 	{ "FRCD_LO", NULL, 0, 64, ISH_REG_FRCD, ISH_COND_ALWAYS, 0, F(frcd_lo_fields),
-	  "fault recording, low qword", "11.4 Fault Recording Registers [n]" },
+	  "fault recording, low qword", "11.4 Fault Recording Registers [n]", A_RO },
 	{ "FRCD_HI", NULL, 8, 64, ISH_REG_FRCD, ISH_COND_ALWAYS, 0, F(frcd_hi_fields),
-	  "fault recording, high qword", "11.4 Fault Recording Registers [n]" },
+	  "fault recording, high qword", "11.4 Fault Recording Registers [n]", A_RW1C },
 };
 
 const struct ish_reg_def *ish_reg_table(size_t *n)
 {
 	*n = N(reg_table);
 	return reg_table;
+}
+
+const char *ish_access_name(enum ish_access a)
+{
+	switch (a) {
+	case ISH_ACCESS_RO:
+		return "RO";
+	case ISH_ACCESS_RW:
+		return "RW";
+	case ISH_ACCESS_RW1C:
+		return "RW1C";
+	case ISH_ACCESS_WO:
+		return "WO";
+	case ISH_ACCESS_RSVDZ:
+		return "RsvdZ";
+	case ISH_ACCESS_INHERIT:
+		break;
+	}
+	return "?";
+}
+
+const char *ish_access_words(enum ish_access a)
+{
+	switch (a) {
+	case ISH_ACCESS_RO:
+		return "read-only";
+	case ISH_ACCESS_RW:
+		return "read-write";
+	case ISH_ACCESS_RW1C:
+		return "write-1-to-clear";
+	case ISH_ACCESS_WO:
+		return "write-only";
+	case ISH_ACCESS_RSVDZ:
+		return "reserved";
+	case ISH_ACCESS_INHERIT:
+		break;
+	}
+	return "?";
+}
+
+enum ish_access ish_field_access(const struct ish_reg_def *r, const struct ish_field_def *f)
+{
+	return f->access != ISH_ACCESS_INHERIT ? f->access : r->access;
+}
+
+static uint64_t field_mask(const struct ish_field_def *f)
+{
+	unsigned w = (unsigned)(f->hi - f->lo) + 1;
+
+	return (w >= 64 ? ~0ULL : ((1ULL << w) - 1)) << f->lo;
+}
+
+uint64_t ish_reg_access_mask(const struct ish_reg_def *r, enum ish_access a)
+{
+	uint64_t m = 0, all = 0;
+
+	for (size_t i = 0; i < r->nfields; i++) {
+		all |= field_mask(&r->fields[i]);
+		if (ish_field_access(r, &r->fields[i]) == a)
+			m |= field_mask(&r->fields[i]);
+	}
+	/* A register without a field table is one field of its own access. */
+	if (!r->nfields)
+		all = r->width >= 64 ? ~0ULL : (1ULL << r->width) - 1;
+	if (!r->nfields && r->access == a)
+		m = all;
+	if (a == ISH_ACCESS_RSVDZ)
+		m |= ~all & (r->width >= 64 ? ~0ULL : (1ULL << r->width) - 1);
+	return m;
+}
+
+/* Does r start at offset, given CAP/ECAP (0: unknown, then only fixed registers do)? */
+static bool reg_starts_at(const struct ish_reg_def *r, uint32_t offset, uint64_t cap,
+			  uint64_t ecap, unsigned *index)
+{
+	uint32_t base;
+
+	*index = 0;
+	switch (r->loc) {
+	case ISH_REG_FIXED:
+		if (r->offset != offset)
+			return false;
+		/* A register CAP/ECAP says is absent is not there, if they are known. */
+		if (r->cond_reg == ISH_COND_CAP && cap)
+			return ish_reg_present(r, cap, ecap);
+		if (r->cond_reg == ISH_COND_ECAP && ecap)
+			return ish_reg_present(r, cap, ecap);
+		return true;
+	case ISH_REG_FRCD:
+		if (!cap)
+			return false;
+		base = cap_fault_reg_offset(cap) + r->offset;
+		if (offset < base || (offset - base) % 16 || (offset - base) / 16 >= cap_num_fault_regs(cap))
+			return false;
+		*index = (offset - base) / 16;
+		return true;
+	case ISH_REG_IRO:
+		return ecap && ecap_iotlb_offset(ecap) + r->offset == offset;
+	}
+	return false;
+}
+
+const struct ish_reg_def *ish_reg_for_access(uint32_t offset, unsigned width, uint64_t cap,
+					     uint64_t ecap, unsigned *index, unsigned *shift)
+{
+	unsigned idx = 0;
+
+	/* The upper dword of a 64-bit register counts: VT-d 10.2 allows two dword accesses. */
+	for (unsigned half = 0; half <= 4; half += 4) {
+		for (size_t i = 0; i < N(reg_table); i++) {
+			const struct ish_reg_def *r = &reg_table[i];
+
+			if (half && (width != 32 || r->width != 64 || offset < 4))
+				continue;
+			if (!reg_starts_at(r, offset - half, cap, ecap, &idx))
+				continue;
+			if (r->width < width)
+				return NULL;
+			if (index)
+				*index = idx;
+			*shift = half * 8;
+			return r;
+		}
+	}
+	if (index)
+		*index = 0;
+	*shift = 0;
+	return NULL;
+}
+
+/* Appends the names of r's fields of access a that value (at shift) has bits of. */
+static size_t field_list(const struct ish_reg_def *r, enum ish_access a, uint64_t bits, char *buf,
+			 size_t len)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < r->nfields; i++) {
+		const struct ish_field_def *f = &r->fields[i];
+		int w;
+
+		if (ish_field_access(r, f) != a || !(field_mask(f) & bits))
+			continue;
+		w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", f->name);
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+	return used;
+}
+
+const char *ish_reg_write_note(const struct ish_reg_def *r, const char *name, uint64_t value,
+			       unsigned shift, char *buf, size_t len)
+{
+	uint64_t width_mask = shift ? 0xffffffffULL << 32 : ~0ULL;
+	uint64_t v = shift < 64 ? value << shift : 0;
+	uint64_t w1c = ish_reg_access_mask(r, ISH_ACCESS_RW1C) & width_mask;
+	uint64_t ro = ish_reg_access_mask(r, ISH_ACCESS_RO) & width_mask;
+	uint64_t rsvd = ish_reg_access_mask(r, ISH_ACCESS_RSVDZ) & width_mask;
+	char list[256];
+	size_t used = 0;
+	int n;
+
+	if (!len)
+		return NULL;
+	buf[0] = '\0';
+#define ADD(...)                                                                         \
+	do {                                                                             \
+		n = snprintf(buf + used, len - used, __VA_ARGS__);                       \
+		if (n > 0)                                                               \
+			used = (size_t)n < len - used ? used + (size_t)n : len - 1;      \
+	} while (0)
+	if (w1c) {
+		if (v & w1c) {
+			field_list(r, ISH_ACCESS_RW1C, v & w1c, list, sizeof(list));
+			ADD("%s is RW1C: writing 1 clears %s; 0 leaves a bit as it is", name, list);
+		} else {
+			ADD("%s is RW1C: %#" PRIx64 " clears nothing (writing 1 clears a bit, 0 leaves "
+			    "it as it is)", name, value);
+		}
+	}
+	if (v & ro) {
+		field_list(r, ISH_ACCESS_RO, v & ro, list, sizeof(list));
+		ADD("%s%s %s RO: this write does not change %s", used ? "; " : "", list,
+		    strchr(list, ',') ? "are" : "is", strchr(list, ',') ? "them" : "it");
+	}
+	if (v & rsvd)
+		ADD("%sbits %#" PRIx64 " of %s are reserved (RsvdZ): the specification says to "
+		    "write 0 there", used ? "; " : "", (v & rsvd) >> shift, name);
+#undef ADD
+	return used ? buf : NULL;
 }
 
 /* Compares name (length len) with s, ignoring case. */

@@ -715,6 +715,87 @@ static void reg_name(struct ish_target *t, unsigned unit, uint32_t offset, char 
 		snprintf(buf, len, "?");
 }
 
+/* --- the register access model --- */
+
+/*
+ * What the register table says about a write of width bits at offset of
+ * unit: refused when no register is there or the register is read-only.
+ * Needs no write mode and no question: it is a fact about the hardware, so
+ * it comes before both. CAP/ECAP (cached by the target) place the fault
+ * records and the IOTLB registers; unreadable, only fixed registers count.
+ */
+static struct ish_error *reg_access_refusal(struct ish_target *t, unsigned unit, uint32_t offset,
+					    unsigned width, char *name, size_t len)
+{
+	const struct ish_unit *u = ish_target_unit(t, unit);
+	const struct ish_reg_def *r;
+	uint64_t cap = 0, ecap = 0;
+	struct ish_error *e;
+	unsigned index, shift;
+
+	if (!u)
+		return ish_error_format(ISH_ERROR_NOT_FOUND, "no remapping unit %u", unit);
+	/*
+	 * The registers every unit has at fixed offsets below IQH are found
+	 * without reading CAP/ECAP (fault records and the IOTLB registers sit
+	 * after the fixed block; QEMU: 0x220, 0x200), so a write to GCMD is
+	 * still one access on the wire.
+	 */
+	r = ish_reg_for_access(offset, width, 0, 0, &index, &shift);
+	if (!r || r->cond_reg != ISH_COND_ALWAYS || offset >= DMAR_IQH_REG) {
+		e = ish_read_reg(t, unit, DMAR_CAP_REG, 64, &cap);
+		if (e == &ish_enomem)
+			return e;
+		ish_error_destroy(e);
+		e = ish_read_reg(t, unit, DMAR_ECAP_REG, 64, &ecap);
+		if (e == &ish_enomem)
+			return e;
+		ish_error_destroy(e);
+		r = ish_reg_for_access(offset, width, cap, ecap, &index, &shift);
+	}
+	if (!r)
+		return ish_error_format(ISH_ERROR_NOT_FOUND,
+					"%s has no VT-d register at offset %#" PRIx32 " (a %u-bit write)%s: "
+					"refusing a write the register table cannot check",
+					u->name, offset, width,
+					cap && ecap ? "" : " (CAP/ECAP unreadable: fault records and "
+							   "IOTLB registers cannot be placed)");
+	ish_reg_instance_name(r, index, name, len);
+	if (r->access == ISH_ACCESS_RO)
+		return ish_error_format(ISH_ERROR_REFUSED,
+					"%s is read-only (RO): the hardware ignores writes to it "
+					"(VT-d %s)", name, r->spec);
+	return NULL;
+}
+
+struct ish_error *ish_write_reg_check(struct ish_target *t, unsigned unit, uint32_t offset,
+				      unsigned width, uint64_t value, const char *what)
+{
+	struct ish_write_state *w = wstate(t);
+	struct ish_write_record r = { 0 };
+	struct ish_error *err;
+	char name[32] = "?";
+
+	if (!w)
+		return &ish_enomem;
+	err = reg_access_refusal(t, unit, offset, width, name, sizeof(name));
+	if (!err || err == &ish_enomem || unit >= ish_target_nunits(t))
+		return err;
+	/* Logged like every refusal; a log that cannot be opened changes nothing here. */
+	ish_error_destroy(log_open(t, w));
+	r.is_reg = true;
+	r.op = what;
+	r.unit = ish_target_unit(t, unit)->name;
+	r.reg = name;
+	r.offset = offset;
+	r.width = width;
+	r.value = value;
+	r.result = "refused";
+	r.reason = err->message;
+	log_record(t, w, &r);
+	return err;
+}
+
 /*
  * A single write outside an operation is its own operation (begun here and
  * ended by the caller when *implicit); inside one it is checked again.
@@ -747,6 +828,8 @@ struct ish_error *ish_write_reg_gated(struct ish_target *t, unsigned unit, uint3
 	if (!w)
 		return &ish_enomem;
 	snprintf(what, sizeof(what), "write register %#" PRIx32 " of %s", offset, u->name);
+	if ((err = ish_write_reg_check(t, unit, offset, width, value, w->depth ? NULL : what)))
+		return err;
 	if ((err = enter(t, w, (int)unit, ISH_WRITE_REGS, what, &implicit)))
 		return err;
 	if ((err = check_queue_regs(t, w, unit, offset))) {

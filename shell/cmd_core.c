@@ -274,9 +274,7 @@ static int cmd_set(struct ish_shell *sh, int argc, char **argv)
 			return sh_error(sh, "this iommush cannot write registers");
 		if (!sh_target(sh))
 			return 1;
-		if (!sh->write)
-			return sh_error(sh, "set reg writes to the target: enable writes with --write or "
-				       "'set write on'");
+		/* Write mode, like the register's access, is the library's gate to check. */
 		return ish_cmd_set_reg(sh, argc - 1, argv + 1);
 	}
 	if (argc != 3)
@@ -477,6 +475,13 @@ const struct ish_command ish_cmds_core[] = {
 	  "pager  page long output through $PAGER (or less) on a terminal; on by default.\n"
 	  "reg    write VALUE to register NAME of UNIT (default: the only unit), at the\n"
 	  "       register's own width; needs write mode. Example: set reg dmar0 FECTL 0.\n"
+	  "       The register table's access model decides first, whatever the mode\n"
+	  "       (regs -v shows it): a read-only (RO) register is refused (CAP is\n"
+	  "       read-only (RO): the hardware ignores writes to it ...); WO registers\n"
+	  "       (GCMD, IVA) are written and read back as 0, GCMD's effect shown in GSTS;\n"
+	  "       for RW1C registers (FSTS, ICS, PRS, FRCDn_HI.F) a note says which bits\n"
+	  "       the value clears (writing 1 clears a bit, 0 leaves it), and notes name\n"
+	  "       RO fields the value cannot change and reserved bits it sets.\n"
 	  "\n"
 	  "On a live host (devmem, kcore, debugfs, live) every write is also asked about\n"
 	  "once per command unless --yes (and refused without a terminal to ask), refused\n"

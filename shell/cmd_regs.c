@@ -24,6 +24,7 @@ struct regs_ctx {
 	int nnames;
 	bool *matched;
 	unsigned shown;
+	bool verbose;	/* -v: each register's access (RO, RW, RW1C, WO, reserved bits) */
 };
 
 /* Was v asked for? A name matches an instance ("FRCD0_HI") or its template ("FRCD_HI"). */
@@ -69,7 +70,49 @@ static void field_text(const struct ish_field_def *f, uint64_t v, char *buf, siz
 	}
 }
 
-static void regs_text(struct ish_shell *sh, const struct ish_reg_value *v)
+/*
+ * "access RW1C: PRO ITE ...; RO: FRI PPF; reserved (RsvdZ) 0xffff0000": the
+ * register table's access model (VT-d 11.1), the one the write gate uses.
+ */
+static void access_text(struct ish_shell *sh, const struct ish_reg_def *r)
+{
+	static const enum ish_access kinds[] = { ISH_ACCESS_RW, ISH_ACCESS_RW1C, ISH_ACCESS_WO,
+						 ISH_ACCESS_RO };
+	bool mixed = false;
+	uint64_t rsvd = ish_reg_access_mask(r, ISH_ACCESS_RSVDZ);
+
+	for (size_t i = 0; i < r->nfields; i++)
+		if (ish_field_access(r, &r->fields[i]) != r->access)
+			mixed = true;
+	sh_printf(sh, "\taccess %s", ish_access_name(r->access));
+	if (mixed) {
+		/* The register's own kind first, then the others. */
+		enum ish_access order[5];
+		size_t n = 0;
+
+		order[n++] = r->access;
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			if (kinds[k] != r->access)
+				order[n++] = kinds[k];
+		for (size_t k = 0; k < n; k++) {
+			bool any = false;
+
+			for (size_t i = 0; i < r->nfields; i++) {
+				if (ish_field_access(r, &r->fields[i]) != order[k])
+					continue;
+				if (!any && k)
+					sh_printf(sh, "; %s", ish_access_name(order[k]));
+				sh_printf(sh, "%s%s", any ? " " : ": ", r->fields[i].name);
+				any = true;
+			}
+		}
+	}
+	if (r->access != ISH_ACCESS_RO && rsvd)
+		sh_printf(sh, "; reserved (RsvdZ) %#" PRIx64, rsvd);
+	sh_printf(sh, "\n");
+}
+
+static void regs_text(struct ish_shell *sh, const struct ish_reg_value *v, bool verbose)
 {
 	const struct ish_reg_def *r = v->def;
 	unsigned col;
@@ -85,6 +128,8 @@ static void regs_text(struct ish_shell *sh, const struct ish_reg_value *v)
 	else
 		sh_printf(sh, "0x%016" PRIx64 " ", v->value);
 	sh_printf(sh, "%s%s\n", r->desc, v->present ? "" : " (not implemented per CAP/ECAP)");
+	if (verbose)
+		access_text(sh, r);
 	if (!r->nfields)
 		return;
 	sh_printf(sh, "\t");
@@ -112,11 +157,27 @@ static void regs_json(struct ish_shell *sh, const struct ish_reg_value *v)
 {
 	struct json_writer *w = &sh->json;
 	const struct ish_reg_def *r = v->def;
+	bool any;
 
 	json_begin_object(w);
 	json_kv_str(w, "name", v->name);
 	json_kv_u64(w, "offset", v->offset);
 	json_kv_u64(w, "width", r->width);
+	json_kv_str(w, "access", ish_access_name(r->access));
+	/* Only the fields whose access is not the register's (FSTS: FRI and PPF are RO). */
+	any = false;
+	for (size_t i = 0; i < r->nfields; i++) {
+		if (ish_field_access(r, &r->fields[i]) == r->access)
+			continue;
+		if (!any) {
+			json_key(w, "field_access");
+			json_begin_object(w);
+		}
+		any = true;
+		json_kv_str(w, r->fields[i].name, ish_access_name(ish_field_access(r, &r->fields[i])));
+	}
+	if (any)
+		json_end_object(w);
 	if (!v->present)
 		json_kv_bool(w, "present", false);
 	if (v->err) {
@@ -141,7 +202,7 @@ static struct ish_error *regs_one(void *arg, const struct ish_reg_value *v)
 	if (sh_json(c->sh))
 		regs_json(c->sh, v);
 	else
-		regs_text(c->sh, v);
+		regs_text(c->sh, v, c->verbose);
 	c->shown++;
 	return ish_target_check_interrupt(c->sh->target);
 }
@@ -183,7 +244,7 @@ static int regs_unit(struct ish_shell *sh, struct ish_target *t, unsigned unit, 
 
 static int cmd_regs(struct ish_shell *sh, int argc, char **argv)
 {
-	struct sh_opt opts[] = { { "--all", false, NULL } };
+	struct sh_opt opts[] = { { "--all", false, NULL }, { "--verbose", false, NULL } };
 	struct ish_target *t = sh_target(sh);
 	struct regs_ctx c = { .sh = sh };
 	const struct ish_unit *unit = NULL;
@@ -192,10 +253,21 @@ static int cmd_regs(struct ish_shell *sh, int argc, char **argv)
 
 	if (!t)
 		return 1;
-	if (!sh_getopt(sh, regs_cmd(), &argc, argv, opts, 1))
+	/* -v, the one short option (sh_getopt takes long ones): taken out first. */
+	for (int i = 1, o = 1; i <= argc; i++) {
+		if (i < argc && !strcmp(argv[i], "-v"))
+			c.verbose = true;
+		else
+			argv[o++] = argv[i];
+		if (i == argc)
+			argc = o - 1;
+	}
+	if (!sh_getopt(sh, regs_cmd(), &argc, argv, opts, 2))
 		return 2;
 	if (opts[0].value)
 		flags |= ISH_REGS_ALL;
+	if (opts[1].value)
+		c.verbose = true;
 	/* The first argument is a unit unless it names a register. */
 	if (argc > 1 && !ish_reg_find(argv[1])) {
 		unit = ish_target_unit_by_name(t, argv[1]);
@@ -627,7 +699,7 @@ static int cmd_dmar(struct ish_shell *sh, int argc, char **argv)
 }
 
 const struct ish_command ish_cmds_regs[] = {
-	{ "regs", "reg", "regs [UNIT] [NAME...] [--all]",
+	{ "regs", "reg", "regs [UNIT] [NAME...] [--all] [-v|--verbose]",
 	  "show remapping-unit registers with every field decoded",
 	  "Reads the registers of UNIT (a name such as dmar0, or an index; default:\n"
 	  "every unit) and decodes each field (VT-d 11.4): one-bit fields lspci-style\n"
@@ -640,10 +712,18 @@ const struct ish_command ish_cmds_regs[] = {
 	  "request registers without ECAP.PRS, ...) are left out unless --all is given\n"
 	  "or they are named. A register the target cannot read (not captured in a\n"
 	  "dump) is shown as unreadable; the listing goes on.\n"
+	  "-v adds each register's access (VT-d 11.1) under its line: RO (writes are\n"
+	  "refused: the hardware ignores them), RW, RW1C (writing 1 clears a bit, 0\n"
+	  "leaves it), WO (reads as 0; GCMD's effect shows in GSTS), the fields whose\n"
+	  "access differs (FSTS: RW1C, but FRI and PPF RO), and the reserved bits\n"
+	  "(RsvdZ: write 0). The same table decides what 'set reg' and t:write_reg\n"
+	  "may write.\n"
 	  "NAMEs select registers, listed in table order: GSTS, dmar_gsts_reg, IQER,\n"
 	  "FRCD3_HI, FRCD_HI (every record), IOTLB_REG. With --json: per unit\n"
 	  "{\"unit\", \"segment\", \"base\", \"registers\": [{\"name\", \"offset\",\n"
-	  "\"width\", \"value\", \"fields\": {NAME: value}}]} (an \"error\" instead of\n"
+	  "\"width\", \"access\", \"field_access\": {NAME: \"RO\"} (the fields whose\n"
+	  "access differs), \"value\",\n"
+	  "\"fields\": {NAME: value}}]} (an \"error\" instead of\n"
 	  "value and fields when unreadable); one object when UNIT is given, else an\n"
 	  "array of them. Field values are the raw bits (RTA is the address >> 12).",
 	  cmd_regs, CMD_NEEDS_TARGET, COMPLETE_UNIT },

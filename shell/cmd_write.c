@@ -393,25 +393,6 @@ static int cmd_invalidate(struct ish_shell *sh, int argc, char **argv)
 
 /* --- set reg --- */
 
-/*
- * Registers software only reads (VT-d 5.0 chapter 11: RO fields only). A
- * write to them does nothing on hardware and would only confuse.
- */
-static const char *const read_only_regs[] = {
-	"VER",	  "CAP",	"ECAP",	       "GSTS",	      "IQH",	 "IQERCD",
-	"PQT",	  "MTRRCAP",	"PERFCAP",     "PERFCFGOFF",  "PERFOVFOFF", "PERFCNTROFF",
-	"PERFEVNTCAP", "ECRSP", "ECCAP0",      "ECCAP1",      "ECCAP2",	 "ECCAP3",
-	"VCRSP",  "VCCAP",	"FRCD_LO",
-};
-
-static bool reg_read_only(const struct ish_reg_def *r)
-{
-	for (size_t i = 0; i < sizeof(read_only_regs) / sizeof(read_only_regs[0]); i++)
-		if (!strcasecmp(r->name, read_only_regs[i]))
-			return true;
-	return false;
-}
-
 int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv)
 {
 	struct ish_target *t = sh->target;
@@ -421,7 +402,8 @@ int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv)
 	uint64_t value, back = 0, cap = 0, ecap = 0, gsts = 0;
 	uint32_t off;
 	struct ish_error *err, *rerr, *gerr = NULL;
-	char name[32], what[48];
+	char name[32], what[48], note[512];
+	const char *nt;
 	const char *uname = NULL;
 
 	if (argc == 4)
@@ -439,8 +421,6 @@ int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv)
 	if (!r)
 		return sh_error(sh, "no register '%s' (see 'regs --all' for names)", argv[argc - 2]);
 	ish_reg_instance_name(r, index, name, sizeof(name));
-	if (reg_read_only(r))
-		return sh_error(sh, "%s is read-only: the hardware ignores writes to it", name);
 	if (!parse_u64(argv[argc - 1], &value))
 		return sh_error(sh, "'%s' is not a number", argv[argc - 1]);
 	if (r->width == 32 && value > 0xffffffffu)
@@ -453,12 +433,16 @@ int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv)
 	if ((err = ish_reg_offset(r, index, cap, ecap, &off)))
 		return sh_report(sh, err);
 	snprintf(what, sizeof(what), "set reg %s", name);
+	/* The library's access model decides (RO registers), before write mode is asked. */
+	if ((err = ish_write_reg_check(t, u->index, off, r->width, value, what)))
+		return sh_report(sh, err);
 	if ((err = ish_write_begin(t, (int)u->index, ISH_WRITE_REGS, what)))
 		return sh_report(sh, err);
 	err = ish_write_reg(t, u->index, off, r->width, value);
 	ish_write_end(t);
 	if (err)
 		return sh_report(sh, ish_error_prefix(err, "%s", name));
+	nt = ish_reg_write_note(r, name, value, 0, note, sizeof(note));
 	rerr = ish_read_reg(t, u->index, off, r->width, &back);
 	/* GCMD's effect shows in GSTS. */
 	if (off == DMAR_GCMD_REG)
@@ -477,6 +461,9 @@ int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv)
 			json_u64(&sh->json, back);
 		if (off == DMAR_GCMD_REG && !gerr)
 			json_kv_u64(&sh->json, "gsts", gsts);
+		json_kv_str(&sh->json, "access", ish_access_name(r->access));
+		if (nt)
+			json_kv_str(&sh->json, "note", nt);
 		json_end_object(&sh->json);
 		json_end_line(&sh->json);
 	} else {
@@ -486,6 +473,8 @@ int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv)
 		if (off == DMAR_GCMD_REG && !gerr)
 			sh_printf(sh, "; GSTS %#" PRIx64, gsts);
 		sh_printf(sh, "\n");
+		if (nt)
+			sh_printf(sh, "%s: %s\n", u->name, nt);
 	}
 	ish_error_destroy(rerr);
 	ish_error_destroy(gerr);

@@ -515,19 +515,24 @@ static int t_write64(lua_State *L)
 /*
  * t:write_reg(unit, name_or_offset, value [, width]): one register write at
  * the register's own width (a name) or width (an offset; default 32), through
- * the write gate like every other write. -> true, or nil, msg, code.
+ * the write gate like every other write (read-only registers and unknown
+ * offsets are refused there). -> true [, note] (what the write does beyond
+ * storing the value: RW1C, RO or reserved bits), or nil, msg, code.
  */
 static int t_write_reg(lua_State *L)
 {
 	struct ish_target *t = check_target(L, 1);
 	unsigned unit = check_unit_index(L, t, 2);
 	uint64_t value = check_u64(L, 4), cap = 0, ecap = 0;
-	unsigned width = 32, index = 0;
+	unsigned width = 32, index = 0, shift = 0;
+	const struct ish_reg_def *r = NULL;
 	struct ish_error *err;
+	char name[32], note[512];
+	const char *nt = NULL;
 	uint32_t off;
 
 	if (lua_type(L, 3) == LUA_TSTRING) {
-		const struct ish_reg_def *r = ish_reg_parse(lua_tostring(L, 3), &index);
+		r = ish_reg_parse(lua_tostring(L, 3), &index);
 
 		luaL_argcheck(L, r != NULL, 3, "no such register");
 		width = r->width;
@@ -548,8 +553,19 @@ static int t_write_reg(lua_State *L)
 	err = ish_write_reg(t, unit, off, width, value);
 	if (err)
 		return push_fail(L, err);
+	if (!r) {
+		ish_error_destroy(ish_read_reg(t, unit, DMAR_CAP_REG, 64, &cap));
+		ish_error_destroy(ish_read_reg(t, unit, DMAR_ECAP_REG, 64, &ecap));
+		r = ish_reg_for_access(off, width, cap, ecap, &index, &shift);
+	}
+	if (r)
+		nt = ish_reg_write_note(r, ish_reg_instance_name(r, index, name, sizeof(name)), value,
+					shift, note, sizeof(note));
 	lua_pushboolean(L, 1);
-	return 1;
+	if (!nt)
+		return 1;
+	lua_pushstring(L, nt);
+	return 2;
 }
 
 /* --- building images (iommu.mem() targets only) --- */
@@ -727,6 +743,16 @@ static int u_tostring(lua_State *L)
 	return 1;
 }
 
+/* access = "RW1C" and field_access = {F = "RO", ...} into the table on top. */
+static void push_access(lua_State *L, const struct ish_reg_def *r)
+{
+	set_str(L, "access", ish_access_name(r->access));
+	lua_createtable(L, 0, (int)r->nfields);
+	for (size_t i = 0; i < r->nfields; i++)
+		set_str(L, r->fields[i].name, ish_access_name(ish_field_access(r, &r->fields[i])));
+	lua_setfield(L, -2, "field_access");
+}
+
 static void push_reg_value(lua_State *L, const struct ish_reg_def *r, const char *name,
 			   uint32_t offset, uint64_t v)
 {
@@ -739,6 +765,7 @@ static void push_reg_value(lua_State *L, const struct ish_reg_def *r, const char
 	set_int(L, "width", r->width);
 	set_str(L, "desc", r->desc);
 	set_str(L, "spec", r->spec);
+	push_access(L, r);
 	lua_createtable(L, 0, (int)r->nfields);
 	for (size_t i = 0; i < r->nfields; i++) {
 		lua_pushinteger(L, (lua_Integer)ish_field_get(&r->fields[i], v));
@@ -757,7 +784,7 @@ static void push_reg_value(lua_State *L, const struct ish_reg_def *r, const char
 	lua_setfield(L, -2, "meanings");
 }
 
-/* u:reg(NAME) -> {name, value, offset, width, fields = {F = v}, meanings} */
+/* u:reg(NAME) -> {name, value, offset, width, access, field_access = {F = "RO"}, fields = {F = v}, meanings} */
 static int u_reg(lua_State *L)
 {
 	struct ish_target *t;
@@ -2349,7 +2376,7 @@ static int l_bdf(lua_State *L)
 	return 2;
 }
 
-/* iommu.registers() -> array of {name, offset, width, desc, fields = {names}} */
+/* iommu.registers() -> array of {name, offset, width, desc, access, field_access, fields = {names}} */
 static int l_registers(lua_State *L)
 {
 	size_t n;
@@ -2362,6 +2389,7 @@ static int l_registers(lua_State *L)
 		set_int(L, "offset", r[i].offset);
 		set_int(L, "width", r[i].width);
 		set_str(L, "desc", r[i].desc);
+		push_access(L, &r[i]);
 		lua_createtable(L, (int)r[i].nfields, 0);
 		for (size_t j = 0; j < r[i].nfields; j++) {
 			lua_pushstring(L, r[i].fields[j].name);

@@ -46,6 +46,27 @@ enum ish_field_fmt {
 	ISH_FMT_POW2,	/* meaning: 2^value (IQA.QS, PQA.PQS pages) */
 };
 
+/*
+ * What software may do with a register or a field (VT-d spec 5.0, 11.1
+ * "Register Attributes"; the sticky variants RW1CS, ROS are listed here as
+ * RW1C and RO: stickiness is about resets, not about writes). Which bits
+ * QEMU lets software write is in hw/i386/intel_iommu.c vtd_init() (wmask,
+ * w1cmask, womask), and agrees with the table where QEMU implements a bit.
+ */
+enum ish_access {
+	ISH_ACCESS_INHERIT = 0,	/* a field: as its register */
+	ISH_ACCESS_RO,		/* read-only: writes have no effect */
+	ISH_ACCESS_RW,		/* read-write */
+	ISH_ACCESS_RW1C,	/* write 1 to clear; writing 0 leaves the bit alone */
+	ISH_ACCESS_WO,		/* write-only: reads return 0; the effect shows elsewhere (GSTS) */
+	ISH_ACCESS_RSVDZ,	/* reserved: software must write 0 */
+};
+
+/* "RO", "RW", "RW1C", "WO", "RsvdZ" (INHERIT reads "?"). */
+const char *ish_access_name(enum ish_access a);
+/* "read-only", "read-write", "write-1-to-clear", "write-only", "reserved". */
+const char *ish_access_words(enum ish_access a);
+
 /* One field: bits hi..lo of the register. */
 struct ish_field_def {
 	const char *name;	/* as in the spec / Linux: "TES", "SAGAW" */
@@ -53,6 +74,7 @@ struct ish_field_def {
 	enum ish_field_fmt fmt;
 	const char *desc;	/* short description */
 	const struct ish_value_name *values;	/* for ENUM and BITSET, else NULL */
+	enum ish_access access;	/* INHERIT: the register's access */
 };
 
 /* Where a register is. */
@@ -84,6 +106,13 @@ struct ish_reg_def {
 	size_t nfields;
 	const char *desc;	/* "Global Status" */
 	const char *spec;	/* VT-d 5.0 section, "11.4.4.2" */
+	/*
+	 * The register's access: RO registers refuse every write; a register
+	 * with fields of several kinds (FSTS: RW1C and RO) names the kind
+	 * that writes do, and its fields say the rest. Bits in no field are
+	 * reserved (RsvdZ).
+	 */
+	enum ish_access access;
 };
 
 /* The register table: fixed registers in offset order, then IVA, IOTLB, FRCD_LO, FRCD_HI. */
@@ -117,6 +146,31 @@ bool ish_reg_present(const struct ish_reg_def *r, uint64_t cap, uint64_t ecap);
 /* "GSTS", or "FRCD3_HI" for an instance; buf of at least 32 bytes. */
 const char *ish_reg_instance_name(const struct ish_reg_def *r, unsigned index, char *buf,
 				  size_t len);
+
+/* A field's access, with INHERIT resolved to the register's. */
+enum ish_access ish_field_access(const struct ish_reg_def *r, const struct ish_field_def *f);
+/* The bits of r whose access is a (RSVDZ: the bits in no field, or RsvdZ fields). */
+uint64_t ish_reg_access_mask(const struct ish_reg_def *r, enum ish_access a);
+
+/*
+ * The register that an access of width bits at offset touches: one that
+ * starts there, or (a 32-bit access) the upper half of a 64-bit register;
+ * *shift gets 0 or 32, the position of the access in the register. CAP and
+ * ECAP as for ish_reg_at(). NULL if no register covers the access.
+ */
+const struct ish_reg_def *ish_reg_for_access(uint32_t offset, unsigned width, uint64_t cap,
+					     uint64_t ecap, unsigned *index, unsigned *shift);
+
+/*
+ * What writing value (at bit shift of the register, see ish_reg_for_access)
+ * does beyond storing it, for a register that may be written: RW1C bits
+ * ("FSTS is RW1C: writing 1 clears IQE; 0 leaves a bit as it is; PPF, FRI
+ * are RO"), reserved bits set, RO bits that the write cannot change. The
+ * note goes into buf; returns buf, or NULL when there is nothing to say.
+ * name is the instance name ("FRCD0_HI").
+ */
+const char *ish_reg_write_note(const struct ish_reg_def *r, const char *name, uint64_t value,
+			       unsigned shift, char *buf, size_t len);
 
 /* A field by name (case-insensitive), or NULL. */
 const struct ish_field_def *ish_field_find(const struct ish_reg_def *r, const char *name);

@@ -80,6 +80,25 @@ struct ish_error *ish_write_begin(struct ish_target *t, int unit, unsigned kinds
 				  const char *what);
 void ish_write_end(struct ish_target *t);
 
+/*
+ * The register access model (iommush/regs.h, VT-d 11.1): is a write of
+ * width bits at offset of unit a write to a register software may write?
+ * Refused, before write mode, ownership or the question are looked at:
+ *   - no register at offset (ISH_ERROR_NOT_FOUND): "dmar0 has no VT-d
+ *     register at offset 0x4 (a 32-bit write): refusing a write the
+ *     register table cannot check";
+ *   - a read-only register (ISH_ERROR_REFUSED): "CAP is read-only (RO): the
+ *     hardware ignores writes to it (VT-d 11.4.2)".
+ * A refusal is logged (op what, or the operation in progress when NULL).
+ * ish_write_reg() asks this first; a caller that brackets its writes with
+ * ish_write_begin() asks it before, so that a read-only register is
+ * refused as such whatever the mode. What a permitted write does beyond
+ * storing the value (RW1C bits, RO bits, reserved bits) is
+ * ish_reg_write_note()'s.
+ */
+struct ish_error *ish_write_reg_check(struct ish_target *t, unsigned unit, uint32_t offset,
+				      unsigned width, uint64_t value, const char *what);
+
 /* Who owns a unit of a live host, and what its GSTS says. */
 struct ish_unit_owner {
 	bool live;		/* the target is this host (else nothing below is known) */

@@ -45,6 +45,8 @@ def key(f):
 
 def main():
     iommush, src = sys.argv[1], sys.argv[2]
+    # What this test creates must be readable by the unprivileged run below.
+    os.umask(0o022)
     demo = os.path.join(src, "demo", "demo.snapshot")
     fx = os.path.join(src, "tests", "fixtures", "debugfs", "6.12-legacy")
     mk = [sys.executable, os.path.join(src, "tests", "pci", "mksysfs.py"), demo]
@@ -138,8 +140,21 @@ def main():
         nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         if os.geteuid() != 0 or shutil.which("setpriv"):
             os.chmod(tmp, 0o755)
-            p = run((nobody if os.geteuid() == 0 else []) + live +
-                    ["-O", "pci.sysfs=" + short, "-e", lua])
+            unpriv = live
+            if os.geteuid() == 0:
+                # The process that drops privileges gets its own copies of what it
+                # reads from the tree: a clone in a directory other users cannot
+                # enter (0700) is unreadable to uid 65534 (dmar.bin: EACCES).
+                pub = os.path.join(tmp, "unprivileged")
+                os.makedirs(pub)
+                os.chmod(pub, 0o755)
+                for f, mode in ((iommush, 0o755), (os.path.join(fx, "dmar.bin"), 0o644)):
+                    shutil.copyfile(f, os.path.join(pub, os.path.basename(f)))
+                    os.chmod(os.path.join(pub, os.path.basename(f)), mode)
+                unpriv = nobody + [os.path.join(pub, os.path.basename(iommush)), "-O",
+                                   "debugfs.root=" + dfs, "-O",
+                                   "acpi.dmar=" + os.path.join(pub, "dmar.bin"), "debugfs"]
+            p = run(unpriv + ["-O", "pci.sysfs=" + short, "-e", lua])
             check("PCI: 0000:00:01.0: config offset 0xc8 needs root (sysfs shows other users "
                   "only the first 64 bytes)" in p.stdout, "not root: %s" % (p.stdout + p.stderr).strip())
 

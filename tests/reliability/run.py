@@ -410,20 +410,25 @@ def elf_shrinks_while_open():
     mem, notes = elf_image()
     p = os.path.join(TMP, "shrinks.elf")
     elf_core(p, [(0, mem[:0x20000], None), (0x20000, mem[0x20000:], None)], notes)
-    cut = os.path.getsize(p) - 0x10000
+    size = os.path.getsize(p)
+    cut = size - 0x10000
+    with open(p, "rb") as f:
+        want = hashlib.sha256(f.read(cut)).hexdigest()   # what the truncate leaves, and nothing else
     argv = [IOMMUSH, p, "-c", "mappings 00:01.0",
             "-c", "lua os.execute('truncate -s %d %s')" % (cut, p),
             "-c", "mappings 00:02.0"]
     r = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
                        env=dict(os.environ, NO_COLOR="1"))
     expect(os.path.getsize(p) == cut, "the file was not truncated mid-session")
+    expect(sha(p) == want, "the file holds other bytes than the truncate left")
     check_run(r.returncode, r.stdout, r.stderr, out_has=[
         "0x0000000000001000-0x0000000000001fff -> 0x000000005000     4K",
         "0 ranges, 0 leaf entries, 1 table pages (with findings, see above)"],
         err_exact=[
         "iommush: mappings: warning: 00:02.0: outside: sl-pte L4 table 0x30000[0] "
-        "address 0x30000 (IOVA 0): table page is not readable: the dump is truncated: "
-        "physical address 0x30000 is past the end of the file"])
+        "address 0x30000 (IOVA 0): table page is not readable: the dump shrank while open: "
+        "physical address 0x30000 (PT_LOAD 2, file offset 0x31000) lies past its end, now "
+        "%d bytes (%d when opened)" % (cut, size)])
 
 
 @case

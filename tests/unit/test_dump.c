@@ -617,6 +617,39 @@ static void test_segments(void)
 		ish_target_close(t);
 		CHECK_EQ(file_sum(path), sum);
 	}
+	/*
+	 * Cut short while open (truncated between open and a later read): the
+	 * read that meets the new end says so with both sizes; earlier pages
+	 * still read, no SIGBUS (pread, not mmap), the file is left as it is.
+	 */
+	{
+		struct seg s[] = { { 0x10000, 0x2000, 0x2000, a }, { 0x40000, 0x1000, 0x1000, b } };
+		uint64_t sum, was;
+		struct stat st;
+
+		write_core(path, s, 2);
+		CHECK(stat(path, &st) == 0);
+		was = (uint64_t)st.st_size;
+		t = open_dump(path, NULL, 0);
+		OK(ish_read_phys(t, 0x10000, buf, 16));
+		CHECK(truncate(path, 64 + 3 * 56 + 28 + 0x1800) == 0);
+		sum = file_sum(path);
+		OK(ish_read_phys(t, 0x10010, buf, 16));	/* the page read before is cached */
+		msg = err_msg(ish_read_phys(t, 0x11800, buf, 16), ISH_ERROR_FAULT);
+		{
+			char want[256];
+
+			snprintf(want, sizeof(want),
+				 "the dump shrank while open: physical address 0x11800 (PT_LOAD 1, file "
+				 "offset %#x) lies past its end, now %d bytes (%" PRIu64 " when opened)",
+				 64 + 3 * 56 + 28 + 0x1800, 64 + 3 * 56 + 28 + 0x1800, was);
+			CHECK_STR(msg, want);
+		}
+		msg = err_msg(ish_read_phys(t, 0x40000, buf, 16), ISH_ERROR_FAULT);
+		CHECK(strstr(msg, "the dump shrank while open: physical address 0x40000 (PT_LOAD 2"));
+		ish_target_close(t);
+		CHECK_EQ(file_sum(path), sum);
+	}
 	/* a segment that wraps around, and p_filesz > p_memsz */
 	{
 		struct seg s[] = { { ~0ULL - 0xfff, 0x2000, 0x10, a } };

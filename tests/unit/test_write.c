@@ -12,6 +12,7 @@
 #include <iommush/debugfs.h>
 #include <iommush/invalidate.h>
 #include <iommush/mem.h>
+#include <iommush/regs.h>
 #include <iommush/vtd.h>
 #include <iommush/write.h>
 
@@ -264,6 +265,127 @@ static void test_read_only(void)
 	CHECK_EQ(file_word(reg_base + DMAR_FECTL_REG, 4), before);
 	/* refusals are logged too */
 	CHECK(strstr(slurp_log(), "backend=devmem") && strstr(slurp_log(), "result=refused reason=\"target is read-only"));
+}
+
+/* FNV-1a over the whole /dev/mem-like file: a refused write leaves every byte. */
+static uint64_t file_sum(void)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint8_t buf[65536];
+	int fd = open(mem_path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		exit(1);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ULL;
+	close(fd);
+	return h;
+}
+
+static void refused_as(struct ish_error *err, int code, const char *message)
+{
+	CHECK(err != NULL);
+	if (!err)
+		return;
+	CHECK_EQ(err->code, code);
+	CHECK_STR(err->message, message);
+	ish_error_destroy(err);
+}
+
+/*
+ * The register access model (regs.h) in the gate: read-only registers and
+ * offsets without a register are refused for every caller, before write
+ * mode is looked at; WO and RW1C registers are written.
+ */
+static void test_access_model(void)
+{
+	const char *cap_ro = "CAP is read-only (RO): the hardware ignores writes to it (VT-d 11.4.2)";
+	const char *gsts_ro =
+		"GSTS is read-only (RO): the hardware ignores writes to it (VT-d 11.4.4.2)";
+	struct ish_target *t;
+	uint64_t sum = file_sum(), cap, v;
+	uint32_t frcd;
+	const struct ish_reg_def *r;
+	unsigned index, shift;
+	char note[512];
+
+	/* Read-only target: a RO register is refused as RO, a RW one for want of --write. */
+	OK(open_live("devmem", sys_other, mem_path, 0, &t));
+	refused_as(ish_write_reg(t, 0, DMAR_CAP_REG, 64, 0), ISH_ERROR_REFUSED, cap_ro);
+	refused_as(ish_write_reg(t, 0, DMAR_FEDATA_REG, 32, 0x1234), ISH_ERROR_READ_ONLY,
+		   "target is read-only: write register 0x3c of dmar0 needs --write or 'set write on'");
+	ish_target_close(t);
+	CHECK_EQ(file_sum(), sum);
+	CHECK(strstr(slurp_log(), "op=\"write register 0x8 of dmar0\" unit=dmar0 reg=CAP offset=0x8 "
+				  "width=64 old=? new=0 result=refused reason=\"CAP is read-only (RO)"));
+	CHECK(strstr(slurp_log(), "op=\"write register 0x3c of dmar0\" unit=dmar0 result=refused "
+				  "reason=\"target is read-only: write register 0x3c of dmar0 needs --write"));
+
+	OK(open_live("devmem", sys_other, mem_path, ISH_OPEN_WRITE | ISH_OPEN_YES, &t));
+	refused_as(ish_write_reg(t, 0, DMAR_CAP_REG, 64, 0), ISH_ERROR_REFUSED, cap_ro);
+	/* the upper dword of CAP is CAP too */
+	refused_as(ish_write_reg(t, 0, DMAR_CAP_REG + 4, 32, 0), ISH_ERROR_REFUSED, cap_ro);
+	refused_as(ish_write_reg(t, 0, DMAR_GSTS_REG, 32, 0x80000000), ISH_ERROR_REFUSED, gsts_ro);
+	refused_as(ish_write_reg(t, 0, DMAR_VER_REG, 32, 0), ISH_ERROR_REFUSED,
+		   "VER is read-only (RO): the hardware ignores writes to it (VT-d 11.4.1)");
+	refused_as(ish_write_reg(t, 0, DMAR_IQH_REG, 64, 0), ISH_ERROR_REFUSED,
+		   "IQH is read-only (RO): the hardware ignores writes to it (VT-d 11.4 "
+		   "Invalidation Queue Head Register)");
+	/* no register at 0x4 (after VER), at 0x30 (between CCMD and FSTS), at 0xff8 */
+	refused_as(ish_write_reg(t, 0, 0x4, 32, 0), ISH_ERROR_NOT_FOUND,
+		   "dmar0 has no VT-d register at offset 0x4 (a 32-bit write): refusing a write the "
+		   "register table cannot check");
+	refused_as(ish_write_reg(t, 0, 0x30, 32, 1), ISH_ERROR_NOT_FOUND,
+		   "dmar0 has no VT-d register at offset 0x30 (a 32-bit write): refusing a write the "
+		   "register table cannot check");
+	refused_as(ish_write_reg(t, 0, 0xff8, 64, 1), ISH_ERROR_NOT_FOUND,
+		   "dmar0 has no VT-d register at offset 0xff8 (a 64-bit write): refusing a write the "
+		   "register table cannot check");
+	/* the fault records move with CAP.FRO: FRCD0_LO is RO, FRCD0_HI's F is RW1C */
+	OK(ish_read_reg(t, 0, DMAR_CAP_REG, 64, &cap));
+	frcd = cap_fault_reg_offset(cap);
+	refused_as(ish_write_reg(t, 0, frcd, 64, 0), ISH_ERROR_REFUSED,
+		   "FRCD0_LO is read-only (RO): the hardware ignores writes to it (VT-d 11.4 Fault "
+		   "Recording Registers [n])");
+	CHECK_EQ(file_sum(), sum);
+	CHECK(strstr(slurp_log(), "reg=GSTS offset=0x1c width=32 old=? new=0x80000000 result=refused "
+				  "reason=\"GSTS is read-only (RO)"));
+	CHECK(strstr(slurp_log(), "reg=? offset=0x4 width=32 old=? new=0 result=refused "
+				  "reason=\"dmar0 has no VT-d register at offset 0x4"));
+	/* written: WO GCMD, RW1C FSTS and FRCD0_HI, the upper dword of RTADDR */
+	OK(ish_write_reg(t, 0, DMAR_GCMD_REG, 32, 0));
+	OK(ish_write_reg(t, 0, DMAR_FSTS_REG, 32, 0x2));
+	CHECK_EQ(file_word(reg_base + DMAR_FSTS_REG, 4), 0x2);
+	OK(ish_write_reg(t, 0, frcd + 8, 64, 1ULL << 63));
+	OK(ish_read_reg(t, 0, DMAR_RTADDR_REG + 4, 32, &v));
+	OK(ish_write_reg(t, 0, DMAR_RTADDR_REG + 4, 32, v));
+	ish_target_close(t);
+
+	/* What a write does beyond storing: the notes set reg and t:write_reg return. */
+	r = ish_reg_find("FSTS");
+	CHECK_STR(ish_reg_write_note(r, "FSTS", 0x2, 0, note, sizeof(note)),
+		  "FSTS is RW1C: 0x2 clears nothing (writing 1 clears a bit, 0 leaves it as it is); "
+		  "PPF is RO: this write does not change it");
+	CHECK_STR(ish_reg_write_note(r, "FSTS", 0x11, 0, note, sizeof(note)),
+		  "FSTS is RW1C: writing 1 clears IQE, PFO; 0 leaves a bit as it is");
+	CHECK_STR(ish_reg_write_note(r, "FSTS", 0, 0, note, sizeof(note)),
+		  "FSTS is RW1C: 0 clears nothing (writing 1 clears a bit, 0 leaves it as it is)");
+	r = ish_reg_parse("FRCD0_HI", &index);
+	CHECK_STR(ish_reg_write_note(r, "FRCD0_HI", 1ULL << 63, 0, note, sizeof(note)),
+		  "FRCD0_HI is RW1C: writing 1 clears F; 0 leaves a bit as it is");
+	r = ish_reg_find("GCMD");
+	CHECK(ish_reg_write_note(r, "GCMD", 0x80000000, 0, note, sizeof(note)) == NULL);
+	CHECK_STR(ish_reg_write_note(r, "GCMD", 0x80000001, 0, note, sizeof(note)),
+		  "bits 0x1 of GCMD are reserved (RsvdZ): the specification says to write 0 there");
+	r = ish_reg_find("FECTL");
+	CHECK_STR(ish_reg_write_note(r, "FECTL", 0xc0000000, 0, note, sizeof(note)),
+		  "IP is RO: this write does not change it");
+	/* the upper dword of a 64-bit register */
+	r = ish_reg_for_access(DMAR_RTADDR_REG + 4, 32, 0, 0, &index, &shift);
+	CHECK(r && !strcmp(r->name, "RTADDR") && shift == 32);
+	CHECK(ish_reg_for_access(DMAR_GCMD_REG, 64, 0, 0, &index, &shift) == NULL);
 }
 
 static void test_owned(void)
@@ -599,6 +721,7 @@ int main(void)
 	build(dump);
 	ish_target_close(dump);
 	test_read_only();
+	test_access_model();
 	test_owned();
 	test_confirm_and_write();
 	test_invalidate_asks_once();
