@@ -816,5 +816,8 @@ struct ish_error *ish_target_resume(struct ish_target *t)
 		return ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend cannot resume",
 					t->backend->name);
 	ish_target_cache_drop(t);
+	/* A kernel not found yet may be booted by the time the guest stops again. */
+	ish_error_destroy(t->kernel_err);
+	t->kernel_err = NULL;
 	return t->backend->resume(t);
 }

@@ -19,7 +19,8 @@ static const struct ish_command *kernel_cmd(void)
 static struct ish_kernel *open_kernel(struct ish_shell *sh, struct ish_target *t)
 {
 	struct ish_kernel *k;
-	struct ish_error *err = ish_kernel_open(t, &k);
+	/* The target's: found once (a RAM scan on a guest), kept until it closes. */
+	struct ish_error *err = ish_target_kernel(t, &k);
 
 	if (err) {
 		sh_report(sh, ish_error_prefix(err, "no Linux kernel found"));
@@ -334,7 +335,6 @@ static int cmd_kernel(struct ish_shell *sh, int argc, char **argv)
 		status = kernel_sym(sh, k, argv[2]);
 	else
 		status = kernel_type(sh, k, type);
-	ish_kernel_destroy(k);
 	return status;
 }
 
