@@ -493,8 +493,8 @@ nomem:
 }
 
 /*
- * A target that is not this host (a QEMU guest through its gdbstub): a unit
- * is driven by the guest's OS when its invalidation queue holds another
+ * A target that is not this host but a running system (a QEMU guest through
+ * its gdbstub): a unit is driven by the guest's OS when its invalidation queue holds another
  * agent's descriptors (ish_queue_owner(): Linux always enables QI where the
  * unit has it and submits at once). Writing its registers or memory under
  * that OS is refused unless --force. Dumps cannot write at all.
@@ -504,6 +504,14 @@ static struct ish_error *check_os_owners(struct ish_target *t, int unit, unsigne
 	unsigned n = ish_target_nunits(t);
 
 	if (ish_target_flags(t) & ISH_OPEN_FORCE)
+		return NULL;
+	/*
+	 * Only a target that attaches to a running system (it can be stopped
+	 * and resumed: the gdbstub) has an OS to disturb; the mem backend is a
+	 * fake that tests and Lua image builders fill by writing. The queue
+	 * rule (ish_invalidate) holds on every target all the same.
+	 */
+	if (!ish_target_backend(t)->stop)
 		return NULL;
 	if (kinds & ISH_WRITE_MEMORY)
 		unit = ISH_WRITE_ALL_UNITS;

@@ -254,6 +254,14 @@ raises(function() t:invalidate({ what = "iotlb", did = 0x10000 }) end, "field ou
 -- This image has the queue enabled (GSTS.QIES), so registers are refused.
 local r1, m1, c1 = t:invalidate({ what = "iotlb", granularity = "domain", did = 5, method = "register" })
 ok(r1 == nil and c1 == "invalid" and m1:find("QIES"), "register invalidation refused while the queue is enabled")
+-- The image's queue holds a wait descriptor that is not iommush's: another
+-- agent drives it, so a queued invalidation is refused, nothing written.
+local r3, m3, c3 = t:invalidate({ what = "iotlb", granularity = "domain", did = 5 })
+ok(r3 == nil and c3 == "refused" and m3:find("an operating system drives dmar0's invalidation queue", 1, true),
+   "queued invalidation into another agent's queue is refused: " .. tostring(m3))
+eq(u:iq().pending, 2, "the refused invalidation queued nothing")
+-- A queue nobody uses (every slot empty) is free.
+img:iq({})
 local q0 = u:iq()
 local r2, m2, c2 = t:invalidate({ what = "iotlb", granularity = "domain", did = 5 })
 ok(r2 == nil and c2 == "timeout" and type(m2) == "string", "queued invalidation: the wait times out")
