@@ -415,8 +415,35 @@ static void test_flat(void)
 	free(im.b);
 }
 
+/* Seeds for tests/fuzz/fuzz_kdump.c: its two flag bytes, then the plain file. */
+static void write_seeds(const char *dir)
+{
+	struct img im = make_kdump(false);
+	static const struct { const char *name; uint8_t flags, rec; } seeds[] = {
+		{ "plain-v6-all-codecs", 0, 0 },
+		{ "flat-v6-all-codecs", 1, 15 },
+	};
+
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		char path[512];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, seeds[i].name);
+		f = fopen(path, "wb");
+		if (!f)
+			continue;
+		fputc(seeds[i].flags, f);
+		fputc(seeds[i].rec, f);
+		fwrite(im.b, 1, im.len, f);
+		fclose(f);
+	}
+	free(im.b);
+}
+
 int main(void)
 {
+	if (getenv("FZ_KDUMP_SEEDS"))
+		write_seeds(getenv("FZ_KDUMP_SEEDS"));
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ish-test-kdump-XXXXXX");
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
