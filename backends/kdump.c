@@ -260,7 +260,8 @@ static struct ish_error *flat_index(struct ish_kdump *kd)
 		kd->nrecs++;
 		pos += size;
 	}
-	qsort(kd->recs, kd->nrecs, sizeof(*kd->recs), cmp_rec);
+	if (kd->nrecs)
+		qsort(kd->recs, kd->nrecs, sizeof(*kd->recs), cmp_rec);
 	for (size_t i = 0; i < kd->nrecs; i++) {
 		if (kd->recs[i].off < max_end)
 			kd->overlaps = true;
