@@ -122,8 +122,6 @@ struct ish_kdump {
 	uint8_t *cbuf;		/* one compressed page */
 	uint8_t *page;		/* the last page decoded */
 	uint64_t page_pfn;	/* UINT64_MAX: none */
-	unsigned codecs_seen;
-	char desc[96];
 #ifdef ISH_HAVE_ZSTD
 	ZSTD_DCtx *zstd;
 #endif
@@ -527,15 +525,6 @@ const char *ish_kdump_vmcoreinfo(const struct ish_kdump *kd, size_t *len)
 	return kd->vmcoreinfo;
 }
 
-const char *ish_kdump_describe(const struct ish_kdump *kd)
-{
-	struct ish_kdump *w = (struct ish_kdump *)kd;
-
-	snprintf(w->desc, sizeof(w->desc), "kdump-compressed v%u%s, dump level %d, %" PRIu64 " pages",
-		 kd->version, kd->flat ? " (flattened)" : "", kd->dump_level, kd->ndesc);
-	return w->desc;
-}
-
 struct ish_error *ish_kdump_ram_ranges(const struct ish_kdump *kd, struct ish_ram_range **ret,
 				       size_t *n)
 {
@@ -671,6 +660,20 @@ static struct ish_error *decompress(struct ish_kdump *kd, uint64_t addr, uint32_
 	return NULL;
 }
 
+/*
+ * A page whose descriptor or bytes cannot be read is a fault at its address
+ * (a walk reports it and goes on), not a malformed-file error.
+ */
+static struct ish_error *as_fault(struct ish_error *err, uint64_t addr)
+{
+	if (err && err != &ish_enomem) {
+		err->code = ISH_ERROR_FAULT;
+		err->address = addr;
+		err->has_address = true;
+	}
+	return err;
+}
+
 static struct ish_error *load_page(struct ish_kdump *kd, uint64_t pfn)
 {
 	uint64_t addr = pfn * kd->block_size, idx, first, off;
@@ -689,9 +692,13 @@ static struct ish_error *load_page(struct ish_kdump *kd, uint64_t pfn)
 		idx += popcount8(kd->bitmap2[i]);
 	idx += popcount8(kd->bitmap2[pfn / 8] & ((1u << (pfn % 8)) - 1));
 	err = vread(kd, kd->desc_off + idx * PD_SIZE, pd, sizeof(pd));
+	if (err && (kd->status & DUMP_DH_COMPRESSED_INCOMPLETE))
+		return as_fault(ish_error_prefix(err, "the dump is incomplete (makedumpfile stopped writing it, "
+				       "status %#x): page descriptor %" PRIu64 " (physical address %#"
+				       PRIx64 ")", kd->status, idx, addr), addr);
 	if (err)
-		return ish_error_prefix(err, "page descriptor %" PRIu64 " (physical address %#" PRIx64
-				       ")", idx, addr);
+		return as_fault(ish_error_prefix(err, "page descriptor %" PRIu64 " (physical address %#"
+						  PRIx64 ")", idx, addr), addr);
 	off = le64(pd);
 	size = le32(pd + 8);
 	flags = le32(pd + 12);
@@ -706,13 +713,8 @@ static struct ish_error *load_page(struct ish_kdump *kd, uint64_t pfn)
 				       "(flags %#x, page size %u)",
 				       addr, size, flags, kd->block_size);
 	err = vread(kd, off, codec ? kd->cbuf : kd->page, size);
-	if (err) {
-		struct ish_error *f = ish_error_fault(addr, "page at %#" PRIx64 ": %s", addr,
-						      err->message);
-
-		ish_error_destroy(err);
-		return f;
-	}
+	if (err)
+		return as_fault(ish_error_prefix(err, "page at %#" PRIx64, addr), addr);
 	if (codec) {
 		err = decompress(kd, addr, codec, size);
 		if (err)

@@ -38,8 +38,6 @@ const char *ish_kdump_vmcoreinfo(const struct ish_kdump *kd, size_t *len);
 /* RAM as the 1st bitmap has it, sorted and disjoint; *ret is malloc'd. */
 struct ish_error *ish_kdump_ram_ranges(const struct ish_kdump *kd, struct ish_ram_range **ret,
 				       size_t *n);
-/* "kdump-compressed v6 (flattened), zlib" for messages; static storage in kd. */
-const char *ish_kdump_describe(const struct ish_kdump *kd);
 /* The error an ELF dump's left-out page (p_filesz < p_memsz of a kernel dump) reads as. */
 struct ish_error *ish_kdump_excluded(uint64_t addr, int dump_level);
 

@@ -415,6 +415,65 @@ static void test_flat(void)
 	free(im.b);
 }
 
+/*
+ * makedumpfile -E's ELF: a VMCOREINFO note and a PT_LOAD with p_filesz <
+ * p_memsz. The tail is excluded (an error), not zeros; without the note (not
+ * a kernel's dump) it stays zeros, as the gABI and iommush's snapshots have it.
+ */
+static void test_elf_filtered(bool with_note)
+{
+	struct img im = { 0 };
+	const char *path = tmp_path("filtered.elf");
+	static const char name[] = "VMCOREINFO";
+	size_t namesz = sizeof(name), descsz = strlen(VMCI);
+	size_t note_off = 64 + 2 * 56, note_len = 12 + 12 + ((descsz + 3) & ~3u);
+	size_t data_off = 0x1000;
+	uint8_t page[PAGE], buf[8];
+	struct ish_target *t = NULL;
+	struct ish_error *err;
+
+	put(&im, 0, "\177ELF\2\1\1", 7);
+	put32(&im, 16, 4 | (62u << 16));	/* ET_CORE, EM_X86_64 */
+	put32(&im, 20, 1);
+	put64(&im, 32, 64);			/* e_phoff */
+	put32(&im, 52, 64 | (56u << 16));	/* e_ehsize, e_phentsize */
+	put32(&im, 56, 2);			/* e_phnum */
+	/* PT_NOTE */
+	put32(&im, 64, 4);
+	put64(&im, 64 + 8, note_off);
+	put64(&im, 64 + 32, with_note ? note_len : 0);
+	put64(&im, 64 + 40, with_note ? note_len : 0);
+	/* PT_LOAD: two pages in memory, one in the file */
+	put32(&im, 120, 1);
+	put64(&im, 120 + 8, data_off);
+	put64(&im, 120 + 24, 0x100000);
+	put64(&im, 120 + 32, PAGE);
+	put64(&im, 120 + 40, 2 * PAGE);
+	put32(&im, note_off, (uint32_t)namesz);
+	put32(&im, note_off + 4, (uint32_t)descsz);
+	put32(&im, note_off + 8, 0);
+	put(&im, note_off + 12, name, namesz);
+	put(&im, note_off + 24, VMCI, descsz);
+	page_bytes(3, page);
+	put(&im, data_off, page, PAGE);
+	write_file(path, &im, im.len);
+	OK(ish_target_open(path, NULL, NULL, 0, 0, &t));
+	OK(ish_read_phys(t, 0x100000, buf, 8));
+	CHECK(!memcmp(buf, page, 8));
+	err = ish_read_phys(t, 0x100000 + PAGE + 8, buf, 8);
+	if (with_note) {
+		CHECK(err && err->code == ISH_ERROR_FAULT &&
+		      strstr(err->message, "excluded from the dump by makedumpfile"));
+		CHECK(err && err->address == 0x100000 + PAGE + 8);
+	} else {
+		CHECK(!err);
+		CHECK_EQ(buf[0] | buf[7], 0);
+	}
+	ish_error_destroy(err);
+	ish_target_close(t);
+	free(im.b);
+}
+
 /* Seeds for tests/fuzz/fuzz_kdump.c: its two flag bytes, then the plain file. */
 static void write_seeds(const char *dir)
 {
@@ -451,6 +510,8 @@ int main(void)
 	}
 	test_plain();
 	test_flat();
+	test_elf_filtered(true);
+	test_elf_filtered(false);
 	{
 		char cmd[128];
 
