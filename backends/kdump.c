@@ -103,7 +103,7 @@ struct ish_kdump {
 	bool flat;
 	struct flat_rec *recs;
 	size_t nrecs;
-	bool overlaps;		/* some records rewrite others: read the slow way */
+	bool overlaps;		/* some records rewrite others (until flat_resolve) */
 	uint64_t vsize;		/* size of the plain file */
 
 	uint32_t version;
@@ -205,6 +205,84 @@ static int cmp_rec(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A max-heap of record indices by seq: the latest record covering the sweep's position on top. */
+static void heap_push(size_t *h, size_t *n, const struct flat_rec *r, size_t v)
+{
+	size_t i = (*n)++;
+
+	while (i && r[h[(i - 1) / 2]].seq < r[v].seq) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = v;
+}
+
+static void heap_pop(size_t *h, size_t *n, const struct flat_rec *r)
+{
+	size_t v = h[--*n], i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && r[h[c + 1]].seq > r[h[c]].seq)
+			c++;
+		if (r[h[c]].seq <= r[v].seq)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = v;
+}
+
+/*
+ * Records that rewrite earlier ones (makedumpfile may write a range twice):
+ * one sweep over the sorted records turns them into disjoint pieces, each
+ * read from the latest record that covers it, so a read is a binary search
+ * whatever the file holds (O(n log n) once, at most 2n pieces).
+ */
+static struct ish_error *flat_resolve(struct ish_kdump *kd)
+{
+	struct flat_rec *r = kd->recs, *out;
+	size_t n = kd->nrecs, *heap, nh = 0, i = 0, nout = 0;
+	uint64_t x = 0;
+
+	heap = malloc(n * sizeof(*heap));
+	out = malloc(2 * n * sizeof(*out));
+	if (!heap || !out) {
+		free(heap);
+		free(out);
+		return &ish_enomem;
+	}
+	while (i < n || nh) {
+		uint64_t end, nb;
+		const struct flat_rec *top;
+
+		if (!nh && x < r[i].off)
+			x = r[i].off;
+		while (i < n && r[i].off <= x)
+			heap_push(heap, &nh, r, i++);
+		while (nh && r[heap[0]].off + r[heap[0]].size <= x)
+			heap_pop(heap, &nh, r);
+		if (!nh)
+			continue;
+		top = &r[heap[0]];
+		end = top->off + top->size;
+		nb = i < n && r[i].off < end ? r[i].off : end;
+		if (nb > x && nout < 2 * n)
+			out[nout++] = (struct flat_rec){ x, nb - x, top->pos + (x - top->off), top->seq };
+		x = nb;
+	}
+	free(heap);
+	free(kd->recs);
+	kd->recs = out;
+	kd->nrecs = nout;
+	kd->overlaps = false;
+	return NULL;
+}
+
 static struct ish_error *flat_index(struct ish_kdump *kd)
 {
 	uint8_t hdr[32];
@@ -267,7 +345,7 @@ static struct ish_error *flat_index(struct ish_kdump *kd)
 			max_end = kd->recs[i].off + kd->recs[i].size;
 	}
 	kd->vsize = max_end;
-	return NULL;
+	return kd->overlaps ? flat_resolve(kd) : NULL;
 }
 
 /*
@@ -286,7 +364,7 @@ static struct ish_error *flat_read(struct ish_kdump *kd, uint64_t off, uint8_t *
 		uint64_t next = UINT64_MAX, chunk;
 		struct ish_error *err;
 
-		if (!kd->overlaps) {
+		{
 			size_t lo = 0, hi = kd->nrecs;
 
 			/* the last record starting at or before off */
@@ -302,20 +380,6 @@ static struct ish_error *flat_read(struct ish_kdump *kd, uint64_t off, uint8_t *
 				best = &kd->recs[lo - 1];
 			if (lo < kd->nrecs)
 				next = kd->recs[lo].off;
-		} else {
-			/* Rewritten ranges (a header written twice): the latest record wins. */
-			for (size_t i = 0; i < kd->nrecs && kd->recs[i].off <= off; i++) {
-				const struct flat_rec *r = &kd->recs[i];
-
-				if (off - r->off < r->size && (!best || r->seq > best->seq))
-					best = r;
-			}
-			for (size_t i = 0; i < kd->nrecs; i++) {
-				const struct flat_rec *r = &kd->recs[i];
-
-				if (r->off > off && r->off < next && (!best || r->seq > best->seq))
-					next = r->off;
-			}
 		}
 		if (best) {
 			chunk = best->off + best->size - off;
