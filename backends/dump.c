@@ -821,7 +821,9 @@ static const struct ish_param_def dump_params[] = {
 	{ "dump.regs", NULL,
 	  "register file: debugfs iommu_regset text or NAME=VALUE lines (see regsfile.h)" },
 	{ "dump.base", "0", "physical address of the first byte of a raw image" },
-	{ "dump.format", "auto", "auto (ELF if the file starts with \\177ELF, kdump if with KDUMP or makedumpfile, else raw), elf, kdump or raw" },
+	{ "dump.format", "auto",
+	  "auto (ELF if the file starts with \\177ELF, kdump if with KDUMP or makedumpfile, else raw), "
+	  "elf, kdump or raw" },
 	{ "acpi.dmar", NULL,
 	  "a DMAR table FILE to use instead of the dump's (units, device scopes)" },
 	{ "dump.unit_base", NULL,
