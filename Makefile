@@ -70,7 +70,7 @@ clean:
 # crashes to $(FUZZ_BUILD)/fuzz-artifacts/; tests/fuzz/ is only read.
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD ?= build-fuzz
-FUZZ_HARNESSES ?= dmar dump regsfile rsp walk debugfs vmcoreinfo kallsyms btf queue
+FUZZ_HARNESSES ?= dmar dump regsfile rsp walk debugfs vmcoreinfo kallsyms btf queue kdump
 FUZZ_FLAGS ?= -rss_limit_mb=2048 -timeout=5 -print_final_stats=1
 fuzz:
 	@test -f $(FUZZ_BUILD)/build.ninja || \

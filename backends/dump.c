@@ -32,6 +32,7 @@
 #include <iommush/snapshot.h>
 
 #include "backends.h"
+#include "kdump.h"
 
 #define MAX_SEGMENTS (1u << 22)
 /* Bytes compared to prove two overlapping PT_LOADs show the same memory. */
@@ -57,6 +58,9 @@ struct dump_priv {
 	struct ish_snapshot_notes *notes;	/* kept for PCI config space, or NULL */
 	char *vmcoreinfo;	/* the kernel's VMCOREINFO note's text, or NULL */
 	size_t vmcoreinfo_len;
+	/* A kernel's ELF dump (VMCOREINFO, no iommush notes): p_filesz < p_memsz is filtered out. */
+	bool filtered;
+	struct ish_kdump *kd;	/* a kdump-compressed dump (kdump.c) serves RAM, or NULL */
 };
 
 static bool dump_detect(const char *spec)
@@ -76,6 +80,7 @@ static void dump_close(struct ish_target *t)
 		close(p->fd);
 	ish_snapshot_notes_destroy(p->notes);
 	free(p->vmcoreinfo);
+	ish_kdump_destroy(p->kd);
 	for (size_t i = 0; i < p->nregs; i++)
 		ish_regfile_destroy(p->regs[i]);
 	free(p->regs);
@@ -114,6 +119,8 @@ static struct ish_error *seg_read(struct dump_priv *p, const struct dump_seg *s,
 	while (n) {
 		size_t chunk = n;
 
+		if (off >= s->filesz && p->filtered)
+			return ish_kdump_excluded(s->paddr + off, -1);
 		if (off >= s->filesz) {
 			/* p_filesz < p_memsz: the rest of the segment reads as zeros (gABI). */
 			memset(buf, 0, n);
@@ -171,6 +178,8 @@ static struct ish_error *dump_read_phys(struct ish_target *t, uint64_t addr, voi
 	struct dump_priv *p = ish_target_priv(t);
 	uint8_t *out = buf;
 
+	if (p->kd)
+		return ish_kdump_read(p->kd, addr, buf, len);
 	while (len) {
 		const struct dump_seg *s = find_seg(p, addr);
 		uint64_t off;
@@ -639,19 +648,23 @@ static struct ish_error *open_format(struct ish_target *t, struct dump_priv *p, 
 		 * KDUMP or DISKDUMP headers, makedumpfile -F flattened) would
 		 * otherwise pass for raw images of garbage.
 		 */
-		if (r >= 8 && (!memcmp(magic, "KDUMP   ", 8) || !memcmp(magic, "DISKDUMP", 8) ||
-			       (r == 12 && !memcmp(magic, "makedumpfile", 12))))
+		if (r > 0 && ish_kdump_magic(magic, (size_t)r))
+			return ish_kdump_open(p->fd, p->file_size, &p->kd);
+		if (r >= 8 && !memcmp(magic, "DISKDUMP", 8))
 			return ish_error_create(ISH_ERROR_UNSUPPORTED,
-						"compressed (kdump/diskdump/flattened) dumps are not "
-						"supported: write ELF instead (dump-guest-memory "
-						"without -z, makedumpfile -E), or force -O dump.format=raw");
+						"diskdump (\"DISKDUMP\") dumps are not supported: "
+						"write ELF or kdump-compressed instead, or force "
+						"-O dump.format=raw");
 		*elf = r >= SELFMAG && !memcmp(magic, ELFMAG, SELFMAG);
 	} else if (!strcmp(fmt, "elf")) {
 		*elf = true;
 	} else if (!strcmp(fmt, "raw")) {
 		*elf = false;
+	} else if (!strcmp(fmt, "kdump")) {
+		return ish_kdump_open(p->fd, p->file_size, &p->kd);
 	} else {
-		return ish_error_format(ISH_ERROR_INVALID, "dump.format '%s' is not auto, elf or raw",
+		return ish_error_format(ISH_ERROR_INVALID,
+					"dump.format '%s' is not auto, elf, kdump or raw",
 					fmt);
 	}
 	return NULL;
@@ -676,9 +689,21 @@ static struct ish_error *dump_open_priv(struct ish_target *t, struct dump_priv *
 	err = open_format(t, p, &p->elf);
 	if (err)
 		return err;
-	err = p->elf ? load_elf(p, &notes) : load_raw(t, p);
+	if (p->kd)
+		err = NULL;	/* kdump.c holds the pages; no segments */
+	else
+		err = p->elf ? load_elf(p, &notes) : load_raw(t, p);
 	if (!err)
 		err = normalize_segs(p);
+	if (!err && p->kd) {
+		size_t n;
+		const char *v = ish_kdump_vmcoreinfo(p->kd, &n);
+
+		if (v && !(p->vmcoreinfo = strdup(v)))
+			err = &ish_enomem;
+		p->vmcoreinfo_len = n;
+	}
+	p->filtered = p->elf && p->vmcoreinfo && !notes;
 	if (err)
 		goto out;
 	if (p->elf && !p->nsegs && !notes) {
@@ -785,7 +810,7 @@ static struct ish_error *dump_vmcoreinfo(struct ish_target *t, char **ret, size_
 	if (!*ret)
 		return &ish_enomem;
 	*len = p->vmcoreinfo_len;
-	*where = "ELF note";
+	*where = p->kd ? "kdump sub-header" : "ELF note";
 	return NULL;
 }
 
@@ -794,6 +819,8 @@ static struct ish_error *dump_ram_ranges(struct ish_target *t, struct ish_ram_ra
 {
 	struct dump_priv *p = ish_target_priv(t);
 
+	if (p->kd)
+		return ish_kdump_ram_ranges(p->kd, ret, n);
 	*ret = malloc((p->nsegs ? p->nsegs : 1) * sizeof(**ret));
 	if (!*ret)
 		return &ish_enomem;
@@ -812,7 +839,9 @@ static const struct ish_param_def dump_params[] = {
 	{ "dump.regs", NULL,
 	  "register file: debugfs iommu_regset text or NAME=VALUE lines (see regsfile.h)" },
 	{ "dump.base", "0", "physical address of the first byte of a raw image" },
-	{ "dump.format", "auto", "auto (ELF if the file starts with \\177ELF, else raw), elf or raw" },
+	{ "dump.format", "auto",
+	  "auto (ELF if the file starts with \\177ELF, kdump if with KDUMP or makedumpfile, else raw), "
+	  "elf, kdump or raw" },
 	{ "acpi.dmar", NULL,
 	  "a DMAR table FILE to use instead of the dump's (units, device scopes)" },
 	{ "dump.unit_base", NULL,
@@ -822,7 +851,7 @@ static const struct ish_param_def dump_params[] = {
 
 const struct ish_backend ish_backend_dump = {
 	.name = "dump",
-	.help = "ELF core (QEMU dump-guest-memory, kdump vmcore, iommush snapshot) or raw image",
+	.help = "ELF core, kdump-compressed or flattened dump (vmcore, makedumpfile, QEMU), snapshot or raw image",
 	.params = dump_params,
 	.flags = 0,
 	.detect = dump_detect,

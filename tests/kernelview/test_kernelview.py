@@ -34,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -132,6 +133,173 @@ def regs_of(words, off, width=64):
     if width == 32:
         return lo
     return lo | words.get(off + 4, 0) << 32
+
+
+def fix_qemu_elf(src, dst):
+    """makedumpfile 1.7.2 reads program headers right after the ELF header,
+    ignoring e_phoff (FACTS-kernel-state.md); QEMU 7.2 puts section headers
+    there (e_shoff 64, e_phoff 192, e_ehsize 8). Rewrite the header so the
+    program headers sit at 64, as /proc/vmcore lays them out; the data
+    offsets they hold are unchanged."""
+    shutil.copyfile(src, dst)
+    with open(dst, "r+b") as f:
+        eh = bytearray(f.read(64))
+        phoff, shoff = struct.unpack_from("<QQ", eh, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", eh, 0x36)
+        f.seek(phoff)
+        ph = f.read(phentsize * phnum)
+        struct.pack_into("<QQ", eh, 0x20, 64, 0)            # e_phoff, e_shoff
+        struct.pack_into("<H", eh, 0x34, 64)                # e_ehsize
+        struct.pack_into("<HHH", eh, 0x3a, 0, 0, 0)         # e_shentsize, e_shnum, e_shstrndx
+        f.seek(0)
+        f.write(eh)
+        f.write(ph)
+
+
+def kdump_codecs(path):
+    """{codec: pages} of a (non-flattened) kdump-compressed file, read
+    independently of iommush: says whether a makedumpfile option really
+    compressed (Debian 12's 1.7.2 is built without snappy and zstd)."""
+    names = {0: "raw", 1: "zlib", 2: "lzo", 4: "snappy", 0x20: "zstd"}
+    with open(path, "rb") as f:
+        h = f.read(464)
+        if h[:8] != b"KDUMP   ":
+            return None
+        block, sub, bm = struct.unpack_from("<iiI", h, 428)
+        f.seek((1 + sub) * block + bm * block // 2)
+        bitmap2 = f.read(bm * block // 2)
+        n = sum(bin(b).count("1") for b in bitmap2)
+        f.seek((1 + sub + bm) * block)
+        d = f.read(24 * n)
+    out = {}
+    for i in range(n):
+        fl = struct.unpack_from("<I", d, 24 * i + 12)[0] & 0x27
+        out[names.get(fl, hex(fl))] = out.get(names.get(fl, hex(fl)), 0) + 1
+    return out
+
+
+def first_excluded(path):
+    """The first page a kdump-compressed file's 1st bitmap calls RAM and its 2nd leaves out."""
+    with open(path, "rb") as f:
+        h = f.read(464)
+        block, sub, bm = struct.unpack_from("<iiI", h, 428)
+        f.seek((1 + sub) * block)
+        b1 = f.read(bm * block // 2)
+        b2 = f.read(bm * block // 2)
+    for i, (x, y) in enumerate(zip(b1, b2)):
+        if x & ~y:
+            return (8 * i + ((x & ~y) & -(x & ~y)).bit_length() - 1) * block
+    return None
+
+
+def walk_answers(binary, target, regs_path, failures, what):
+    """devices, then mappings of every device, as JSON, with the register file."""
+    opts = ["-O", "dump.regs=" + regs_path]
+    pd, _ = iommush(binary, target, ["devices"], opts)
+    if pd.returncode:
+        failures.append("%s: devices: exit %d: %s" % (what, pd.returncode, pd.stderr.strip()))
+        return None
+    devs = json.loads(pd.stdout)
+    bdfs = sorted({d["bdf"] for d in devs if d.get("valid")})
+    cmds = ["mappings %s" % b for b in bdfs]
+    pm, secs = iommush(binary, target, cmds, opts) if cmds else (None, 0)
+    maps = pm.stdout if pm else ""
+    if pm and pm.returncode:
+        failures.append("%s: mappings: exit %d: %s" % (what, pm.returncode, pm.stderr.strip()))
+    return devs, maps
+
+
+def all_dump_formats(args, qmp, out, elf, kg, regs, failures):
+    """At the same stop: QEMU's -z (flattened zlib), -l and -s, and Debian's
+    makedumpfile -c/-l/-z/-p -d 31, -E -d 31 and -F on the ELF. Each must
+    give the gdbstub's kernel --json through the VMCOREINFO it carries, and
+    the ELF dump's devices and mappings given the register file."""
+    made = []
+    cap = qmp.cmd("query-dump-guest-memory-capability")
+    have = set(cap.get("formats", [])) if isinstance(cap, dict) else set()
+    for fmt, name in (("kdump-zlib", "qemu-z.dump"), ("kdump-lzo", "qemu-l.dump"),
+                      ("kdump-snappy", "qemu-s.dump")):
+        if have and fmt not in have:
+            log("QEMU cannot write %s here: skipped" % fmt)
+            continue
+        path = os.path.join(out, name)
+        qmp.cmd("dump-guest-memory", timeout=300, paging=False, protocol="file:" + path,
+                format=fmt)
+        made.append((name, path, "kdump sub-header"))
+    mdf = shutil.which("makedumpfile") or (os.path.exists("/usr/sbin/makedumpfile") and
+                                           "/usr/sbin/makedumpfile")
+    if mdf:
+        fixed = os.path.join(out, "fixed.elf")
+        fix_qemu_elf(elf, fixed)
+        for name, opts, where in (("mdf-c31.dump", ["-c", "-d", "31"], "kdump sub-header"),
+                                  ("mdf-l31.dump", ["-l", "-d", "31"], "kdump sub-header"),
+                                  ("mdf-z31.dump", ["-z", "-d", "31"], "kdump sub-header"),
+                                  ("mdf-p31.dump", ["-p", "-d", "31"], "kdump sub-header"),
+                                  ("mdf-E31.elf", ["-E", "-d", "31"], "ELF note"),
+                                  ("mdf-F.dump", ["-F", "-c", "-d", "31"], "kdump sub-header")):
+            path = os.path.join(out, name)
+            if os.path.exists(path):
+                os.unlink(path)
+            if "-F" in opts:
+                with open(path, "wb") as fo:
+                    r = subprocess.run([mdf] + opts + [fixed], stdout=fo,
+                                       stderr=subprocess.PIPE, text=True, timeout=300)
+            else:
+                r = subprocess.run([mdf] + opts + [fixed, path], capture_output=True, text=True,
+                                   timeout=300)
+            if r.returncode:
+                msg = r.stderr.strip().splitlines()[-3:]
+                if opts[0] in ("-z", "-p"):
+                    log("makedumpfile %s: not supported by this build (%s): skipped"
+                        % (opts[0], " / ".join(msg)))
+                else:
+                    failures.append("makedumpfile %s: exit %d: %s"
+                                    % (" ".join(opts), r.returncode, " / ".join(msg)))
+                continue
+            made.append((name, path, where))
+        os.unlink(fixed)
+    else:
+        log("no makedumpfile: only QEMU's formats")
+    regs_path = os.path.join(out, "dump.regs")
+    base = sorted(regs)[0]
+    lab.write_regs(regs_path, regs[base], "offsets32", base)
+    ref = walk_answers(args.iommush, elf, regs_path, failures, "ELF")
+    a = dict(kg, source=None)
+    for name, path, where in made:
+        pk, secs = iommush(args.iommush, path, ["kernel"])
+        if pk.returncode:
+            failures.append("%s: kernel: exit %d: %s" % (name, pk.returncode, pk.stderr.strip()))
+            continue
+        k = json.loads(pk.stdout)
+        codecs = kdump_codecs(path)
+        if codecs:
+            log("%s: pages by codec %s" % (name, codecs))
+        check(k["source"] == where, "%s: VMCOREINFO from the %s (%s)" % (name, where, k["source"]),
+              failures)
+        check(dict(k, source=None) == a, "%s (%d bytes): kernel --json = the gdbstub's (%.2f s)"
+              % (name, os.path.getsize(path), secs), failures)
+        w = walk_answers(args.iommush, path, regs_path, failures, name)
+        if ref and w:
+            check(w[0] == ref[0], "%s: devices = the ELF dump's (%d)" % (name, len(ref[0])),
+                  failures)
+            check(w[1] == ref[1], "%s: mappings of every device = the ELF dump's (%d bytes)"
+                  % (name, len(ref[1])), failures)
+    # a page -d 31 left out reads as an error saying so, in kdump-compressed,
+    # flattened and -E ELF alike (not as zeros)
+    ex = dict((n, p) for n, p, _ in made)
+    if "mdf-c31.dump" in ex:
+        addr = first_excluded(ex["mdf-c31.dump"])
+        for name in ("mdf-c31.dump", "mdf-F.dump", "mdf-E31.elf"):
+            if addr is None or name not in ex:
+                continue
+            pr, _ = iommush(args.iommush, ex[name], [],
+                            ["-e", "print(iommu.target():read64(%d))" % addr])
+            check("is excluded from the dump by makedumpfile" in pr.stdout + pr.stderr,
+                  "%s: page %#x (left out by -d 31) reads as excluded: %s"
+                  % (name, addr, (pr.stdout + pr.stderr).strip()), failures)
+    for name, path, _ in made:
+        if not args.keep:
+            os.unlink(path)
 
 
 def run(args):
@@ -362,6 +530,8 @@ def run(args):
             check(a == b, "dump's kernel --json = the gdbstub's at the same stop", failures)
             if a != b and VERBOSE:
                 log("gdbstub: %s\ndump:    %s" % (json.dumps(a), json.dumps(b)))
+        if args.dumps and os.path.exists(elf):
+            all_dump_formats(args, qmp, out, elf, kg, regs, failures)
         # without the note a dump is scanned like RAM too
         try:
             qmp.cmd("quit", timeout=10)
@@ -397,6 +567,8 @@ def main():
     ap.add_argument("--mode", choices=["legacy", "scalable"], default="legacy")
     ap.add_argument("--keep", action="store_true", help="keep memory.elf")
     ap.add_argument("--kaslr", action="store_true", help="boot the bzImage (KASLR)")
+    ap.add_argument("--dumps", action="store_true",
+                    help="every dump format too (QEMU -z/-l/-s, makedumpfile -c/-l/-z/-p/-E/-F)")
     ap.add_argument("-v", action="store_true")
     args = ap.parse_args()
     VERBOSE = args.v
