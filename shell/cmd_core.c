@@ -215,8 +215,13 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 		static const char *const ttm[] = { "legacy", "scalable", "reserved", "abort-dma" };
 		char verbuf[16];
 
-		if (!e2 && !strcmp(ish_target_reg_source(t, i, DMAR_GSTS_REG), "kernel"))
+		if (!e2 && !strcmp(ish_target_reg_source(t, i, DMAR_GSTS_REG), "kernel")) {
+			/* The kernel keeps no copy of VER: unknown, and no failure. */
 			kernel_regs = true;
+			ish_error_destroy(e1);
+			e1 = NULL;
+			ver = ~0ULL;
+		}
 		snprintf(verbuf, sizeof(verbuf), "%u.%u", (unsigned)ISH_BITS(ver, 7, 4),
 			 (unsigned)ISH_BITS(ver, 3, 0));
 		if (sh_json(sh)) {
@@ -230,7 +235,7 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 				json_kv_str(&sh->json, "from", "kernel dmar_drhd_units");
 			if (!e2 && kernel_regs)
 				json_kv_str(&sh->json, "registers", "kernel");
-			if (!e1)
+			if (!e1 && ver != ~0ULL)
 				json_kv_str(&sh->json, "version", verbuf);
 			if (!e2)
 				json_kv_bool(&sh->json, "translation_enabled", gsts & DMA_GSTS_TES);
@@ -239,7 +244,7 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 			json_end_object(&sh->json);
 		} else {
 			sh_printf(sh, "%-7s %04x %#-18" PRIx64 " %-6s %-9s %-9s %s\n", u->name, u->segment,
-				  u->reg_base, e1 ? "?" : verbuf,
+				  u->reg_base, e1 || ver == ~0ULL ? "?" : verbuf,
 				  e2 ? "?" : (gsts & DMA_GSTS_TES) ? "enabled" : "disabled",
 				  e3 ? "?" : ttm[DMA_RTADDR_TTM(rtaddr)],
 				  u->drhd_flags & 1 ? "INCLUDE_PCI_ALL" : "");
