@@ -516,7 +516,10 @@ def main():
             shutil.rmtree(out, ignore_errors=True)
             os.makedirs(out)
             if mode == "strict":
-                passed += check_strict(boot(args.iommush, out, "", STRICT_RUNS, args.timeout), out)
+                # no_timer_check: on a loaded TCG host the IO-APIC timer check
+                # panics under interrupt remapping (as tests/osqueue found)
+                passed += check_strict(boot(args.iommush, out, "no_timer_check", STRICT_RUNS,
+                                            args.timeout), out)
             else:
                 vtd = "scalable" if mode.endswith("scalable") else "legacy"
                 ans = boot(args.iommush, out, "iomem=relaxed", RELAXED_RUNS, args.timeout,
