@@ -419,7 +419,8 @@ static struct ish_error *regs_from_file(struct ish_target *t, struct kcore_priv 
 /*
  * No registers by devmem or debugfs (a stock kernel: STRICT_DEVMEM, no
  * INTEL_IOMMU_DEBUGFS): the kernel's own copies of them will do when the
- * kernel can be read through kcore (lib/target.c falls back on them).
+ * kernel can be read through kcore, which its VMCOREINFO note says
+ * (lib/target.c falls back on them).
  * Takes why; returns it when the kernel is not found either.
  * The units stay the DMAR table's (or none: the target then takes the
  * kernel's dmar_drhd_units).
@@ -427,14 +428,14 @@ static struct ish_error *regs_from_file(struct ish_target *t, struct kcore_priv 
 static struct ish_error *kernel_copies(struct ish_target *t, struct kcore_priv *p,
 				       struct ish_error *why)
 {
-	struct ish_kernel *k;
-	struct ish_error *err = ish_target_kernel(t, &k);
-
-	if (err) {
-		/* the refusal as before: the kernel is the last resort, not the news */
-		ish_error_destroy(err);
-		return why;
-	}
+	(void)t;
+	/*
+	 * The note, not ish_target_kernel(): under live, the target's hooks
+	 * are live's, which cannot run before live_open has finished; the
+	 * kernel is opened on the first register read instead.
+	 */
+	if (!p->vmcoreinfo)
+		return why;	/* the refusal as before: the kernel is the last resort */
 	p->regs_from = "kernel";
 	p->regs_why = strdup(why->message);
 	ish_error_destroy(why);
