@@ -10,9 +10,13 @@ answer on the console between markers; then the lab stops the guest, asks
 the same questions through QEMU's gdbstub (lab.py capture --iommush) and
 saves the memory and QEMU's trace. The test checks:
 
-  strict   (default kernel command line) the `live` backend reports why
-           each way in failed: the driver's claim on the register block
-           under IO_STRICT_DEVMEM, RAM refused under STRICT_DEVMEM.
+  strict   (default kernel command line) devmem is refused the registers
+           (the driver's claim on the register block under IO_STRICT_DEVMEM)
+           and `live` says so once; it then reads RAM through /proc/kcore and
+           the registers from the kernel's own copies (struct intel_iommu),
+           and `devices`, every device's `mappings` and `irte all` equal the
+           gdbstub's answers at the stop; `iq --all` too but for the
+           registers the kernel keeps no copy of (ICS, IQERCD, FSTS).
   relaxed  (iomem=relaxed; relaxed-scalable: the same with the unit in
            scalable mode) `live` chooses kcore for RAM with registers by
            MMIO through /dev/mem; `devices`, every device's `mappings`,
