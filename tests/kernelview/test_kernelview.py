@@ -20,6 +20,13 @@ kernel holds:
                            hardware tail at a stop)
   pa(ir_table->base)     = IRTA's base (bits 63:12)
 
+  Then the same ELF dump with no options (no dump.regs: registers are the
+  kernel's copies, marked source=kernel) answers units, devices (but the
+  vendor names: a dump has no config space), every device's mappings,
+  irte all and iq as the gdbstub does at the same stop; iq differs in IQA's
+  DW bit in scalable mode (QEMU reads it back as 0) and in ICS, IQERCD and
+  FSTS, which the kernel keeps no copy of (logged, not failed).
+
   dmar_drhd_unit's include_all and segment = the DRHD's flags bit 0 and segment
   (--kaslr: the compressed bzImage boots, so KASLR moves the kernel and the
   direct map: KERNELOFFSET and page_offset_base must differ from the defaults)
