@@ -51,7 +51,8 @@ struct kcore_priv {
 	struct ish_devmem_regs *devmem;
 	struct ish_regfile **regs;	/* by unit index */
 	size_t nregs;
-	const char *regs_from;	/* "devmem", "debugfs" or a file */
+	const char *regs_from;	/* "devmem", "debugfs", a file or "kernel" (its copies) */
+	char *regs_why;		/* regs_from "kernel": why devmem and debugfs could not */
 	char *vmcoreinfo;	/* the VMCOREINFO note's text (fs/proc/kcore.c adds one), or NULL */
 	size_t vmcoreinfo_len;
 	struct ish_hostpci *pci;	/* opened on first use */
@@ -78,6 +79,7 @@ static void kcore_close(struct ish_target *t)
 	free(p->segs);
 	free(p->path);
 	free(p->vmcoreinfo);
+	free(p->regs_why);
 	free(p);
 	ish_target_set_priv(t, NULL);
 }
@@ -332,6 +334,9 @@ static struct ish_error *kcore_read_reg(struct ish_target *t, const struct ish_u
 
 	if (p->devmem)
 		return ish_devmem_reg(p->devmem, u->index, offset, width, ret);
+	if (!strcmp(p->regs_from, "kernel"))
+		return ish_error_format(ISH_ERROR_NOT_FOUND, "no registers of %s (%s)", u->name,
+					p->regs_why);
 	if (u->index >= p->nregs || !p->regs[u->index])
 		return ish_error_format(ISH_ERROR_NOT_FOUND, "no registers of %s in %s", u->name,
 					p->regs_from);
@@ -411,6 +416,32 @@ static struct ish_error *regs_from_file(struct ish_target *t, struct kcore_priv 
 	return NULL;
 }
 
+/*
+ * No registers by devmem or debugfs (a stock kernel: STRICT_DEVMEM, no
+ * INTEL_IOMMU_DEBUGFS): the kernel's own copies of them will do when the
+ * kernel can be read through kcore, which its VMCOREINFO note says
+ * (lib/target.c falls back on them).
+ * Takes why; returns it when the kernel is not found either.
+ * The units stay the DMAR table's (or none: the target then takes the
+ * kernel's dmar_drhd_units).
+ */
+static struct ish_error *kernel_copies(struct ish_target *t, struct kcore_priv *p,
+				       struct ish_error *why)
+{
+	(void)t;
+	/*
+	 * The note, not ish_target_kernel(): under live, the target's hooks
+	 * are live's, which cannot run before live_open has finished; the
+	 * kernel is opened on the first register read instead.
+	 */
+	if (!p->vmcoreinfo)
+		return why;	/* the refusal as before: the kernel is the last resort */
+	p->regs_from = "kernel";
+	p->regs_why = strdup(why->message);
+	ish_error_destroy(why);
+	return p->regs_why ? NULL : &ish_enomem;
+}
+
 static struct ish_error *kcore_open_priv(struct ish_target *t, struct kcore_priv *p)
 {
 	const char *how = ish_target_param(t, "kcore.regs");
@@ -475,7 +506,10 @@ static struct ish_error *kcore_open_priv(struct ish_target *t, struct kcore_priv
 		if (err) {
 			if (e1)
 				err = ish_error_prefix(err, "registers: devmem: %s; debugfs", e1->message);
-			goto out;
+			if (!strcmp(how, "auto"))
+				err = kernel_copies(t, p, err);
+			if (err)
+				goto out;
 		}
 	}
 	for (size_t i = 0; i < n && !err; i++)
@@ -583,7 +617,7 @@ const struct ish_backend ish_backend_kcore = {
 	.name = "kcore",
 	.help = "live host: RAM through /proc/kcore, registers through /dev/mem or debugfs",
 	.params = kcore_params,
-	.flags = ISH_BACKEND_NOCACHE | ISH_BACKEND_LIVE,
+	.flags = ISH_BACKEND_NOCACHE | ISH_BACKEND_LIVE | ISH_BACKEND_KERNEL_UNITS,
 	.detect = kcore_detect,
 	.open = kcore_open,
 	.close = kcore_close,

@@ -342,7 +342,10 @@ static struct ish_error *live_open(struct ish_target *t, const char *spec)
 			const char *what = "registers and RAM";
 			void *priv = ish_target_priv(t);
 
-			if (b == &ish_backend_kcore)
+			if (b == &ish_backend_kcore && !strcmp(ish_kcore_regs_from(t, priv), "kernel"))
+				what = "RAM through kcore, registers from the kernel's own copies "
+				       "(struct intel_iommu, no MMIO)";
+			else if (b == &ish_backend_kcore)
 				what = !strcmp(ish_kcore_regs_from(t, priv), "devmem") ?
 				       "RAM through kcore, registers through devmem" :
 				       "RAM through kcore, registers through debugfs iommu_regset";
@@ -497,7 +500,7 @@ const struct ish_backend ish_backend_live = {
 	.name = "live",
 	.help = "this host: devmem, else kcore (+devmem or debugfs registers), else debugfs",
 	.params = live_params,
-	.flags = ISH_BACKEND_NOCACHE | ISH_BACKEND_LIVE,
+	.flags = ISH_BACKEND_NOCACHE | ISH_BACKEND_LIVE | ISH_BACKEND_KERNEL_UNITS,
 	.detect = live_detect,
 	.open = live_open,
 	.close = live_close,

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <iommush/vtd.h>
+
 #include "kernel_internal.h"
 
 #define MAX_UNITS 1024u
@@ -181,4 +183,114 @@ struct ish_error *ish_kernel_vtd_units(struct ish_kernel *k, struct ish_kernel_v
 fail:
 	free(units);
 	return err;
+}
+
+/*
+ * Where each value comes from (Linux 6.1, drivers/iommu/intel/):
+ *  - CAP, ECAP: the driver's cached reads (struct intel_iommu cap/ecap).
+ *  - GSTS: iommu->gcmd is the driver's copy of the enables it wrote (TE,
+ *    QIE, IRE, CFI...: the GCMD bit and its GSTS status bit share a
+ *    position). The one-shot commands SRTP and SIRTP are not kept there;
+ *    their status bits RTPS and IRTPS stay set once a table pointer was
+ *    latched, so they follow root_entry and ir_table.
+ *  - RTADDR: iommu_set_root_entry() writes pa(root_entry), with
+ *    DMA_RTADDR_SMT (bit 10) when sm_supported(): intel_iommu_sm and
+ *    ECAP.SMTS.
+ *  - IQA: __dmar_enable_qi() writes pa(qi->desc), with DW (bit 11) and
+ *    QS=1 (two pages of 256-bit descriptors) when ECAP.SMTS.
+ *  - IQH, IQT: qi_submit_sync() writes IQT = free_head << qi_shift()
+ *    (4, or 5 with ECAP.SMTS). That is the software tail; the hardware's
+ *    head equals it only once the unit has drained the queue, which a
+ *    stopped kernel outside qi_submit_sync() has.
+ *  - IRTA: iommu_set_irq_remapping() writes pa(ir_table->base) |
+ *    IR_X2APIC_MODE(eim_mode) (EIME, bit 11) | INTR_REMAP_TABLE_REG_SIZE
+ *    (0xf: 2^(15+1) entries).
+ * Everything else (VER, fault recording, PMEN, ...) has no kernel copy.
+ */
+static bool kreg64(const struct ish_kernel_vtd_unit *u, unsigned flags, uint32_t offset,
+		   uint64_t *v)
+{
+	bool smts = ISH_BITS(u->ecap, 43, 43);
+
+	switch (offset) {
+	case DMAR_CAP_REG:
+		*v = u->cap;
+		return true;
+	case DMAR_ECAP_REG:
+		*v = u->ecap;
+		return true;
+	case DMAR_RTADDR_REG:
+		if (!u->root_entry_va || u->root_entry_pa == ~0ULL)
+			return false;
+		*v = u->root_entry_pa | ((flags & ISH_KREG_SM) && smts ? 1ULL << 10 : 0);
+		return true;
+	case DMAR_IQA_REG:
+		if (!u->has_qi || u->qi_desc_pa == ~0ULL)
+			return false;
+		*v = u->qi_desc_pa | (smts ? 1ULL << 11 | 1 : 0);
+		return true;
+	case DMAR_IQH_REG:
+	case DMAR_IQT_REG:
+		if (!u->has_qi || u->qi_free_head < 0 || u->qi_free_head >= 0x10000)
+			return false;
+		*v = (uint64_t)u->qi_free_head << (smts ? 5 : 4);
+		return true;
+	case DMAR_IRTA_REG:
+		if (!u->has_ir_table || u->ir_table_base_pa == ~0ULL)
+			return false;
+		*v = u->ir_table_base_pa | (flags & ISH_KREG_EIM ? 1ULL << 11 : 0) | 0xf;
+		return true;
+	}
+	return false;
+}
+
+struct ish_error *ish_kernel_vtd_reg(const struct ish_kernel_vtd_unit *u, unsigned flags,
+				     uint32_t offset, unsigned width, uint64_t *ret)
+{
+	uint64_t v;
+
+	if (!u->iommu_va)
+		return ish_error_format(ISH_ERROR_NOT_FOUND,
+					"the kernel made no intel_iommu for the unit at %#" PRIx64,
+					u->reg_phys);
+	if (offset == DMAR_GSTS_REG && width == 32) {
+		/* The enables only: WBF, SRTP and SIRTP are one-shot commands. */
+		v = u->gcmd & (DMA_GSTS_TES | DMA_GSTS_AFLS | DMA_GSTS_QIES | DMA_GSTS_IRES |
+			       DMA_GSTS_CFIS);
+		if (u->root_entry_va)
+			v |= DMA_GSTS_RTPS;
+		if (u->has_ir_table)
+			v |= DMA_GSTS_IRTPS;
+		*ret = v;
+		return NULL;
+	}
+	if (width == 64 && kreg64(u, flags, offset, &v)) {
+		*ret = v;
+		return NULL;
+	}
+	/* A 32-bit half of one of the 64-bit registers above. */
+	if (width == 32 && kreg64(u, flags, offset & ~7u, &v)) {
+		*ret = offset & 4 ? v >> 32 : (uint32_t)v;
+		return NULL;
+	}
+	return ish_error_format(ISH_ERROR_NOT_FOUND,
+				"register offset %#x has no copy in the kernel's state", offset);
+}
+
+static bool int_var(struct ish_kernel *k, const char *name)
+{
+	uint64_t va;
+	int32_t v = 0;
+	struct ish_error *err = ish_kernel_symbol(k, name, &va);
+
+	if (!err)
+		err = ish_kernel_read(k, va, &v, sizeof(v));
+	ish_error_destroy(err);
+	return !err && v;
+}
+
+unsigned ish_kernel_vtd_reg_flags(struct ish_kernel *k)
+{
+	return (int_var(k, "intel_iommu_sm") ? ISH_KREG_SM : 0) |
+	       (int_var(k, "eim_mode") ? ISH_KREG_EIM : 0);
 }

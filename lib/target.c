@@ -17,6 +17,8 @@
 
 #include "write_internal.h"
 
+#define ISH_KREG_WORDS 1024u
+
 /* Parameters every target understands, whatever its backend. */
 static const struct ish_param_def generic_params[] = {
 	{ "cache.pages", "8192", "pages the read cache holds before it is emptied" },
@@ -48,6 +50,17 @@ struct ish_target {
 	/* The kernel found in memory (lib/kernel.c): opened once, on first use. */
 	struct ish_kernel *kernel;
 	struct ish_error *kernel_err;
+	/*
+	 * The kernel's copies of the registers (lib/kernel_vtd.c), read once,
+	 * for units whose backend has no registers; units_from_kernel when the
+	 * units themselves came from dmar_drhd_units.
+	 */
+	struct ish_kernel_vtd_unit *kunits;
+	size_t nkunits;
+	unsigned kflags;
+	bool kunits_read;
+	struct ish_error *kunits_err;	/* the walk failed: not walked again */
+	bool units_from_kernel;
 
 	struct ish_param *params;	/* copies */
 	size_t nparams;
@@ -62,6 +75,8 @@ struct ish_target {
 	struct {
 		uint64_t cap, ecap;
 		bool have_cap, have_ecap;
+		/* per dword of the first 4 KiB: the last read came from the kernel's copy */
+		uint32_t from_kernel[ISH_KREG_WORDS / 32];
 	} *idregs;
 	uint8_t *dmar;
 	size_t dmar_len;
@@ -161,6 +176,18 @@ static struct ish_error *add_dmar_unit(void *arg, const struct ish_unit *u)
 	return ish_target_add_unit(arg, u, NULL);
 }
 
+static bool has_vmcoreinfo(struct ish_target *t)
+{
+	char *text = NULL;
+	size_t len;
+	const char *where;
+	struct ish_error *err = ish_target_vmcoreinfo(t, &text, &len, &where);
+
+	free(text);
+	ish_error_destroy(err);
+	return !err;
+}
+
 struct ish_error *ish_target_open(const char *spec, const char *backend,
 				  const struct ish_param *params, size_t nparams, unsigned flags,
 				  struct ish_target **ret)
@@ -222,6 +249,22 @@ struct ish_error *ish_target_open(const char *spec, const char *backend,
 			return ish_error_prefix(err, "DMAR table");
 		}
 	}
+	/*
+	 * A dump or a kcore without registers may still hold the kernel:
+	 * its dmar_drhd_units are then the units. Not finding it is no
+	 * failure (the target has no units, as before), and is not
+	 * remembered, so that a later `kernel` looks again. Only with the
+	 * backend's VMCOREINFO note: a scan of RAM at every open would cost
+	 * seconds on a sparse core with huge segments.
+	 */
+	if (!t->nunits && (t->backend->flags & ISH_BACKEND_KERNEL_UNITS) && has_vmcoreinfo(t)) {
+		err = ish_target_kernel_units(t);
+		if (err && (err == &ish_enomem || err->code == ISH_ERROR_INTERRUPTED)) {
+			ish_target_close(t);
+			return err;
+		}
+		ish_error_destroy(err);
+	}
 	*ret = t;
 	return NULL;
 }
@@ -242,6 +285,8 @@ void ish_target_close(struct ish_target *t)
 	if (t->backend && t->backend->close)
 		t->backend->close(t);
 	ish_write_state_destroy(t->wstate);
+	free(t->kunits);
+	ish_error_destroy(t->kunits_err);
 	ish_kernel_destroy(t->kernel);
 	ish_error_destroy(t->kernel_err);
 	cache_free(t);
@@ -308,6 +353,107 @@ struct ish_error *ish_target_kernel(struct ish_target *t, struct ish_kernel **re
 	}
 	*ret = t->kernel;
 	return NULL;
+}
+
+/* The kernel's units and their registers' copies, read once per target. */
+static struct ish_error *kernel_regs(struct ish_target *t)
+{
+	struct ish_kernel *k;
+	struct ish_error *err;
+
+	if (t->kunits_read)
+		return NULL;
+	if (t->kunits_err)
+		return ish_error_create(t->kunits_err->code, t->kunits_err->message);
+	err = ish_target_kernel(t, &k);
+	if (err)
+		return err;
+	err = ish_kernel_vtd_units(k, &t->kunits, &t->nkunits);
+	if (err) {
+		if (err == &ish_enomem || err->code == ISH_ERROR_INTERRUPTED)
+			return err;
+		t->kunits_err = err;
+		return ish_error_create(err->code, err->message);
+	}
+	t->kflags = ish_kernel_vtd_reg_flags(k);
+	t->kunits_read = true;
+	return NULL;
+}
+
+struct ish_error *ish_target_kernel_units(struct ish_target *t)
+{
+	struct ish_error *err;
+
+	if (t->nunits)
+		return ish_error_create(ISH_ERROR_INVALID, "the target has units already");
+	err = kernel_regs(t);
+	if (err) {
+		/* not found now, perhaps found later (a fake kernel built after open) */
+		if (!t->kernel) {
+			ish_error_destroy(t->kernel_err);
+			t->kernel_err = NULL;
+		}
+		return err;
+	}
+	for (size_t i = 0; i < t->nkunits; i++) {
+		const struct ish_kernel_vtd_unit *ku = &t->kunits[i];
+		struct ish_unit u = {
+			.segment = ku->segment,
+			.drhd_flags = ku->include_all ? 1 : 0,
+			.reg_base = ku->reg_phys,
+		};
+
+		memcpy(u.name, ku->name, sizeof(u.name));
+		u.name[sizeof(u.name) - 1] = '\0';
+		err = ish_target_add_unit(t, &u, NULL);
+		if (err)
+			return err;
+	}
+	t->units_from_kernel = t->nunits > 0;
+	if (!t->nunits)
+		return ish_error_create(ISH_ERROR_NOT_FOUND, "dmar_drhd_units is empty");
+	return NULL;
+}
+
+bool ish_target_units_from_kernel(const struct ish_target *t)
+{
+	return t->units_from_kernel;
+}
+
+const char *ish_target_reg_source(const struct ish_target *t, unsigned unit, uint32_t offset)
+{
+	unsigned w = offset / 4;
+
+	if (unit < t->nunits && w < ISH_KREG_WORDS &&
+	    t->idregs[unit].from_kernel[w / 32] & (1u << (w % 32)))
+		return "kernel";
+	return "hardware";
+}
+
+static void mark_source(struct ish_target *t, unsigned unit, uint32_t offset, unsigned width,
+			bool kernel)
+{
+	for (unsigned w = offset / 4; w < (offset + width / 8) / 4 && w < ISH_KREG_WORDS; w++) {
+		if (kernel)
+			t->idregs[unit].from_kernel[w / 32] |= 1u << (w % 32);
+		else
+			t->idregs[unit].from_kernel[w / 32] &= ~(1u << (w % 32));
+	}
+}
+
+/* The kernel's copy of a register of unit, matched by its register base. */
+static struct ish_error *kernel_reg(struct ish_target *t, unsigned unit, uint32_t offset,
+				    unsigned width, uint64_t *ret)
+{
+	struct ish_error *err = kernel_regs(t);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < t->nkunits; i++)
+		if (t->kunits[i].reg_phys == t->units[unit].reg_base)
+			return ish_kernel_vtd_reg(&t->kunits[i], t->kflags, offset, width, ret);
+	return ish_error_format(ISH_ERROR_NOT_FOUND,
+				"dmar_drhd_units has no unit at %#" PRIx64, t->units[unit].reg_base);
 }
 
 struct ish_write_state **ish_target_wstate(struct ish_target *t)
@@ -717,10 +863,17 @@ struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t off
 
 	if (err)
 		return err;
+	if (t->units_from_kernel) {
+		err = kernel_reg(t, unit, offset, width, ret);
+		if (err)
+			return ish_error_prefix(err, "%s", t->units[unit].name);
+		mark_source(t, unit, offset, width, true);
+		return NULL;
+	}
 	if (!t->backend->read_reg)
-		return ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend has no registers",
-					t->backend->name);
-	if (width == 64 && offset == DMAR_CAP_REG && t->idregs[unit].have_cap) {
+		err = ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend has no registers",
+				       t->backend->name);
+	else if (width == 64 && offset == DMAR_CAP_REG && t->idregs[unit].have_cap) {
 		*ret = t->idregs[unit].cap;
 		return NULL;
 	}
@@ -728,10 +881,33 @@ struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t off
 		*ret = t->idregs[unit].ecap;
 		return NULL;
 	}
-	t->stats.reg_requests++;
-	err = t->backend->read_reg(t, &t->units[unit], offset, width, ret);
+	if (!err) {
+		t->stats.reg_requests++;
+		err = t->backend->read_reg(t, &t->units[unit], offset, width, ret);
+	}
+	/*
+	 * A backend without this register (a dump without dump.regs, kcore
+	 * where devmem refuses MMIO) falls back on the kernel's copy when the
+	 * kernel is in memory; a dead peer or an I/O error does not. Without
+	 * a copy the backend's reason stands.
+	 */
+	if (err && (err->code == ISH_ERROR_NOT_FOUND || err->code == ISH_ERROR_UNSUPPORTED)) {
+		struct ish_error *kerr = kernel_reg(t, unit, offset, width, ret);
+
+		if (!kerr) {
+			ish_error_destroy(err);
+			mark_source(t, unit, offset, width, true);
+			return NULL;
+		}
+		if (kerr == &ish_enomem || kerr->code == ISH_ERROR_INTERRUPTED) {
+			ish_error_destroy(err);
+			return kerr;
+		}
+		ish_error_destroy(kerr);
+	}
 	if (err)
 		return ish_error_prefix(err, "%s", t->units[unit].name);
+	mark_source(t, unit, offset, width, false);
 	if (width == 64 && offset == DMAR_CAP_REG) {
 		t->idregs[unit].cap = *ret;
 		t->idregs[unit].have_cap = true;

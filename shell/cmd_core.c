@@ -178,11 +178,25 @@ static int cmd_quit(struct ish_shell *sh, int argc, char **argv)
 	return 0;
 }
 
+/* Does unit 0 answer GSTS from the kernel's copy (no registers otherwise)? */
+static bool regs_from_kernel(struct ish_target *t)
+{
+	uint64_t v;
+	struct ish_error *err;
+
+	if (!ish_target_nunits(t))
+		return false;
+	err = ish_read_reg(t, 0, DMAR_GSTS_REG, 32, &v);
+	ish_error_destroy(err);
+	return !err && !strcmp(ish_target_reg_source(t, 0, DMAR_GSTS_REG), "kernel");
+}
+
 static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 {
 	struct ish_target *t = sh->target;
 	unsigned n = ish_target_nunits(t);
 	struct ish_error *why = NULL;
+	bool kernel_regs = false;
 
 	(void)argv;
 	if (argc != 1)
@@ -201,6 +215,13 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 		static const char *const ttm[] = { "legacy", "scalable", "reserved", "abort-dma" };
 		char verbuf[16];
 
+		if (!e2 && !strcmp(ish_target_reg_source(t, i, DMAR_GSTS_REG), "kernel")) {
+			/* The kernel keeps no copy of VER: unknown, and no failure. */
+			kernel_regs = true;
+			ish_error_destroy(e1);
+			e1 = NULL;
+			ver = ~0ULL;
+		}
 		snprintf(verbuf, sizeof(verbuf), "%u.%u", (unsigned)ISH_BITS(ver, 7, 4),
 			 (unsigned)ISH_BITS(ver, 3, 0));
 		if (sh_json(sh)) {
@@ -210,7 +231,11 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 			json_kv_u64(&sh->json, "segment", u->segment);
 			json_kv_u64(&sh->json, "base", u->reg_base);
 			json_kv_bool(&sh->json, "include_pci_all", u->drhd_flags & 1);
-			if (!e1)
+			if (ish_target_units_from_kernel(t))
+				json_kv_str(&sh->json, "from", "kernel dmar_drhd_units");
+			if (!e2 && kernel_regs)
+				json_kv_str(&sh->json, "registers", "kernel");
+			if (!e1 && ver != ~0ULL)
 				json_kv_str(&sh->json, "version", verbuf);
 			if (!e2)
 				json_kv_bool(&sh->json, "translation_enabled", gsts & DMA_GSTS_TES);
@@ -219,7 +244,7 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 			json_end_object(&sh->json);
 		} else {
 			sh_printf(sh, "%-7s %04x %#-18" PRIx64 " %-6s %-9s %-9s %s\n", u->name, u->segment,
-				  u->reg_base, e1 ? "?" : verbuf,
+				  u->reg_base, e1 || ver == ~0ULL ? "?" : verbuf,
 				  e2 ? "?" : (gsts & DMA_GSTS_TES) ? "enabled" : "disabled",
 				  e3 ? "?" : ttm[DMA_RTADDR_TTM(rtaddr)],
 				  u->drhd_flags & 1 ? "INCLUDE_PCI_ALL" : "");
@@ -246,6 +271,10 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 		json_end_line(&sh->json);
 	} else if (!n) {
 		sh_printf(sh, "no remapping units\n");
+	} else if (ish_target_units_from_kernel(t)) {
+		sh_printf(sh, "units from the kernel's dmar_drhd_units; registers are its copies\n");
+	} else if (kernel_regs) {
+		sh_printf(sh, "registers are the kernel's copies (struct intel_iommu), not the hardware's\n");
 	}
 	if (why) {
 		fflush(sh->out);
@@ -346,6 +375,10 @@ static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 			json_kv_str(&sh->json, "backend", ish_target_backend(sh->target)->name);
 			if (ish_live_choice(sh->target))
 				json_kv_str(&sh->json, "choice", ish_live_choice(sh->target));
+			if (regs_from_kernel(sh->target))
+				json_kv_str(&sh->json, "registers", "kernel");
+			if (ish_target_units_from_kernel(sh->target))
+				json_kv_str(&sh->json, "units", "kernel");
 			json_end_object(&sh->json);
 		} else {
 			json_null(&sh->json);
@@ -363,6 +396,11 @@ static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 			  ish_target_backend(sh->target)->name);
 		if (ish_live_choice(sh->target))
 			sh_printf(sh, "  %s\n", ish_live_choice(sh->target));
+		if (ish_target_units_from_kernel(sh->target))
+			sh_printf(sh, "  units from the kernel's dmar_drhd_units\n");
+		if (regs_from_kernel(sh->target))
+			sh_printf(sh, "  registers from the kernel's own copies (struct intel_iommu), "
+				  "not the hardware\n");
 		for (; p && p->name; p++) {
 			const char *v = ish_target_param(sh->target, p->name);
 

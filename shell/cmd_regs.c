@@ -25,6 +25,7 @@ struct regs_ctx {
 	bool *matched;
 	unsigned shown;
 	bool verbose;	/* -v: each register's access (RO, RW, RW1C, WO, reserved bits) */
+	unsigned unit;		/* the unit being listed */
 };
 
 /* Was v asked for? A name matches an instance ("FRCD0_HI") or its template ("FRCD_HI"). */
@@ -112,7 +113,8 @@ static void access_text(struct ish_shell *sh, const struct ish_reg_def *r)
 	sh_printf(sh, "\n");
 }
 
-static void regs_text(struct ish_shell *sh, const struct ish_reg_value *v, bool verbose)
+static void regs_text(struct ish_shell *sh, const struct ish_reg_value *v, bool verbose,
+		      bool kernel)
 {
 	const struct ish_reg_def *r = v->def;
 	unsigned col;
@@ -127,7 +129,8 @@ static void regs_text(struct ish_shell *sh, const struct ish_reg_value *v, bool 
 		sh_printf(sh, "0x%08" PRIx64 "         ", v->value);
 	else
 		sh_printf(sh, "0x%016" PRIx64 " ", v->value);
-	sh_printf(sh, "%s%s\n", r->desc, v->present ? "" : " (not implemented per CAP/ECAP)");
+	sh_printf(sh, "%s%s%s\n", r->desc, v->present ? "" : " (not implemented per CAP/ECAP)",
+		  kernel ? " [kernel's copy]" : "");
 	if (verbose)
 		access_text(sh, r);
 	if (!r->nfields)
@@ -153,7 +156,7 @@ static void regs_text(struct ish_shell *sh, const struct ish_reg_value *v, bool 
 	sh_printf(sh, "\n");
 }
 
-static void regs_json(struct ish_shell *sh, const struct ish_reg_value *v)
+static void regs_json(struct ish_shell *sh, const struct ish_reg_value *v, bool kernel)
 {
 	struct json_writer *w = &sh->json;
 	const struct ish_reg_def *r = v->def;
@@ -184,6 +187,7 @@ static void regs_json(struct ish_shell *sh, const struct ish_reg_value *v)
 		json_kv_str(w, "error", v->err->message);
 	} else {
 		json_kv_u64(w, "value", v->value);
+		json_kv_str(w, "source", kernel ? "kernel" : "hardware");
 		json_key(w, "fields");
 		json_begin_object(w);
 		for (size_t i = 0; i < r->nfields; i++)
@@ -196,13 +200,16 @@ static void regs_json(struct ish_shell *sh, const struct ish_reg_value *v)
 static struct ish_error *regs_one(void *arg, const struct ish_reg_value *v)
 {
 	struct regs_ctx *c = arg;
+	bool kernel;
 
 	if (!regs_wanted(c, v))
 		return NULL;
+	kernel = !v->err && !strcmp(ish_target_reg_source(c->sh->target, c->unit, v->offset),
+				    "kernel");
 	if (sh_json(c->sh))
-		regs_json(c->sh, v);
+		regs_json(c->sh, v, kernel);
 	else
-		regs_text(c->sh, v, c->verbose);
+		regs_text(c->sh, v, c->verbose, kernel);
 	c->shown++;
 	return ish_target_check_interrupt(c->sh->target);
 }
@@ -229,6 +236,7 @@ static int regs_unit(struct ish_shell *sh, struct ish_target *t, unsigned unit, 
 		sh_printf(sh, "%s: segment %04x, registers at %#" PRIx64 "\n", u->name, u->segment,
 			  u->reg_base);
 	}
+	c->unit = unit;
 	err = ish_unit_regs(t, unit, flags, regs_one, c);
 	if (sh_json(sh)) {
 		json_end_array(&sh->json);

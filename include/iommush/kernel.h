@@ -122,6 +122,26 @@ struct ish_kernel_vtd_unit {
 struct ish_error *ish_kernel_vtd_units(struct ish_kernel *k, struct ish_kernel_vtd_unit **ret,
 				       size_t *n);
 
+/*
+ * A register of unit u as the kernel's copies give it (GSTS, RTADDR, IQA,
+ * IQH, IQT, IRTA, CAP, ECAP; lib/kernel_vtd.c says where each comes
+ * from), width 32 or 64 (a 32-bit read of a 64-bit register gives its
+ * half). flags: ISH_KREG_SM when the kernel runs the unit in scalable mode
+ * (intel_iommu_sm), ISH_KREG_EIM when it enabled x2APIC interrupt
+ * remapping (eim_mode). IQH and IQT are both the software tail
+ * (free_head), which the hardware's head equals only when the queue is
+ * idle. ISH_ERROR_NOT_FOUND for registers the kernel keeps no copy of.
+ */
+#define ISH_KREG_SM 1u
+#define ISH_KREG_EIM 2u
+struct ish_error *ish_kernel_vtd_reg(const struct ish_kernel_vtd_unit *u, unsigned flags,
+				     uint32_t offset, unsigned width, uint64_t *ret);
+/*
+ * The flags above, read from the kernel's variables intel_iommu_sm and
+ * eim_mode (kallsyms); a variable that is missing counts as 0.
+ */
+unsigned ish_kernel_vtd_reg_flags(struct ish_kernel *k);
+
 /* Facts the kernel command prints; 0 / NULL when unknown. */
 uint64_t ish_kernel_phys_base(const struct ish_kernel *k);
 uint64_t ish_kernel_page_offset_base(const struct ish_kernel *k);

@@ -66,6 +66,11 @@ enum {
 	 * refused on units the kernel's driver owns, and logged (iommush/write.h).
 	 */
 	ISH_BACKEND_LIVE = 1u << 1,
+	/*
+	 * When open() finds no units, look for the kernel in memory and take
+	 * its dmar_drhd_units (dumps, kcore): ish_target_kernel_units().
+	 */
+	ISH_BACKEND_KERNEL_UNITS = 1u << 2,
 };
 
 /*
@@ -168,6 +173,28 @@ unsigned ish_target_nunits(const struct ish_target *t);
 const struct ish_unit *ish_target_unit(const struct ish_target *t, unsigned index);
 /* By name ("dmar0") or index ("0"). */
 const struct ish_unit *ish_target_unit_by_name(const struct ish_target *t, const char *name);
+/*
+ * The kernel's copies as a register source (lib/kernel_vtd.c). When a
+ * backend has no register (ISH_ERROR_NOT_FOUND or ISH_ERROR_UNSUPPORTED:
+ * a dump without dump.regs, kcore where devmem refuses MMIO) and the
+ * kernel is in memory (ish_target_kernel), ish_read_reg() answers with the
+ * kernel's copy for the unit whose register base is the same; units that
+ * came from the kernel read only those copies.
+ *
+ * ish_target_kernel_units() adds a unit for each of the kernel's
+ * dmar_drhd_units to a target that has none (ish_target_open does so for
+ * ISH_BACKEND_KERNEL_UNITS backends); ISH_ERROR_NOT_FOUND when the kernel
+ * or its units are not found, which is then not remembered.
+ */
+struct ish_error *ish_target_kernel_units(struct ish_target *t);
+/* The units are the kernel's dmar_drhd_units (not a DMAR table's, not the backend's). */
+bool ish_target_units_from_kernel(const struct ish_target *t);
+/*
+ * Where the last read of unit's register at offset came from: "kernel"
+ * (the kernel's copy) or "hardware" (the backend: MMIO, a gdbstub, a
+ * register file captured from the unit).
+ */
+const char *ish_target_reg_source(const struct ish_target *t, unsigned unit, uint32_t offset);
 /* The raw ACPI DMAR table, or NULL if the target has none. */
 const void *ish_target_dmar(const struct ish_target *t, size_t *len);
 

@@ -20,6 +20,13 @@ kernel holds:
                            hardware tail at a stop)
   pa(ir_table->base)     = IRTA's base (bits 63:12)
 
+  Then the same ELF dump with no options (no dump.regs: registers are the
+  kernel's copies, marked source=kernel) answers units, devices (but the
+  vendor names: a dump has no config space), every device's mappings,
+  irte all and iq as the gdbstub does at the same stop; iq differs in IQA's
+  DW bit in scalable mode (QEMU reads it back as 0) and in ICS, IQERCD and
+  FSTS, which the kernel keeps no copy of (logged, not failed).
+
   dmar_drhd_unit's include_all and segment = the DRHD's flags bit 0 and segment
   (--kaslr: the compressed bzImage boots, so KASLR moves the kernel and the
   direct map: KERNELOFFSET and page_offset_base must differ from the defaults)
@@ -530,6 +537,7 @@ def run(args):
             check(a == b, "dump's kernel --json = the gdbstub's at the same stop", failures)
             if a != b and VERBOSE:
                 log("gdbstub: %s\ndump:    %s" % (json.dumps(a), json.dumps(b)))
+            compare_kernel_copies(args, "gdb:unix:" + gdbsock, elf, failures)
         if args.dumps and os.path.exists(elf):
             all_dump_formats(args, qmp, out, elf, kg, regs, failures)
         # without the note a dump is scanned like RAM too
@@ -557,6 +565,85 @@ def run(args):
     if failures:
         raise Failure("%d check(s) failed" % len(failures))
     log("%s: all checks passed" % args.mode)
+
+
+def answers(args, target, extra=()):
+    """units, devices, every device's mappings, irte all and iq, as JSON."""
+    def one(cmd):
+        p, _ = iommush(args.iommush, target, [cmd], extra)
+        if p.returncode not in (0, 1) or not p.stdout.strip():
+            raise Failure("%s on %s: exit %d: %s" % (cmd, target, p.returncode,
+                                                     p.stderr.strip()))
+        return json.loads(p.stdout), p.returncode, p.stderr.strip()
+    res = {}
+    for cmd in ("units", "devices", "irte all", "iq", "regs"):
+        res[cmd] = one(cmd)
+    for d in res["devices"][0]:
+        cmd = "mappings %s" % d["bdf"]
+        res[cmd] = one(cmd)
+    return res
+
+
+# What the kernel's copies cannot say (VER, fault and queue error registers)
+# or say as the kernel wrote them (IQA's DW bit, which QEMU 7.2 reads back as 0).
+UNIT_KEYS = ("name", "index", "segment", "base", "include_pci_all", "translation_enabled",
+             "mode")
+IQ_KEYS = ("unit", "base", "qs", "width", "slots", "tail", "iqt", "enabled")
+
+
+def compare_kernel_copies(args, gdb, elf, failures):
+    """The ELF dump with no dump.regs: units from dmar_drhd_units, registers from
+    the kernel's copies, against the gdbstub's answers at the same stop."""
+    hw = answers(args, gdb, ["-O", "gdbstub.leave=stopped"])
+    kc = answers(args, elf)
+    units = kc["units"][0]
+    # units: the DMAR table QEMU's firmware left in RAM, else dmar_drhd_units
+    check(len(units) > 0 and all(u.get("registers") == "kernel" for u in units),
+          "dump without dump.regs: units' registers are the kernel's copies (units from %s)"
+          % (units[0].get("from", "the DMAR table") if units else "-"), failures)
+    check([{k: u.get(k) for k in UNIT_KEYS} for u in units] ==
+          [{k: u.get(k) for k in UNIT_KEYS} for u in hw["units"][0]],
+          "dump without dump.regs: units = the gdbstub's (but VER)", failures)
+    srcs = {r["name"]: r.get("source") for u in kc["regs"][0] for r in u["registers"]
+            if "value" in r}
+    check(srcs and all(v == "kernel" for v in srcs.values()),
+          "dump's regs are all marked source=kernel (%s)" % ",".join(sorted(srcs)), failures)
+    for r in kc["regs"][0][0]["registers"]:
+        if "value" not in r:
+            continue
+        h = [x for x in hw["regs"][0][0]["registers"] if x["name"] == r["name"]]
+        if h and h[0].get("value") != r["value"]:
+            log("register %s: kernel's copy %#x, hardware %#x"
+                % (r["name"], r["value"], h[0].get("value", -1)))
+    ndev = 0
+    for cmd in sorted(kc):
+        if cmd in ("units", "iq", "regs"):
+            continue
+        a, b = kc[cmd][0], hw.get(cmd, (None,))[0]
+        if cmd == "devices":
+            # a dump has no config space (ECAM is MMIO): no vendor/device names
+            strip = ("vendor_id", "device_id", "name")
+            a = [{k: v for k, v in d.items() if k not in strip} for d in a]
+            b = [{k: v for k, v in d.items() if k not in strip} for d in b]
+        same = a == b
+        if cmd.startswith("mappings"):
+            ndev += 1
+            if VERBOSE:
+                log("%s: %d range(s)" % (cmd, len(a) if isinstance(a, list) else -1))
+        check(same, "dump without dump.regs: %s = the gdbstub's" % cmd, failures)
+        if not same and VERBOSE:
+            log("gdbstub: %s\ndump:    %s" % (json.dumps(b)[:2000], json.dumps(a)[:2000]))
+    log("dump without dump.regs: %d device(s)' mappings compared" % ndev)
+    iqk, iqh = kc["iq"][0], hw["iq"][0]
+    check([{k: q.get(k) for k in IQ_KEYS} for q in iqk] ==
+          [{k: q.get(k) for k in IQ_KEYS} for q in iqh],
+          "dump without dump.regs: iq base/size/width/tail = the gdbstub's", failures)
+    check([q.get("descriptors") for q in iqk] == [q.get("descriptors") for q in iqh],
+          "dump without dump.regs: iq descriptors = the gdbstub's", failures)
+    for a, b in zip(iqk, iqh):
+        diff = {k: (a.get(k), b.get(k)) for k in set(a) | set(b)
+                if k != "descriptors" and a.get(k) != b.get(k)}
+        log("iq %s: kernel's copies vs hardware differ in %s" % (a.get("unit"), diff or "nothing"))
 
 
 def main():

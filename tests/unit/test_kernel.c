@@ -14,6 +14,8 @@
 
 #include <iommush/btf.h>
 #include <iommush/kernel.h>
+#include <iommush/mem.h>
+#include <iommush/vtd.h>
 
 #include "check.h"
 #include "fake_kernel.h"
@@ -579,6 +581,83 @@ static int write_seeds(const char *dir)
 	return rc;
 }
 
+/* The kernel's copies as registers: units rebuilt from dmar_drhd_units, then a fallback. */
+static uint64_t kreg(struct ish_target *t, uint32_t offset, unsigned width)
+{
+	uint64_t v = ~0ULL;
+
+	OK(ish_read_reg(t, 0, offset, width, &v));
+	CHECK_STR(ish_target_reg_source(t, 0, offset), "kernel");
+	return v;
+}
+
+static void test_kernel_regs(void)
+{
+	struct ish_target *t;
+	uint64_t v;
+	unsigned idx;
+
+	/* legacy: intel_iommu_sm 0, ECAP without SMTS */
+	OK(fk_build(&t));
+	CHECK_EQ(ish_target_nunits(t), 0);
+	OK(ish_target_kernel_units(t));
+	CHECK_EQ(ish_target_nunits(t), 1);
+	CHECK(ish_target_units_from_kernel(t));
+	CHECK_STR(ish_target_unit(t, 0)->name, "dmar0");
+	CHECK_EQ(ish_target_unit(t, 0)->reg_base, 0xfed90000);
+	CHECK_EQ(ish_target_unit(t, 0)->drhd_flags, 1);
+	CHECK_EQ(kreg(t, DMAR_CAP_REG, 64), 0xd2008c22260286ULL);
+	CHECK_EQ(kreg(t, DMAR_ECAP_REG, 64), 0xf00f5e);
+	/* gcmd TE|QIE|IRE, RTPS and IRTPS from root_entry and ir_table */
+	CHECK_EQ(kreg(t, DMAR_GSTS_REG, 32), 0xc7000000);
+	CHECK_EQ(kreg(t, DMAR_RTADDR_REG, 64), FK_ROOT_PA);
+	CHECK_EQ(kreg(t, DMAR_IQA_REG, 64), FK_DESC_PA);
+	CHECK_EQ(kreg(t, DMAR_IQT_REG, 64), 37u << 4);
+	CHECK_EQ(kreg(t, DMAR_IQH_REG, 64), 37u << 4);
+	CHECK_EQ(kreg(t, DMAR_IRTA_REG, 64), FK_IRTBASE_PA | 0xf);
+	CHECK_EQ(kreg(t, DMAR_IRTA_REG, 32), FK_IRTBASE_PA | 0xf);	/* the low half */
+	CHECK_EQ(kreg(t, DMAR_CAP_REG + 4, 32), 0xd2008cULL);
+	FAILS(ish_read_reg(t, 0, DMAR_VER_REG, 32, &v), ISH_ERROR_NOT_FOUND);
+	FAILS(ish_read_reg(t, 0, DMAR_FSTS_REG, 32, &v), ISH_ERROR_NOT_FOUND);
+	FAILS(ish_target_kernel_units(t), ISH_ERROR_INVALID);	/* has units */
+	ish_target_close(t);
+
+	/* scalable: intel_iommu_sm 1, ECAP.SMTS, eim_mode missing (0) */
+	OK(fk_build(&t));
+	fk_put(fk_ram(t) + FK_IOMMU_PA + 32, 0xf00f5eULL | 1ULL << 43, 8);
+	fk_put(fk_ram(t) + FK_TEXT_PA + 0x2200, 1, 4);
+	OK(ish_target_kernel_units(t));
+	CHECK_EQ(kreg(t, DMAR_RTADDR_REG, 64), FK_ROOT_PA | 1u << 10);
+	CHECK_EQ(kreg(t, DMAR_IQA_REG, 64), FK_DESC_PA | 1u << 11 | 1);
+	CHECK_EQ(kreg(t, DMAR_IQT_REG, 64), 37u << 5);
+	ish_target_close(t);
+
+	/*
+	 * A unit the backend knows, without some registers: those come from
+	 * the kernel, matched by the register base; the others stay hardware.
+	 */
+	OK(fk_build(&t));
+	OK(ish_mem_add_unit(t, 0xfed90000, 0, &idx));
+	OK(ish_mem_set_reg(t, idx, DMAR_VER_REG, 32, 0x10));
+	OK(ish_read_reg(t, 0, DMAR_VER_REG, 32, &v));
+	CHECK_EQ(v, 0x10);
+	CHECK_STR(ish_target_reg_source(t, 0, DMAR_VER_REG), "hardware");
+	CHECK(!ish_target_units_from_kernel(t));
+	v = 0;
+	if (ish_read_reg(t, 0, DMAR_GSTS_REG, 32, &v) == NULL &&
+	    !strcmp(ish_target_reg_source(t, 0, DMAR_GSTS_REG), "kernel"))
+		CHECK_EQ(v, 0xc7000000);
+	else
+		CHECK_EQ(v, 0);	/* mem reads an unset register as 0: hardware */
+	ish_target_close(t);
+
+	/* no kernel: the backend's reason stands, and a kernel built later is found */
+	OK(ish_mem_open(&t));
+	FAILS(ish_target_kernel_units(t), ISH_ERROR_NOT_FOUND);
+	CHECK_EQ(ish_target_nunits(t), 0);
+	ish_target_close(t);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--write-seeds"))
@@ -587,6 +666,7 @@ int main(int argc, char **argv)
 	test_vmcoreinfo_note();
 	test_btf();
 	test_kernel_open();
+	test_kernel_regs();
 	test_scan();
 	test_no_kernel();
 	test_mtree();
