@@ -541,14 +541,7 @@ def run(args):
         if args.dumps and os.path.exists(elf):
             all_dump_formats(args, qmp, out, elf, kg, regs, failures)
         # without the note a dump is scanned like RAM too
-        try:
-            qmp.cmd("quit", timeout=10)
-        except (RuntimeError, OSError):
-            pass
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
+        lab.quit_qemu(qmp, p)
     finally:
         if qmp:
             qmp.close()

@@ -496,6 +496,19 @@ MODES = {
 STRICT = {"legacy-lazy": "iommu.strict=0"}
 
 
+def quit_qemu(qmp, proc):
+    """Asks QEMU to quit and waits for it a little; the caller's finally
+    (_kill_children) ends it otherwise."""
+    try:
+        qmp.cmd("quit", timeout=10)
+    except (RuntimeError, OSError):
+        pass
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def capture(args):
     q = qemu_binary()
     fetch(args)  # quick when cached; redone when init or the module list changed
@@ -609,14 +622,7 @@ def capture(args):
         info["save_s"] = round(time.time() - t1, 1)
         if args.iommush:
             info["live"] = live_capture(args.iommush, gdbsock, out)
-        try:
-            qmp.cmd("quit", timeout=10)
-        except (RuntimeError, OSError):
-            pass
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
+        quit_qemu(qmp, p)
     finally:
         if qmp:
             qmp.close()
