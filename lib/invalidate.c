@@ -283,13 +283,7 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-struct poller {
-	const struct ish_inval_req *req;
-	uint64_t start, deadline;
-	unsigned polls;
-};
-
-static void poll_init(struct poller *p, const struct ish_inval_req *req)
+void ish_poll_init(struct ish_poller *p, const struct ish_inval_req *req)
 {
 	p->req = req;
 	p->start = now_us();
@@ -298,8 +292,7 @@ static void poll_init(struct poller *p, const struct ish_inval_req *req)
 	p->polls = 0;
 }
 
-/* Waits before the next poll; false once the time is up. */
-static bool poll_again(struct poller *p)
+bool ish_poll_again(struct ish_poller *p)
 {
 	struct timespec ts = { 0, 100000 };
 
@@ -315,7 +308,7 @@ static bool poll_again(struct poller *p)
 
 /* Polls a register until the bit clears; ret is its last value. */
 static struct ish_error *wait_bit_clear(struct ish_target *t, unsigned unit, uint32_t off,
-					uint64_t bit, const char *what, struct poller *p,
+					uint64_t bit, const char *what, struct ish_poller *p,
 					uint64_t *ret)
 {
 	struct ish_error *err;
@@ -327,7 +320,7 @@ static struct ish_error *wait_bit_clear(struct ish_target *t, unsigned unit, uin
 			return NULL;
 		if ((err = ish_target_check_interrupt(t)))
 			return err;
-		if (!poll_again(p))
+		if (!ish_poll_again(p))
 			return ish_error_format(ISH_ERROR_TIMEOUT,
 						"%s stayed set for %u ms (register %#" PRIx64 ")", what,
 						p->req->timeout_ms ? p->req->timeout_ms :
@@ -336,7 +329,7 @@ static struct ish_error *wait_bit_clear(struct ish_target *t, unsigned unit, uin
 	}
 }
 
-static void finish(struct ish_target *t, unsigned unit, struct poller *p,
+static void finish(struct ish_target *t, unsigned unit, struct ish_poller *p,
 		   struct ish_inval_result *ret)
 {
 	uint64_t v;
@@ -365,7 +358,7 @@ static struct ish_error *by_registers(struct ish_target *t, unsigned unit,
 	uint64_t busy = context ? DMA_CCMD_ICC : DMA_TLB_IVT;
 	const char *bit = context ? "CCMD.ICC" : "IOTLB_REG.IVT";
 	struct ish_error *err;
-	struct poller p;
+	struct ish_poller p;
 	uint64_t v;
 
 	if ((err = ish_inval_encode_reg(req, cap, &ret->cmd, &ret->iva)))
@@ -375,7 +368,7 @@ static struct ish_error *by_registers(struct ish_target *t, unsigned unit,
 					ish_target_backend(t)->name);
 	ret->requested_gran = context ? (unsigned)ISH_BITS(ret->cmd, 62, 61) :
 					(unsigned)ISH_BITS(ret->cmd, 61, 60);
-	poll_init(&p, req);
+	ish_poll_init(&p, req);
 	/* An invalidation still in flight (someone else's) must finish first. */
 	if ((err = wait_bit_clear(t, unit, off, busy, bit, &p, &v)))
 		goto out;
@@ -398,8 +391,8 @@ out:
 
 /* --- the invalidation queue (6.5.2) --- */
 
-static struct ish_error *write_desc(struct ish_target *t, uint64_t addr, const uint64_t qw[4],
-				    unsigned size)
+struct ish_error *ish_queue_write_desc(struct ish_target *t, uint64_t addr, const uint64_t qw[4],
+				       unsigned size)
 {
 	uint8_t b[32];
 
@@ -455,7 +448,7 @@ static struct ish_error *queued(struct ish_target *t, unsigned unit,
 {
 	struct ish_iq_state q;
 	struct ish_error *err;
-	struct poller p;
+	struct ish_poller p;
 	uint32_t wslot, word;
 	uint8_t init[4];
 	uint64_t v;
@@ -505,13 +498,13 @@ static struct ish_error *queued(struct ish_target *t, unsigned unit,
 		init[i] = (uint8_t)(~ret->status_data >> (8 * i));
 	if ((err = ish_write_phys(t, ret->status_addr, init, 4)))
 		return ish_error_prefix(err, "status word");
-	if ((err = write_desc(t, q.base + (uint64_t)ret->slot * q.desc_size, ret->desc,
+	if ((err = ish_queue_write_desc(t, q.base + (uint64_t)ret->slot * q.desc_size, ret->desc,
 			      q.desc_size)))
 		return ish_error_prefix(err, "descriptor slot %u", ret->slot);
-	if ((err = write_desc(t, q.base + (uint64_t)wslot * q.desc_size, ret->wait_desc,
+	if ((err = ish_queue_write_desc(t, q.base + (uint64_t)wslot * q.desc_size, ret->wait_desc,
 			      q.desc_size)))
 		return ish_error_prefix(err, "wait descriptor slot %u", wslot);
-	poll_init(&p, req);
+	ish_poll_init(&p, req);
 	if ((err = ish_write_reg(t, unit, DMAR_IQT_REG, 64,
 				 (uint64_t)ret->new_tail * q.desc_size)))
 		goto out;
@@ -528,7 +521,7 @@ static struct ish_error *queued(struct ish_target *t, unsigned unit,
 		}
 		if ((err = ish_target_check_interrupt(t)))
 			goto out;
-		if (!poll_again(&p)) {
+		if (!ish_poll_again(&p)) {
 			err = ish_error_format(ISH_ERROR_TIMEOUT,
 					       "the invalidation-wait status word at %#" PRIx64
 					       " was not written within %u ms (it reads %#x)",
@@ -588,12 +581,14 @@ static struct ish_error *os_queue_refusal(struct ish_target *t, unsigned unit,
 }
 
 static struct ish_error *os_queue(struct ish_target *t, unsigned unit,
-				  const struct ish_inval_req *req, uint64_t cap,
-				  const struct ish_queue_owner *o, const char *what,
+				  const struct ish_inval_req *req, uint64_t cap, const char *what,
 				  struct ish_inval_result *ret)
 {
+	struct ish_kernel *k;
 	struct ish_iq_state q;
 	struct ish_error *err;
+	struct ish_poller p;
+	uint64_t v;
 
 	if ((err = ish_inval_encode_desc(req, cap, ret->desc)))
 		return err;
@@ -605,30 +600,17 @@ static struct ish_error *os_queue(struct ish_target *t, unsigned unit,
 					"(FSTS.IQE): clear it first");
 	if ((err = ish_write_begin(t, (int)unit, ISH_WRITE_REGS | ISH_WRITE_MEMORY, what)))
 		return err;
-	{
-		struct poller p;
-		uint64_t v;
-
-		struct ish_kernel *k;
-
-		/* The kernel is found once per target (a RAM scan): not part of the timing. */
-		if ((err = ish_target_kernel(t, &k))) {
-			ish_write_end(t);
-			return ish_error_prefix(err,
-						"%s: --force submits into a queue an OS drives only "
-						"cooperatively, and that needs the kernel's layout of its "
-						"queue", what);
-		}
-		poll_init(&p, req);
-		err = ish_queue_submit_cooperative(t, unit, &q, ret->desc, req, ret);
-		if (!err && !(err = ish_read_reg(t, unit, DMAR_IQH_REG, 64, &v)))
-			ret->iqh_after = v;
-		if (!err) {
-			p.polls = ret->polls;
-			finish(t, unit, &p, ret);
-			if (ret->iqe || ret->ite || ret->ice)
-				err = queue_error(t, unit, ret->fsts, ret);
-		}
+	/* The kernel is found once per target (a RAM scan): not part of the timing. */
+	if (!(err = ish_target_kernel(t, &k))) {
+		ish_poll_init(&p, req);
+		err = ish_queue_submit_cooperative(t, unit, &q, ret->desc, &p, ret);
+	}
+	if (!err && !(err = ish_read_reg(t, unit, DMAR_IQH_REG, 64, &v)))
+		ret->iqh_after = v;
+	if (!err) {
+		finish(t, unit, &p, ret);
+		if (ret->iqe || ret->ite || ret->ice)
+			err = queue_error(t, unit, ret->fsts, ret);
 	}
 	ish_write_end(t);
 	if (err && err->code == ISH_ERROR_NOT_FOUND && !ret->cooperative)
@@ -722,7 +704,7 @@ struct ish_error *ish_invalidate(struct ish_target *t, unsigned unit,
 		return err;
 	ret->method = p.method;
 	if (p.os)
-		return os_queue(t, unit, req, p.cap, &p.owner, p.what, ret);
+		return os_queue(t, unit, req, p.cap, p.what, ret);
 	/* One operation: a live host asks once for all the writes it takes. */
 	if ((err = ish_write_begin(t, (int)unit,
 				   ISH_WRITE_REGS | (p.method == ISH_INVAL_QUEUED ? ISH_WRITE_MEMORY : 0),

@@ -191,10 +191,10 @@ static struct ish_error *write_i32(struct ish_target *t, uint64_t pa, int32_t v)
 	return ish_write_phys(t, pa, b, 4);
 }
 
-static struct ish_error *status_pa(struct qinval *qi, uint32_t slot, uint64_t *ret)
+/* Where the kernel's desc_status[slot] is (an int each). */
+static uint64_t status_pa(const struct qinval *qi, uint32_t slot)
 {
-	*ret = qi->status_pa + 4ull * slot;
-	return NULL;
+	return qi->status_pa + 4ull * slot;
 }
 
 static struct ish_error *read_status(struct qinval *qi, uint32_t slot, int32_t *ret)
@@ -205,10 +205,7 @@ static struct ish_error *read_status(struct qinval *qi, uint32_t slot, int32_t *
 static struct ish_error *write_status(struct ish_target *t, struct qinval *qi, uint32_t slot,
 				      int32_t v)
 {
-	uint64_t pa;
-
-	status_pa(qi, slot, &pa);
-	return write_i32(t, pa, v);
+	return write_i32(t, status_pa(qi, slot), v);
 }
 
 /* Finds the kernel's struct q_inval of the unit and reads its bookkeeping. */
@@ -314,8 +311,7 @@ static struct ish_error *refuse(const struct ish_unit *u, const char *fmt, ...)
 
 struct ish_error *ish_queue_submit_cooperative(struct ish_target *t, unsigned unit,
 					       const struct ish_iq_state *q, const uint64_t desc[4],
-					       const struct ish_inval_req *req,
-					       struct ish_inval_result *ret)
+					       struct ish_poller *p, struct ish_inval_result *ret)
 {
 	const struct ish_unit *u = ish_target_unit(t, unit);
 	struct ish_error *err;
@@ -323,7 +319,6 @@ struct ish_error *ish_queue_submit_cooperative(struct ish_target *t, unsigned un
 	uint32_t slot, wslot, head;
 	uint64_t st;
 	int32_t s0, s1, word = 0;
-	uint64_t deadline_polls = (uint64_t)(req->timeout_ms ? req->timeout_ms : 1000) * 10;
 
 	if ((err = find_qinval(t, unit, &qi, &ret->resumes)))
 		return err;
@@ -363,7 +358,7 @@ struct ish_error *ish_queue_submit_cooperative(struct ish_target *t, unsigned un
 	ret->slot = slot;
 	ret->new_tail = (slot + 2) % QI_LENGTH;
 	memcpy(ret->desc, desc, sizeof(ret->desc));
-	status_pa(&qi, wslot, &st);
+	st = status_pa(&qi, wslot);
 	ret->status_addr = st;
 	ret->status_data = QI_DONE;
 	/* The kernel's own wait: status write of QI_DONE into desc_status[wait slot]. */
@@ -373,27 +368,19 @@ struct ish_error *ish_queue_submit_cooperative(struct ish_target *t, unsigned un
 	if ((err = write_status(t, &qi, slot, QI_IN_USE)) ||
 	    (err = write_status(t, &qi, wslot, QI_IN_USE)))
 		return err;
-	{
-		uint8_t b[32];
-
-		for (unsigned i = 0; i < q->desc_size; i++)
-			b[i] = (uint8_t)(desc[i / 8] >> (8 * (i % 8)));
-		if ((err = ish_write_phys(t, q->base + (uint64_t)slot * q->desc_size, b,
-					  q->desc_size)))
-			return ish_error_prefix(err, "descriptor slot %u", slot);
-		for (unsigned i = 0; i < q->desc_size; i++)
-			b[i] = (uint8_t)(ret->wait_desc[i / 8] >> (8 * (i % 8)));
-		if ((err = ish_write_phys(t, q->base + (uint64_t)wslot * q->desc_size, b,
-					  q->desc_size)))
-			return ish_error_prefix(err, "wait descriptor slot %u", wslot);
-	}
+	if ((err = ish_queue_write_desc(t, q->base + (uint64_t)slot * q->desc_size, desc,
+					q->desc_size)))
+		return ish_error_prefix(err, "descriptor slot %u", slot);
+	if ((err = ish_queue_write_desc(t, q->base + (uint64_t)wslot * q->desc_size,
+					ret->wait_desc, q->desc_size)))
+		return ish_error_prefix(err, "wait descriptor slot %u", wslot);
 	head = (slot + 2) % QI_LENGTH;
 	if ((err = write_i32(t, qi.pa + qi.head.offset, (int32_t)head)) ||
 	    (err = write_i32(t, qi.pa + qi.cnt.offset, qi.free_cnt - 2)))
 		return ish_error_prefix(err, "the kernel's free_head and free_cnt");
 	if ((err = ish_queue_write_tail(t, unit, (uint64_t)head * q->desc_size)))
 		return err;
-	for (uint64_t polls = 0;; polls++) {
+	for (;;) {
 		ish_target_cache_drop(t);
 		if ((err = read_status(&qi, wslot, &word)))
 			return err;
@@ -401,21 +388,13 @@ struct ish_error *ish_queue_submit_cooperative(struct ish_target *t, unsigned un
 			break;
 		if ((err = ish_target_check_interrupt(t)))
 			return err;
-		if (polls >= deadline_polls)
+		if (!ish_poll_again(p))
 			/* Left as the kernel's own submission would be: it reclaims later. */
 			return ish_error_format(ISH_ERROR_TIMEOUT,
 						"the wait descriptor in slot %u did not write QI_DONE "
 						"into desc_status[%u] (it reads %d); the kernel's "
 						"bookkeeping is consistent and it will reclaim the slots",
 						wslot, wslot, word);
-		if (req->wait) {
-			req->wait(req->wait_arg, (unsigned)polls);
-		} else {
-			struct timespec ts = { 0, 100000 };
-
-			nanosleep(&ts, NULL);
-		}
-		ret->polls = (unsigned)polls + 1;
 	}
 	if ((err = write_status(t, &qi, slot, QI_DONE)))
 		return err;
