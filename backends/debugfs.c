@@ -32,11 +32,11 @@
 #include <unistd.h>
 
 #include <iommush/debugfs.h>
-#include <iommush/dmar.h>
+#include <iommush/vtd/dmar.h>
 #include <iommush/regfile.h>
 #include <iommush/regs.h>
 #include <iommush/regsfile.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "backends.h"
 

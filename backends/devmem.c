@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include <iommush/regs.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "backends.h"
 

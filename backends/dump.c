@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include <iommush/acpi.h>
-#include <iommush/dmar.h>
+#include <iommush/vtd/dmar.h>
 #include <iommush/kernel.h>
 #include <iommush/regfile.h>
 #include <iommush/regs.h>

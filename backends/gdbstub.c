@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include <iommush/acpi.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "backends.h"
 #include "rsp.h"

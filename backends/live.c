@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <iommush/dmar.h>
+#include <iommush/vtd/dmar.h>
 
 #include "backends.h"
 

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include <iommush/mem.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 #define NMAP 1000000u

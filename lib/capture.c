@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include <iommush/capture.h>
-#include <iommush/iq.h>
-#include <iommush/irte.h>
+#include <iommush/vtd/iq.h>
+#include <iommush/vtd/irte.h>
 #include <iommush/pci.h>
 #include <iommush/regfile.h>
 #include <iommush/regs.h>
 #include <iommush/snapshot.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 struct capture {

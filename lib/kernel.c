@@ -26,7 +26,7 @@
 
 #include <iommush/btf.h>
 #include <iommush/kernel.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "kernel_internal.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include <iommush/pci.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 #define BDF_FMT "%02x:%02x.%u"

@@ -14,7 +14,7 @@
 #include <strings.h>
 
 #include <iommush/regs.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define FLAG(name, bit, desc) { name, bit, bit, ISH_FMT_FLAG, desc, NULL, ISH_ACCESS_INHERIT }

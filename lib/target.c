@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommush/dmar.h>
+#include <iommush/vtd/dmar.h>
 #include <iommush/kernel.h>
 #include <iommush/regs.h>
 #include <iommush/target.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "write_internal.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 /* --- decoders --- */

@@ -22,11 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <iommush/invalidate.h>
+#include <iommush/vtd/invalidate.h>
 #include <iommush/regs.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
-#include "queue_internal.h"
+#include "vtd/queue_internal.h"
 #include "write_internal.h"
 
 #define MAX_LOGGED_BYTES 64
@@ -542,7 +542,7 @@ static struct ish_error *check_os_owners(struct ish_target *t, int unit, unsigne
  * IQT and IQA of a queue another agent drives: a write moves the queue
  * under that agent's software tail, which is how a guest was measured to
  * lose all DMA for good. Refused even with --force; `invalidate` submits
- * cooperatively instead (lib/queue.c).
+ * cooperatively instead (lib/vtd/queue.c).
  */
 static struct ish_error *check_queue_regs(struct ish_target *t, struct ish_write_state *w,
 					  unsigned unit, uint32_t offset)

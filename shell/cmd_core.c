@@ -8,7 +8,7 @@
 
 #include <iommush/debugfs.h>
 #include <iommush/target.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "config.h"
 #include "shell.h"

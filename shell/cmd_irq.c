@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommush/fault.h>
-#include <iommush/iq.h>
-#include <iommush/irte.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/fault.h>
+#include <iommush/vtd/iq.h>
+#include <iommush/vtd/irte.h>
+#include <iommush/vtd/vtd.h>
 
 #include "shell.h"
 

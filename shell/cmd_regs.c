@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
-/* Registers and the ACPI DMAR table: regs, dmar. Both are printers over lib/regs.c and lib/dmar.c. */
+/* Registers and the ACPI DMAR table: regs, dmar. Both are printers over lib/regs.c and lib/vtd/dmar.c. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommush/dmar.h>
+#include <iommush/vtd/dmar.h>
 #include <iommush/pci.h>
 #include <iommush/regs.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "shell.h"
 

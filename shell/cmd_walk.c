@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommush/context.h>
-#include <iommush/fault.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/context.h>
+#include <iommush/vtd/fault.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 #include "pcinames.h"

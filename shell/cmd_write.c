@@ -8,10 +8,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <iommush/invalidate.h>
-#include <iommush/iq.h>
+#include <iommush/vtd/invalidate.h>
+#include <iommush/vtd/iq.h>
 #include <iommush/regs.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 #include <iommush/write.h>
 

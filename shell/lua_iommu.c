@@ -20,18 +20,18 @@
 #include <lua.h>
 
 #include <iommush/capture.h>
-#include <iommush/context.h>
-#include <iommush/dmar.h>
+#include <iommush/vtd/context.h>
+#include <iommush/vtd/dmar.h>
 #include <iommush/error.h>
-#include <iommush/fault.h>
-#include <iommush/invalidate.h>
-#include <iommush/iq.h>
-#include <iommush/irte.h>
+#include <iommush/vtd/fault.h>
+#include <iommush/vtd/invalidate.h>
+#include <iommush/vtd/iq.h>
+#include <iommush/vtd/irte.h>
 #include <iommush/mem.h>
 #include <iommush/pci.h>
 #include <iommush/regs.h>
 #include <iommush/target.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 #include "config.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "shell.h"
 

@@ -4,7 +4,7 @@
  * its symbols (kallsyms, through VMCOREINFO) and its types (BTF), so that
  * iommush can read the kernel's IOMMU state where registers are missing
  * (dumps, stock kernels) and keep the kernel's bookkeeping consistent when
- * it writes into a queue the kernel drives (lib/invalidate.c).
+ * it writes into a queue the kernel drives (lib/vtd/invalidate.c).
  *
  * Where each thing comes from:
  *  - VMCOREINFO: the backend's note when it has one (ELF core PT_NOTE,

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <iommush/dmar.h>
+#include <iommush/vtd/dmar.h>
 #include <iommush/error.h>
 #include <iommush/target.h>
 

@@ -18,9 +18,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <iommush/context.h>
+#include <iommush/vtd/context.h>
 #include <iommush/error.h>
-#include <iommush/fault.h>
+#include <iommush/vtd/fault.h>
 #include <iommush/target.h>
 
 #ifdef __cplusplus

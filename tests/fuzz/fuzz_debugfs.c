@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <iommush/iq.h>
-#include <iommush/irte.h>
+#include <iommush/vtd/iq.h>
+#include <iommush/vtd/irte.h>
 #include <iommush/target.h>
 #include <iommush/walk.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * ACPI DMAR tables (include/iommush/dmar.h): the input is the table. Runs
+ * ACPI DMAR tables (include/iommush/vtd/dmar.h): the input is the table. Runs
  * the full decoder, touches every decoded string and scope path (so a length
  * that lies shows up under ASan), and derives the units as the target layer
  * does. Then the table's PCI scopes are resolved through a small config
@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommush/dmar.h>
+#include <iommush/vtd/dmar.h>
 #include <iommush/mem.h>
 #include <iommush/pci.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 #include "fuzz.h"

@@ -21,8 +21,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <iommush/dmar.h>
-#include <iommush/fault.h>
+#include <iommush/vtd/dmar.h>
+#include <iommush/vtd/fault.h>
 #include <iommush/regs.h>
 #include <iommush/snapshot.h>
 #include <iommush/target.h>

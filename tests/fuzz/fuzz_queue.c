@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Who drives a queue and the cooperative submission (lib/queue.c) on
+ * Who drives a queue and the cooperative submission (lib/vtd/queue.c) on
  * hostile queue state: the input sets a VT-d unit's GSTS, IQA, IQH and IQT,
  * the queue's 8 KiB of slots, and the synthetic kernel's struct q_inval
  * (tests/unit/fake_kernel.h: lock, free_head, free_tail, free_cnt, where
@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommush/invalidate.h>
+#include <iommush/vtd/invalidate.h>
 #include <iommush/mem.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "fuzz.h"
 #include "../unit/fake_kernel.h"

@@ -28,14 +28,14 @@
 #include <unistd.h>
 
 #include <iommush/capture.h>
-#include <iommush/context.h>
-#include <iommush/fault.h>
-#include <iommush/iq.h>
-#include <iommush/irte.h>
+#include <iommush/vtd/context.h>
+#include <iommush/vtd/fault.h>
+#include <iommush/vtd/iq.h>
+#include <iommush/vtd/irte.h>
 #include <iommush/mem.h>
 #include <iommush/regfile.h>
 #include <iommush/regs.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 #include "fuzz.h"

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <iommush/context.h>
+#include <iommush/vtd/context.h>
 #include <iommush/target.h>
 #include <iommush/walk.h>
 

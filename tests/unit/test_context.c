@@ -4,9 +4,9 @@
  * against the VT-d 5.0 chapter 9 layouts, their problem lists, and the
  * field tables that drive the printer (checked against the decoders).
  */
-#include <iommush/context.h>
+#include <iommush/vtd/context.h>
 #include <iommush/mem.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "check.h"
 

@@ -17,10 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <iommush/context.h>
+#include <iommush/vtd/context.h>
 #include <iommush/debugfs.h>
 #include <iommush/target.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 #include "check.h"

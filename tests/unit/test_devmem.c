@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 
 #include <iommush/pci.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "live_common.h"
 

@@ -13,7 +13,7 @@
 #include "config.h"
 #include "check.h"
 
-#include <iommush/dmar.h>
+#include <iommush/vtd/dmar.h>
 
 #define FIXTURES ISH_SOURCE_ROOT "/tests/fixtures/dmar/"
 

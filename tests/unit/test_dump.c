@@ -14,7 +14,7 @@
 #include <iommush/acpi.h>
 #include <iommush/mem.h>
 #include <iommush/target.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "check.h"
 #include "config.h"

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Fault reasons, fault recording registers and FSTS/FECTL (VT-d 7.2, 11.4.9-11.4.14). */
-#include <iommush/fault.h>
+#include <iommush/vtd/fault.h>
 #include <iommush/mem.h>
 #include <iommush/target.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "check.h"
 

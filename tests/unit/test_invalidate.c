@@ -7,10 +7,10 @@
  * the hook the same flows must time out. Expected values are built from the
  * spec's field positions (CCMD, IOTLB_REG, IVA; 6.5.2 descriptor layouts).
  */
-#include <iommush/invalidate.h>
-#include <iommush/iq.h>
+#include <iommush/vtd/invalidate.h>
+#include <iommush/vtd/iq.h>
 #include <iommush/mem.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "check.h"
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The invalidation queue: registers, 128/256-bit descriptors of every type, encoders. */
-#include <iommush/iq.h>
+#include <iommush/vtd/iq.h>
 #include <iommush/mem.h>
 #include <iommush/target.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "check.h"
 

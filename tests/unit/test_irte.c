@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Interrupt remapping: IRTA, IRTEs (remapped, posted), posted descriptors, MSI remapping. */
-#include <iommush/fault.h>
-#include <iommush/irte.h>
+#include <iommush/vtd/fault.h>
+#include <iommush/vtd/irte.h>
 #include <iommush/mem.h>
 #include <iommush/target.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "check.h"
 

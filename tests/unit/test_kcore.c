@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 
 #include <iommush/debugfs.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/write.h>
 
 #include "live_common.h"

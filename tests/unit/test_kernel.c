@@ -15,7 +15,7 @@
 #include <iommush/btf.h>
 #include <iommush/kernel.h>
 #include <iommush/mem.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "check.h"
 #include "fake_kernel.h"

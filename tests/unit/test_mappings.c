@@ -5,7 +5,7 @@
  * pass-through PASIDs).
  */
 #include <iommush/mem.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 #include "check.h"

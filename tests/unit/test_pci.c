@@ -7,7 +7,7 @@
  */
 #include <iommush/mem.h>
 #include <iommush/pci.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 #include "check.h"

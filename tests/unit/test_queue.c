@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * Who drives a queue (ish_queue_owner) and the cooperative submission into
- * a queue the kernel drives (lib/queue.c), on the synthetic kernel of
+ * a queue the kernel drives (lib/vtd/queue.c), on the synthetic kernel of
  * fake_kernel.h with a VT-d unit whose queue is the kernel's: the refusals'
  * exact texts, and the kernel's struct q_inval after a submission.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include <iommush/invalidate.h>
-#include <iommush/iq.h>
+#include <iommush/vtd/invalidate.h>
+#include <iommush/vtd/iq.h>
 #include <iommush/kernel.h>
 #include <iommush/mem.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "check.h"
 #include "fake_kernel.h"

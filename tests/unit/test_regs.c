@@ -15,7 +15,7 @@
 #include <iommush/mem.h>
 #include <iommush/regfile.h>
 #include <iommush/regs.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 /* Read back from QEMU 7.2 (`xp /2gx 0xfed90008` on q35 -device intel-iommu...). */
 #define QEMU_CAP		0x00d2008c22260206ULL	/* intel-iommu */

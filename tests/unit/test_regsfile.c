@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include <iommush/regsfile.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "check.h"
 #include "config.h"

@@ -17,7 +17,7 @@
 #include <iommush/regfile.h>
 #include <iommush/snapshot.h>
 #include <iommush/target.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "check.h"
 

@@ -5,7 +5,7 @@
  * pass-through, superpages, and every fault reason the tables can raise.
  */
 #include <iommush/mem.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 #include "check.h"

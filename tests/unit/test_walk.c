@@ -8,7 +8,7 @@
 #include <signal.h>
 
 #include <iommush/mem.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 #include "check.h"

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 
 #include <iommush/debugfs.h>
-#include <iommush/invalidate.h>
+#include <iommush/vtd/invalidate.h>
 #include <iommush/mem.h>
 #include <iommush/regs.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/write.h>
 
 #include "live_common.h"

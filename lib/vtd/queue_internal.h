@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Between lib/invalidate.c, lib/queue.c and lib/write.c: submitting into a queue another agent drives. */
+/* Between lib/vtd/invalidate.c, lib/vtd/queue.c and lib/write.c: submitting into a queue another agent drives. */
 #ifndef IOMMUSH_QUEUE_INTERNAL_H
 #define IOMMUSH_QUEUE_INTERNAL_H
 
-#include <iommush/invalidate.h>
-#include <iommush/iq.h>
+#include <iommush/vtd/invalidate.h>
+#include <iommush/vtd/iq.h>
 #include <iommush/target.h>
 
 /* A bounded poll loop: req's timeout (0 = 1000 ms) and wait hook (NULL = sleep 100 us). */
@@ -19,7 +19,7 @@ bool ish_poll_again(struct ish_poller *p);
 
 /*
  * Submits desc into the queue the kernel drives, keeping its struct q_inval
- * consistent (lib/queue.c has the how and why). Inside a write operation
+ * consistent (lib/vtd/queue.c has the how and why). Inside a write operation
  * begun with ISH_WRITE_REGS | ISH_WRITE_MEMORY; it waits through p (begun by
  * the caller). Fills ret's queued fields.
  */

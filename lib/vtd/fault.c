@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommush/fault.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/fault.h>
+#include <iommush/vtd/vtd.h>
 
 struct reason_row {
 	uint8_t code;

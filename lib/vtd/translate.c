@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include <iommush/pci.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 struct ish_error *ish_unit_state_read(struct ish_target *t, unsigned unit,

@@ -10,12 +10,7 @@
 
 #include <stdint.h>
 
-/* Bits hi..lo of x, as an unsigned value. Never lay C bitfields over hardware. */
-#define ISH_BITS(x, hi, lo) \
-	((((uint64_t)(x)) >> (lo)) & ((((hi) - (lo)) >= 63) ? ~0ULL : ((1ULL << ((hi) - (lo) + 1)) - 1)))
-#define ISH_BIT(x, n) ((((uint64_t)(x)) >> (n)) & 1u)
-/* A mask of bits hi..lo. */
-#define ISH_GENMASK(hi, lo) ((~0ULL >> (63 - (hi))) & (~0ULL << (lo)))
+#include <iommush/bits.h>
 
 #define VTD_PAGE_SHIFT 12
 #define VTD_PAGE_SIZE 4096ULL

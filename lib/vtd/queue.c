@@ -30,10 +30,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <iommush/invalidate.h>
-#include <iommush/iq.h>
+#include <iommush/vtd/invalidate.h>
+#include <iommush/vtd/iq.h>
 #include <iommush/kernel.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/write.h>
 
 #include "queue_internal.h"

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <iommush/context.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/context.h>
+#include <iommush/vtd/vtd.h>
 
 static void add_problem(struct ish_problems *ps, const char *what, unsigned qword, uint64_t bits,
 			bool reserved)

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <iommush/invalidate.h>
-#include <iommush/iq.h>
+#include <iommush/vtd/invalidate.h>
+#include <iommush/vtd/iq.h>
 #include <iommush/kernel.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 #include <iommush/write.h>
 
 #include "queue_internal.h"
@@ -541,7 +541,7 @@ out:
 /*
  * A queue an OS drives (ish_queue_owner()): never a blind write at IQT.
  * Without --force, refused; with it, submitted cooperatively at a stop
- * (lib/queue.c), which a live host cannot give. Returns the refusal (not
+ * (lib/vtd/queue.c), which a live host cannot give. Returns the refusal (not
  * yet logged), or NULL when a cooperative submission may go ahead.
  */
 static struct ish_error *os_queue_refusal(struct ish_target *t, unsigned unit,

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #include "kernel_internal.h"
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommush/dmar.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/dmar.h>
+#include <iommush/vtd/vtd.h>
 
 /* Minimum lengths of each structure type, up to its first device scope. */
 static const uint16_t struct_min_len[] = {

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <iommush/iq.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/iq.h>
+#include <iommush/vtd/vtd.h>
 
 #define M ISH_GENMASK
 

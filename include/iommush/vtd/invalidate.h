@@ -18,7 +18,7 @@
  * (its next submission lands in consumed slots and hangs). Such a
  * submission is refused, or with ISH_OPEN_FORCE on a stopped guest made
  * cooperatively, keeping the kernel's struct q_inval consistent
- * (lib/queue.c); a live host's kernel cannot be stopped, so there it is
+ * (lib/vtd/queue.c); a live host's kernel cannot be stopped, so there it is
  * always refused.
  */
 #ifndef IOMMUSH_INVALIDATE_H

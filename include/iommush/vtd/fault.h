@@ -12,7 +12,7 @@
 
 #include <iommush/error.h>
 #include <iommush/target.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/vtd.h>
 
 #ifdef __cplusplus
 extern "C" {

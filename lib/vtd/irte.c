@@ -7,9 +7,9 @@
  */
 #include <string.h>
 
-#include <iommush/fault.h>
-#include <iommush/irte.h>
-#include <iommush/vtd.h>
+#include <iommush/vtd/fault.h>
+#include <iommush/vtd/irte.h>
+#include <iommush/vtd/vtd.h>
 
 void ish_irta_decode(uint64_t irta, struct ish_irta *ret)
 {
