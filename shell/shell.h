@@ -88,12 +88,17 @@ const struct ish_command *ish_command_find(const char *name, bool *ambiguous);
 /* Every command in table order: pass NULL first, then the previous one. */
 const struct ish_command *ish_command_next(const struct ish_command *prev);
 
+/* --- the session (shell/session.c) --- */
 /* Run one command line; returns its status (0, 1, 2). */
 int ish_shell_run_line(struct ish_shell *sh, const char *line);
 /* Run a command file ("-" = stdin) or a .lua script; returns 0 or the last failure. */
 int ish_shell_run_file(struct ish_shell *sh, const char *path);
 /* Open TARGET (closing the current one on success). */
 struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const char *backend);
+/* PATH names a Lua script (ends in .lua). */
+bool sh_is_lua_file(const char *path);
+/* Clears the progress line of the command that ran, if it showed one. */
+void sh_end_progress(struct ish_shell *sh);
 /*
  * The confirmation the library asks for before a write to a live host
  * (iommush/write.h; shell/cmd_write.c): --yes answers yes; otherwise a
