@@ -60,7 +60,7 @@ static struct ish_error *open_filtered(struct ish_shell *sh, const char *spec,
 static int cmd_open(struct ish_shell *sh, int argc, char **argv)
 {
 	struct sh_opt opts[] = { { "--backend", true, NULL }, { "--force", false, NULL } };
-	const struct ish_command *self = &ish_cmds_target[0];
+	const struct ish_command *self = sh->cmd;
 	struct ish_error *err;
 	bool force = sh->force;
 
@@ -90,7 +90,7 @@ static int cmd_close(struct ish_shell *sh, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1)
-		return sh_usage(sh, &ish_cmds_target[1]);
+		return sh_usage(sh, sh->cmd);
 	ish_target_close(sh->target);
 	sh->target = NULL;
 	return 0;
@@ -103,7 +103,7 @@ static int cmd_snapshot(struct ish_shell *sh, int argc, char **argv)
 	struct stat sb;
 
 	if (argc != 2)
-		return sh_usage(sh, &ish_cmds_target[2]);
+		return sh_usage(sh, sh->cmd);
 	err = ish_snapshot_capture(sh->target, argv[1], &st);
 	if (err)
 		return sh_report(sh, ish_error_prefix(err, "%s", argv[1]));

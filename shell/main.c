@@ -37,14 +37,13 @@ static int run_actions(struct ish_shell *sh, const struct ish_args *a)
 		switch (act->kind) {
 		case 'c': r = ish_shell_run_line(sh, act->arg); break;
 		case 'f':
-			if (sh_is_lua_file(act->arg) && ish_lua_run)
+			if (sh_is_lua_file(act->arg))
 				r = ish_lua_run(sh, NULL, act->arg, a->script_argc, a->script_argv);
 			else
 				r = ish_shell_run_file(sh, act->arg);
 			break;
 		default:
-			r = ish_lua_run ? ish_lua_run(sh, act->arg, NULL, 0, NULL)
-					: sh_error(sh, "this iommush was built without Lua");
+			r = ish_lua_run(sh, act->arg, NULL, 0, NULL);
 		}
 		if (r)
 			return r == 2 ? 2 : 1;

@@ -76,7 +76,7 @@ fail:
 
 int ish_shell_run_line(struct ish_shell *sh, const char *line)
 {
-	const struct ish_command *cmd;
+	const struct ish_command *cmd, *prev_cmd = sh->cmd;
 	bool ambiguous;
 	char **argv, *raw = NULL;
 	int argc, rc;
@@ -103,6 +103,8 @@ int ish_shell_run_line(struct ish_shell *sh, const char *line)
 		goto out;
 	}
 	sh->cmd_name = cmd->name;
+	prev_cmd = sh->cmd;
+	sh->cmd = cmd;
 	if (cmd->flags & CMD_RAW_ARGS) {
 		/* Skip the command word as typed, then the blanks after it. */
 		const char *rest = line + strspn(line, " \t");
@@ -133,6 +135,7 @@ int ish_shell_run_line(struct ish_shell *sh, const char *line)
 		rc = 1;
 out:
 	sh->cmd_name = NULL;
+	sh->cmd = prev_cmd;
 	sh->exit_status = rc;
 	free(argv[0]);
 	free(argv);
@@ -156,8 +159,6 @@ int ish_shell_run_file(struct ish_shell *sh, const char *path)
 	int rc = 0;
 
 	if (sh_is_lua_file(path)) {
-		if (!ish_lua_run)
-			return sh_error(sh, "%s: this iommush was built without Lua", path);
 		return ish_lua_run(sh, NULL, path, 0, NULL);
 	}
 	f = strcmp(path, "-") ? fopen(path, "r") : stdin;

@@ -40,6 +40,7 @@ struct ish_shell {
 	FILE *out;			/* stdout or the `output FILE` file */
 	struct json_writer json;	/* writes to out in OUT_JSON mode */
 	const char *cmd_name;		/* the command running, for messages */
+	const struct ish_command *cmd;	/* the command running, for its usage */
 	struct ish_param *params;	/* -O settings, kept for `open` */
 	size_t nparams;
 	volatile sig_atomic_t interrupted;	/* set by SIGINT */
@@ -83,6 +84,17 @@ extern const struct ish_command ish_cmds_regs[];	/* regs, dmar */
 extern const struct ish_command ish_cmds_walk[];	/* devices, context, pasid, translate, mappings, who-maps */
 extern const struct ish_command ish_cmds_irq[];	/* irte, iq, faults */
 extern const struct ish_command ish_cmds_target[];	/* open, close, snapshot, invalidate, stop, cont */
+extern const struct ish_command ish_cmds_write[];	/* invalidate, stop, cont */
+extern const struct ish_command ish_cmds_pci[];	/* pci */
+extern const struct ish_command ish_cmds_kernel[];	/* kernel */
+extern const struct ish_command ish_cmds_lua[];	/* lua, script (only with Lua) */
+/* The C plugins compiled in (plugins/meson.build generates it); ends with NULL. */
+extern const struct ish_command *const ish_plugin_groups[];
+/*
+ * Commands registered by Lua plugins, or NULL: shell/cmd_lua.c, or
+ * shell/nolua.c in a build without Lua (lua/lua_iommu.h has the contract).
+ */
+const struct ish_command *ish_lua_commands(void);
 
 const struct ish_command *ish_command_find(const char *name, bool *ambiguous);
 /* Every command in table order: pass NULL first, then the previous one. */
@@ -106,11 +118,14 @@ void sh_end_progress(struct ish_shell *sh);
  */
 struct ish_write_question;
 struct ish_error *ish_shell_confirm(void *arg, const struct ish_write_question *q);
-/* `set reg [UNIT] NAME VALUE` (shell/cmd_write.c; weak until it lands). argv[0] is "reg". */
-int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv) __attribute__((weak));
-/* Lua (shell/cmd_lua.c; weak: absent when built without Lua). */
+/* `set reg [UNIT] NAME VALUE` (shell/cmd_write.c). argv[0] is "reg". */
+int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv);
+/*
+ * Runs a Lua chunk or file (shell/cmd_lua.c); in a build without Lua
+ * (shell/nolua.c) it reports that and returns 1.
+ */
 int ish_lua_run(struct ish_shell *sh, const char *chunk, const char *file, int argc,
-		char **argv) __attribute__((weak));
+		char **argv);
 
 /* --- output (shell/out.c) --- */
 /* Text output to sh->out. */
