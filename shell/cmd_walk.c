@@ -1071,7 +1071,11 @@ const struct ish_command ish_cmds_walk[] = {
 	  "context entry, PGTT of the RID_PASID entry in scalable mode), the domain id,\n"
 	  "the page-table levels and, in scalable mode, PASID use and the number of\n"
 	  "present PASID entries. Unreadable tables are warnings on stderr and make\n"
-	  "the exit status 1.",
+	  "the exit status 1.\n"
+	  "--json: a list of {\"unit\", \"segment\", \"bdf\", \"scalable\", \"type\", \"did\"\n"
+	  "(null without valid tables), \"levels\", \"valid\", in scalable mode\n"
+	  "\"pasid_enabled\", \"rid_pasid\", \"pasids\", and with PCI ids \"vendor_id\",\n"
+	  "\"device_id\", \"name\"}; --jsonl: one such object a line.",
 	  cmd_devices, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ "context", NULL, "context BDF [--unit U]",
 	  "the root and context entries of a device",
@@ -1085,7 +1089,9 @@ const struct ish_command ish_cmds_walk[] = {
 	  "Without N, lists every present PASID entry of a scalable-mode device. With\n"
 	  "N, decodes the PASID directory entry and the PASID table entry used for\n"
 	  "PASID N: every field, and every problem found. Warnings (unreadable\n"
-	  "tables) and problems make the exit status 1.",
+	  "tables) and problems make the exit status 1.\n"
+	  "--json without N: a list of {\"pasid\", \"type\", \"did\", \"slptptr\",\n"
+	  "\"flptptr\", \"problems\" (a count)}; --jsonl: one such object a line.",
 	  cmd_pasid, CMD_NEEDS_TARGET, COMPLETE_BDF },
 	{ "translate", "xlate", "translate BDF IOVA [--pasid N] [--write] [--exec] [--unit U]",
 	  "translate an address by walking the tables",
@@ -1109,14 +1115,20 @@ const struct ish_command ish_cmds_walk[] = {
 	  "with contiguous host addresses and equal permissions. Cycles, pointers\n"
 	  "outside memory and reserved bits are warnings on stderr; the walk goes on\n"
 	  "and the exit status is 1.\n"
-	  "Limits: set walk.max_pages and walk.max_mappings.",
+	  "Limits: set walk.max_pages and walk.max_mappings.\n"
+	  "--json: a list of ranges {\"iova\", \"hpa\", \"size\", \"page_size\", \"read\",\n"
+	  "\"write\", \"exec\", \"user\", \"snp\", \"emt\", \"pass_through\"}; --jsonl: one\n"
+	  "range a line, each written as the walk finds it.",
 	  cmd_mappings, CMD_NEEDS_TARGET, COMPLETE_BDF },
 	{ "who-maps", NULL, "who-maps HPA",
 	  "every device, PASID and IOVA that reaches a host address",
 	  "Walks the tables of every device with a present context entry on every\n"
 	  "unit (every present PASID in scalable mode) and lists each IOVA that\n"
 	  "translates to HPA, with the range it belongs to. Pass-through devices\n"
-	  "reach every address. Warnings about the tables make the exit status 1.",
+	  "reach every address. Warnings about the tables make the exit status 1.\n"
+	  "--json: a list of {\"unit\", \"bdf\", \"pasid\" (null: requests without\n"
+	  "PASID), \"iova\", \"mapping\": the range as 'mappings' gives it}; --jsonl:\n"
+	  "one such object a line.",
 	  cmd_who_maps, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, COMPLETE_NONE },
 };
