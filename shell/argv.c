@@ -27,6 +27,7 @@ static void usage(FILE *f)
 	      "  -O KEY=VALUE   backend parameter, e.g. -O dump.regs=regs.txt\n"
 	      "  -b NAME        use backend NAME instead of detecting it\n"
 	      "  --json         machine-readable output (set mode json)\n"
+	      "  --jsonl        JSON, listings as JSON Lines: one object per line (set json lines)\n"
 	      "  --write        allow writes (invalidations, registers)\n"
 	      "  --yes          do not ask before each write on a live host\n"
 	      "  --force        write even to units the kernel's intel-iommu driver owns\n"
@@ -54,10 +55,11 @@ static const char *demo_path(void)
 	return NULL;
 }
 
-enum { OPT_JSON = 0x100, OPT_WRITE, OPT_YES, OPT_FORCE, OPT_BATCH, OPT_DEMO, OPT_MAN };
+enum { OPT_JSON = 0x100, OPT_JSONL, OPT_WRITE, OPT_YES, OPT_FORCE, OPT_BATCH, OPT_DEMO, OPT_MAN };
 
 static const struct option longopts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "jsonl", no_argument, NULL, OPT_JSONL },
 	{ "write", no_argument, NULL, OPT_WRITE },
 	{ "yes", no_argument, NULL, OPT_YES },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -130,6 +132,7 @@ int ish_args_parse(struct ish_shell *sh, int argc, char **argv, struct ish_args 
 		}
 		case 'b': a->backend = optarg; break;
 		case OPT_JSON: sh->mode = OUT_JSON; break;
+		case OPT_JSONL: sh->mode = OUT_JSONL; break;
 		case OPT_WRITE: sh->write = true; break;
 		case OPT_YES: sh->yes = true; break;
 		case OPT_FORCE: sh->force = true; break;
