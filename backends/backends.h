@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include <iommush/debugfs.h>
-#include <iommush/target.h>
+#include <iommush/backend.h>
 
 extern const struct ish_backend ish_backend_gdbstub;
 extern const struct ish_backend ish_backend_live;

@@ -1180,6 +1180,33 @@ struct ish_error *ish_debugfs_stats(const struct ish_target *t, struct ish_debug
 	return NULL;
 }
 
+/* The counts of what the rebuild placed, for `show stats`. */
+static void debugfs_describe(struct ish_target *t, ish_describe_fn *fn, void *arg)
+{
+	const struct ish_debugfs *d = ish_target_priv(t);
+	const struct ish_debugfs_stats *s;
+
+	if (!d)
+		return;
+	s = &d->stats;
+	const struct { const char *key; uint64_t n; } counts[] = {
+		{ "files", s->files },
+		{ "root_entries", s->root_entries },
+		{ "context_entries", s->context_entries },
+		{ "pasid_entries", s->pasid_entries },
+		{ "ptes", s->ptes },
+		{ "irtes", s->irtes },
+		{ "iq_descriptors", s->iq_descriptors },
+		{ "pages", s->pages },
+		{ "synthetic_pages", s->synthetic_pages },
+		{ "conflicts", s->conflicts },
+		{ "skipped_lines", s->skipped_lines },
+	};
+
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		fn(arg, &(struct ish_describe_item){ .key = counts[i].key, .count = counts[i].n });
+}
+
 /* Only this host's own devices may be named by this host's sysfs. */
 static bool debugfs_local(struct ish_target *t)
 {
@@ -1230,4 +1257,5 @@ const struct ish_backend ish_backend_debugfs = {
 	.read_config = debugfs_read_config,
 	.pci_functions = debugfs_pci_functions,
 	.write_refusal = debugfs_write_refusal,
+	.describe = debugfs_describe,
 };

@@ -246,13 +246,20 @@ const struct ish_backend *ish_live_impl(const struct ish_target *t, void **priv)
 	return lp->impl;
 }
 
-const char *ish_live_choice(const struct ish_target *t)
+/* Which backend live chose and why, then what the chosen one says. */
+static void live_describe(struct ish_target *t, ish_describe_fn *fn, void *arg)
 {
 	struct live_priv *lp = ish_target_priv(t);
 
-	if (ish_target_backend(t) != &ish_backend_live || !lp)
-		return NULL;
-	return lp->choice;
+	if (!lp)
+		return;
+	if (lp->choice)
+		fn(arg, &(struct ish_describe_item){ .key = "choice", .text = lp->choice });
+	if (lp->impl && lp->impl->describe) {
+		ish_target_set_priv(t, lp->impl_priv);
+		lp->impl->describe(t, fn, arg);
+		ish_target_set_priv(t, lp);
+	}
 }
 
 /* Runs the chosen backend's hook with its private data in place. */
@@ -513,4 +520,5 @@ const struct ish_backend ish_backend_live = {
 	.write_refusal = live_write_refusal,
 	.vmcoreinfo = live_vmcoreinfo,
 	.ram_ranges = live_ram_ranges,
+	.describe = live_describe,
 };

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <iommush/debugfs.h>
 #include <iommush/target.h>
 #include <iommush/vtd/vtd.h>
 
@@ -328,6 +327,21 @@ static int cmd_set(struct ish_shell *sh, int argc, char **argv)
 	return sh_error(sh, "no setting '%s' (settings: mode, json, write, pager)", argv[1]);
 }
 
+static void note_count(void *arg, const struct ish_describe_item *it)
+{
+	if (!it->text)
+		*(bool *)arg = true;
+}
+
+/* Does the target's backend keep counts of its own (ish_target_describe)? */
+static bool backend_counts(struct ish_target *t)
+{
+	bool any = false;
+
+	ish_target_describe(t, note_count, &any);
+	return any;
+}
+
 static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 {
 	struct ish_target_stats st;
@@ -346,6 +360,12 @@ static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 			json_kv_u64(&sh->json, "reg_requests", st.reg_requests);
 			json_kv_u64(&sh->json, "cache_hits", st.cache_hits);
 			json_kv_u64(&sh->json, "cache_misses", st.cache_misses);
+			if (backend_counts(sh->target)) {
+				json_key(&sh->json, "backend");
+				json_begin_object(&sh->json);
+				sh_describe(sh, SH_DESCRIBE_COUNTS, true, NULL);
+				json_end_object(&sh->json);
+			}
 			json_end_object(&sh->json);
 			json_end_line(&sh->json);
 		} else {
@@ -353,6 +373,7 @@ static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 				  ", cache hits %" PRIu64 ", misses %" PRIu64 "\n",
 				  st.phys_requests, st.phys_bytes, st.reg_requests, st.cache_hits,
 				  st.cache_misses);
+			sh_describe(sh, SH_DESCRIBE_COUNTS, false, "backend: ");
 		}
 		return 0;
 	}
@@ -366,9 +387,8 @@ static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 		if (sh->target) {
 			json_begin_object(&sh->json);
 			json_kv_str(&sh->json, "spec", ish_target_spec(sh->target));
-			json_kv_str(&sh->json, "backend", ish_target_backend(sh->target)->name);
-			if (ish_live_choice(sh->target))
-				json_kv_str(&sh->json, "choice", ish_live_choice(sh->target));
+			json_kv_str(&sh->json, "backend", ish_backend_name(ish_target_backend(sh->target)));
+			sh_describe(sh, SH_DESCRIBE_TEXT, true, NULL);
 			if (regs_from_kernel(sh->target))
 				json_kv_str(&sh->json, "registers", "kernel");
 			if (ish_target_units_from_kernel(sh->target))
@@ -384,12 +404,11 @@ static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 	sh_printf(sh, "mode    text\nwrite   %s\npager   %s\n", sh->write ? "on" : "off",
 		  sh->pager ? "on" : "off");
 	if (sh->target) {
-		const struct ish_param_def *p = ish_target_backend(sh->target)->params;
+		const struct ish_param_def *p = ish_backend_params(ish_target_backend(sh->target));
 
 		sh_printf(sh, "target  %s (%s backend)\n", ish_target_spec(sh->target),
-			  ish_target_backend(sh->target)->name);
-		if (ish_live_choice(sh->target))
-			sh_printf(sh, "  %s\n", ish_live_choice(sh->target));
+			  ish_backend_name(ish_target_backend(sh->target)));
+		sh_describe(sh, SH_DESCRIBE_TEXT, false, "  ");
 		if (ish_target_units_from_kernel(sh->target))
 			sh_printf(sh, "  units from the kernel's dmar_drhd_units\n");
 		if (regs_from_kernel(sh->target))
@@ -419,12 +438,12 @@ static int cmd_backends(struct ish_shell *sh, int argc, char **argv)
 
 		if (sh_json(sh)) {
 			json_begin_object(&sh->json);
-			json_kv_str(&sh->json, "name", b->name);
-			json_kv_str(&sh->json, "help", b->help);
-			json_kv_bool(&sh->json, "writable", b->write_phys || b->write_reg);
+			json_kv_str(&sh->json, "name", ish_backend_name(b));
+			json_kv_str(&sh->json, "help", ish_backend_help(b));
+			json_kv_bool(&sh->json, "writable", !ish_backend_read_only(b));
 			json_key(&sh->json, "params");
 			json_begin_array(&sh->json);
-			for (const struct ish_param_def *p = b->params; p && p->name; p++) {
+			for (const struct ish_param_def *p = ish_backend_params(b); p && p->name; p++) {
 				json_begin_object(&sh->json);
 				json_kv_str(&sh->json, "name", p->name);
 				json_kv_str(&sh->json, "default", p->def);
@@ -435,10 +454,10 @@ static int cmd_backends(struct ish_shell *sh, int argc, char **argv)
 			json_end_object(&sh->json);
 			continue;
 		}
-		sh_printf(sh, "%-9s %s%s\n", b->name, b->help,
-			  b->write_phys || b->write_reg ? "" : " (read-only)");
+		sh_printf(sh, "%-9s %s%s\n", ish_backend_name(b), ish_backend_help(b),
+			  ish_backend_read_only(b) ? " (read-only)" : "");
 		if (verbose)
-			for (const struct ish_param_def *p = b->params; p && p->name; p++)
+			for (const struct ish_param_def *p = ish_backend_params(b); p && p->name; p++)
 				sh_printf(sh, "    -O %-20s %s%s%s%s\n", p->name, p->help,
 					  p->def ? " [default " : "", p->def ? p->def : "",
 					  p->def ? "]" : "");
@@ -530,7 +549,8 @@ const struct ish_command ish_cmds_core[] = {
 	  "Without an argument: output mode, write mode, the open target, its backend\n"
 	  "(for live, which way in it chose and why) and its parameters. 'show stats':\n"
 	  "requests sent to the backend, bytes read and the page cache's hits and misses\n"
-	  "since the target was opened.",
+	  "since the target was opened, then the backend's own counts, if it keeps any\n"
+	  "(debugfs: files parsed, entries placed, conflicts, skipped lines).",
 	  cmd_show, 0, COMPLETE_NONE },
 	{ "backends", NULL, "backends [-v]", "list the backends, in probe order",
 	  "Lists every backend in the order used to recognise a TARGET. With -v, also\n"

@@ -496,8 +496,8 @@ static int run_control(struct ish_shell *sh, int argc, bool stop)
 		fprintf(stderr, "usage: %s\n", stop ? "stop" : "cont");
 		return 2;
 	}
-	if (!(stop ? b->stop : b->resume))
-		return sh_error(sh, "the %s backend has nothing to %s", b->name,
+	if (!ish_backend_can_stop(b))
+		return sh_error(sh, "the %s backend has nothing to %s", ish_backend_name(b),
 				stop ? "stop" : "resume");
 	err = stop ? ish_target_stop(t) : ish_target_resume(t);
 	if (err)

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <iommush/debugfs.h>
-
 #include "config.h"
 #include "frontend.h"
 
@@ -53,15 +51,12 @@ static int run_actions(struct ish_shell *sh, const struct ish_args *a)
 
 static void banner(struct ish_shell *sh)
 {
-	const char *why = ish_live_choice(sh->target);
-
 	printf("iommush %s: %s (%s backend, %u unit%s)%s\n", ISH_VERSION,
-	       ish_target_spec(sh->target), ish_target_backend(sh->target)->name,
+	       ish_target_spec(sh->target), ish_backend_name(ish_target_backend(sh->target)),
 	       ish_target_nunits(sh->target), ish_target_nunits(sh->target) == 1 ? "" : "s",
 	       sh->write ? (sh->force ? ", WRITES ENABLED, FORCED" : ", WRITES ENABLED") :
 	       ", read-only");
-	if (why)
-		printf("%s\n", why);
+	sh_describe(sh, SH_DESCRIBE_TEXT, false, NULL);
 }
 
 int main(int argc, char **argv)

@@ -56,11 +56,11 @@ static void man_backends(void)
 		const struct ish_backend *b = ish_backends[i];
 
 		fputs(".SS ", stdout);
-		roff_text(stdout, b->name);
+		roff_text(stdout, ish_backend_name(b));
 		fputc('\n', stdout);
-		roff_text(stdout, b->help);
-		fputs(b->write_phys || b->write_reg ? ".\n" : ". Read-only.\n", stdout);
-		for (const struct ish_param_def *p = b->params; p && p->name; p++) {
+		roff_text(stdout, ish_backend_help(b));
+		fputs(ish_backend_read_only(b) ? ". Read-only.\n" : ".\n", stdout);
+		for (const struct ish_param_def *p = ish_backend_params(b); p && p->name; p++) {
 			fputs(".TP\n.B \\-O ", stdout);
 			roff_text(stdout, p->name);
 			fputs("=\\fIVALUE\\fR\n", stdout);

@@ -235,7 +235,46 @@ struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const c
 	sh->target = t;
 	ish_target_set_confirm(t, ish_shell_confirm, sh);
 	ish_target_set_interrupt(t, &sh->interrupted);
-	if (sh->interactive && !(ish_target_backend(t)->flags & ISH_BACKEND_NOCACHE))
+	if (sh->interactive && !ish_backend_cheap(ish_target_backend(t)))
 		ish_target_set_progress(t, show_progress, sh);
 	return NULL;
+}
+
+struct describe_sink {
+	struct ish_shell *sh;
+	enum sh_describe what;
+	bool json;
+	const char *indent;
+	bool any;
+};
+
+static void describe_item(void *arg, const struct ish_describe_item *it)
+{
+	struct describe_sink *d = arg;
+	bool want = d->what == SH_DESCRIBE_COUNTS ? !it->text : !!it->text;
+
+	if (!want)
+		return;
+	if (d->json) {
+		if (it->text)
+			json_kv_str(&d->sh->json, it->key, it->text);
+		else
+			json_kv_u64(&d->sh->json, it->key, it->count);
+	} else if (it->text) {
+		sh_printf(d->sh, "%s%s\n", d->indent, it->text);
+	} else {
+		sh_printf(d->sh, "%s%s %" PRIu64, d->any ? ", " : d->indent, it->key, it->count);
+	}
+	d->any = true;
+}
+
+bool sh_describe(struct ish_shell *sh, enum sh_describe what, bool json, const char *indent)
+{
+	struct describe_sink d = { sh, what, json, indent ? indent : "", false };
+
+	if (sh->target)
+		ish_target_describe(sh->target, describe_item, &d);
+	if (d.any && what == SH_DESCRIBE_COUNTS && !json)
+		sh_printf(sh, "\n");
+	return d.any;
 }

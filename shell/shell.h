@@ -111,6 +111,14 @@ int ish_shell_run_file(struct ish_shell *sh, const char *path);
 struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const char *backend);
 /* PATH names a Lua script (ends in .lua). */
 bool sh_is_lua_file(const char *path);
+/*
+ * What the target's backend says about it (ish_target_describe): its
+ * sentences, one line each after indent, or its counts on one line after
+ * indent ("files 3, ptes 40"); with json, one member each of the object
+ * being written to sh->json. Returns whether there was any.
+ */
+enum sh_describe { SH_DESCRIBE_TEXT, SH_DESCRIBE_COUNTS };
+bool sh_describe(struct ish_shell *sh, enum sh_describe what, bool json, const char *indent);
 /* Clears the progress line of the command that ran, if it showed one. */
 void sh_end_progress(struct ish_shell *sh);
 /*

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <iommush/error.h>
+#include <iommush/target.h>
 
 static unsigned check_passed, check_failed;
 
@@ -84,6 +85,42 @@ static inline int check_report(void)
 {
 	printf("%u passed, %u failed\n", check_passed, check_failed);
 	return check_failed ? 1 : 0;
+}
+
+struct check_describe {
+	const char *key;
+	const char *text;
+	uint64_t count;
+	bool found;
+};
+
+static inline void check_describe_item(void *arg, const struct ish_describe_item *it)
+{
+	struct check_describe *c = arg;
+
+	if (!c->found && !strcmp(it->key, c->key)) {
+		c->text = it->text;
+		c->count = it->count;
+		c->found = true;
+	}
+}
+
+/* The text the target's backend says under key (ish_target_describe), or NULL. */
+static inline const char *describe_text(struct ish_target *t, const char *key)
+{
+	struct check_describe c = { .key = key };
+
+	ish_target_describe(t, check_describe_item, &c);
+	return c.text;
+}
+
+/* The count the target's backend says under key, or ~0 when it says none. */
+static inline uint64_t describe_count(struct ish_target *t, const char *key)
+{
+	struct check_describe c = { .key = key };
+
+	ish_target_describe(t, check_describe_item, &c);
+	return c.found && !c.text ? c.count : ~(uint64_t)0;
 }
 
 #endif

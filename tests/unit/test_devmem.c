@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <iommush/backend.h>
 #include <iommush/pci.h>
 #include <iommush/vtd/vtd.h>
 

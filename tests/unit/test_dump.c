@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <iommush/backend.h>
 #include <iommush/acpi.h>
 #include <iommush/mem.h>
 #include <iommush/target.h>

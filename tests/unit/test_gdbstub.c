@@ -5,6 +5,7 @@
  * ACPI tables (RSDP, RSDT, DMAR) as firmware leaves them, a VT-d register
  * block at 0xfed90000 and an ECAM window at 0xb0000000 (both MMIO).
  */
+#include <iommush/backend.h>
 #include <iommush/target.h>
 #include <iommush/vtd/vtd.h>
 

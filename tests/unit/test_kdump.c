@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <iommush/backend.h>
 #include <iommush/target.h>
 
 #include "check.h"

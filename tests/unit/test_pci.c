@@ -5,6 +5,7 @@
  * bridges, then config space that lies (loops, buses going backwards,
  * overlapping ranges, random bytes), which must be reported and bounded.
  */
+#include <iommush/backend.h>
 #include <iommush/mem.h>
 #include <iommush/pci.h>
 #include <iommush/vtd/vtd.h>

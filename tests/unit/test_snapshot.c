@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <iommush/backend.h>
 #include <iommush/mem.h>
 #include <iommush/regfile.h>
 #include <iommush/snapshot.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The target layer: parameters, units, the cache, write gating. */
+#include <iommush/backend.h>
 #include <iommush/mem.h>
 #include <iommush/target.h>
 #include <iommush/vtd/vtd.h>

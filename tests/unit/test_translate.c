@@ -4,6 +4,7 @@
  * scalable mode, 3/4/5-level second-level, 4/5-level first-level, nested,
  * pass-through, superpages, and every fault reason the tables can raise.
  */
+#include <iommush/backend.h>
 #include <iommush/mem.h>
 #include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>

@@ -640,7 +640,7 @@ static void test_debugfs_and_live(void)
 	set_file_word(reg_base + DMAR_FECTL_REG, 0, 4);
 	OK(open_live("live", sys_owned, mem_path, ISH_OPEN_WRITE | ISH_OPEN_FORCE, &t));
 	ish_target_set_confirm(t, confirm, &a);
-	CHECK(ish_live_choice(t) && !strncmp(ish_live_choice(t), "devmem:", 7));
+	CHECK(describe_text(t, "choice") && !strncmp(describe_text(t, "choice"), "devmem:", 7));
 	OK(ish_write_reg(t, 0, DMAR_FECTL_REG, 32, 0x80000000));
 	CHECK_EQ(a.calls, 1);
 	CHECK_EQ(file_word(reg_base + DMAR_FECTL_REG, 4), 0x80000000);
