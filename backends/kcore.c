@@ -86,22 +86,14 @@ static void kcore_close(struct ish_target *t)
 
 static struct ish_error *full_pread(struct kcore_priv *p, void *buf, size_t len, uint64_t off)
 {
-	uint8_t *b = buf;
+	size_t done;
+	int rc = ish_pread_all(p->fd, buf, len, off, &done);
 
-	while (len) {
-		ssize_t r = pread(p->fd, b, len, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return ish_error_errno(errno, "reading %s at offset %#" PRIx64, p->path, off);
-		if (!r)
-			return ish_error_format(ISH_ERROR_FORMAT, "%s ends at offset %#" PRIx64, p->path,
-						off);
-		b += r;
-		off += (uint64_t)r;
-		len -= (size_t)r;
-	}
+	if (rc < 0)
+		return ish_error_errno(errno, "reading %s at offset %#" PRIx64, p->path, off + done);
+	if (rc > 0)
+		return ish_error_format(ISH_ERROR_FORMAT, "%s ends at offset %#" PRIx64, p->path,
+					off + done);
 	return NULL;
 }
 
@@ -301,8 +293,8 @@ static struct ish_error *kcore_read_phys(struct ish_target *t, uint64_t addr, vo
 	while (len) {
 		const struct kcore_seg *s = find_seg(p, addr);
 		uint64_t off;
-		size_t n;
-		ssize_t r;
+		size_t n, done;
+		int rc;
 
 		if (!s)
 			return ish_error_fault(addr,
@@ -310,18 +302,16 @@ static struct ish_error *kcore_read_phys(struct ish_target *t, uint64_t addr, vo
 					       "shows only the kernel's direct map)", addr, p->path);
 		off = addr - s->paddr;
 		n = s->len - off < len ? (size_t)(s->len - off) : len;
-		r = pread(p->fd, out, n, (off_t)(s->offset + off));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
+		rc = ish_pread_all(p->fd, out, n, s->offset + off, &done);
+		addr += done;
+		if (rc < 0)
 			return ish_error_fault(addr, "reading %#" PRIx64 " through %s: %s", addr, p->path,
 					       strerror(errno));
-		if (!r)
+		if (rc > 0)
 			return ish_error_fault(addr, "%s ends before physical address %#" PRIx64, p->path,
 					       addr);
-		out += r;
-		addr += (uint64_t)r;
-		len -= (size_t)r;
+		out += n;
+		len -= n;
 	}
 	return NULL;
 }
