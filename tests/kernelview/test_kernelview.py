@@ -622,7 +622,7 @@ def provoke_fault(gdbsock, qmp, proc, console, deadline, failures):
     return lines
 
 
-FAULT_RE = re.compile(r"DMAR: \[DMA (Read|Write) NO_PASID\] Request device "
+FAULT_RE = re.compile(r"DMAR: \[DMA (Read|Write) (?:NO_PASID|PASID 0x[0-9a-f]+)\] Request device "
                       r"\[([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])\] fault addr (0x[0-9a-f]+) "
                       r"\[fault reason (0x[0-9a-f]+)\] (.*)$")
 
