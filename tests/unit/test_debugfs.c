@@ -555,7 +555,7 @@ static void test_fuzz(void)
 	CHECK(1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char cmd[600];
 
@@ -564,12 +564,13 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	test_legacy();
-	test_scalable();
-	test_no_regset();
-	test_formats_agree();
-	test_hostile();
-	test_fuzz();
+	check_init(argc, argv);
+	CASE("legacy") test_legacy();
+	CASE("scalable") test_scalable();
+	CASE("no_regset") test_no_regset();
+	CASE("formats_agree") test_formats_agree();
+	CASE("hostile") test_hostile();
+	CASE("fuzz") test_fuzz();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd))
 		fprintf(stderr, "could not remove %s\n", base);

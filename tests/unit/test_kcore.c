@@ -438,7 +438,7 @@ static void test_writes(struct ish_target *dump)
 	free(cur);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct ish_target *dump;
 	char cmd[600];
@@ -450,10 +450,11 @@ int main(void)
 	nsegs = demo_segments(DEMO, segs, 256);
 	dmar_path = write_dmar(dump, dir);
 	make_regs(dump);
-	test_formats(dump);
-	test_live(dump);
-	test_hostile();
-	test_writes(dump);
+	check_init(argc, argv);
+	CASE("formats") test_formats(dump);
+	CASE("live") test_live(dump);
+	CASE("hostile") test_hostile();
+	CASE("writes") test_writes(dump);
 	ish_target_close(dump);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))

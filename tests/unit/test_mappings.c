@@ -315,11 +315,12 @@ static void test_devices_who(void)
 	CHECK_EQ(g.w[1].iova, 0x3800);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	build();
-	test_devices_who();
-	test_mappings();
+	check_init(argc, argv);
+	CASE("devices_who") test_devices_who();
+	CASE("mappings") test_mappings();
 	ish_target_close(t);
 	return check_report();
 }

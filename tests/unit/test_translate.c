@@ -615,13 +615,14 @@ static void test_unit_selection(void)
 	ish_target_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_legacy_4level();
-	test_legacy_levels_superpages();
-	test_legacy_faults();
-	test_scalable_sl_pt();
-	test_scalable_fl_nested();
-	test_unit_selection();
+	check_init(argc, argv);
+	CASE("legacy_4level") test_legacy_4level();
+	CASE("legacy_levels_superpages") test_legacy_levels_superpages();
+	CASE("legacy_faults") test_legacy_faults();
+	CASE("scalable_sl_pt") test_scalable_sl_pt();
+	CASE("scalable_fl_nested") test_scalable_fl_nested();
+	CASE("unit_selection") test_unit_selection();
 	return check_report();
 }

@@ -428,13 +428,14 @@ static void test_stream_fl(void)
 	ish_target_close(f.t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_sl_decode();
-	test_fl_decode();
-	test_stream_coalesce();
-	test_stream_hostile();
-	test_stream_limits();
-	test_stream_fl();
+	check_init(argc, argv);
+	CASE("sl_decode") test_sl_decode();
+	CASE("fl_decode") test_fl_decode();
+	CASE("stream_coalesce") test_stream_coalesce();
+	CASE("stream_hostile") test_stream_hostile();
+	CASE("stream_limits") test_stream_limits();
+	CASE("stream_fl") test_stream_fl();
 	return check_report();
 }

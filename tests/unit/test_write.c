@@ -707,7 +707,7 @@ static void test_not_live(void)
 	ish_target_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct ish_target *dump;
 	char cmd[600];
@@ -715,20 +715,21 @@ int main(void)
 	dir = mkdtemp(tmpl);
 	if (!dir)
 		return 1;
-	test_log_format();
+	check_init(argc, argv);
+	CASE("log_format") test_log_format();
 	OK(ish_target_open(DEMO, NULL, NULL, 0, 0, &dump));
 	nsegs = demo_segments(DEMO, segs, 256);
 	build(dump);
 	ish_target_close(dump);
-	test_read_only();
-	test_access_model();
-	test_owned();
-	test_confirm_and_write();
-	test_invalidate_asks_once();
-	test_invalidate_driver_queue();
-	test_debugfs_and_live();
-	test_hostile_sysfs();
-	test_not_live();
+	CASE("read_only") test_read_only();
+	CASE("access_model") test_access_model();
+	CASE("owned") test_owned();
+	CASE("confirm_and_write") test_confirm_and_write();
+	CASE("invalidate_asks_once") test_invalidate_asks_once();
+	CASE("invalidate_driver_queue") test_invalidate_driver_queue();
+	CASE("debugfs_and_live") test_debugfs_and_live();
+	CASE("hostile_sysfs") test_hostile_sysfs();
+	CASE("not_live") test_not_live();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		return 1;
