@@ -533,8 +533,8 @@ int main(int argc, char **argv)
 	check_init(argc, argv);
 	CASE("plain") test_plain();
 	CASE("flat") test_flat();
-	CASE("elf_filtered") test_elf_filtered(true);
-	CASE("elf_filtered") test_elf_filtered(false);
+	CASE("elf_filtered_note") test_elf_filtered(true);
+	CASE("elf_filtered_no_note") test_elf_filtered(false);
 	{
 		char cmd[128];
 
