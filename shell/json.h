@@ -76,7 +76,7 @@ struct json_writer {
 	int depth;
 	bool first[JSON_MAX_DEPTH];	/* no member written yet at this depth */
 	bool after_key;
-	int lines_depth;		/* depth whose values are JSON Lines, or -1 */
+	int lines;			/* 1 + the depth whose values are JSON Lines; 0: none */
 	struct out_buf *buf;		/* when set, output goes here instead of f */
 };
 
