@@ -14,6 +14,7 @@ void out_buf_init(struct out_buf *b, FILE *f)
 
 	b->f = f;
 	b->len = 0;
+	b->limit = OUT_BUF_SIZE - OUT_BUF_ROOM_MAX;
 	b->err = 0;
 	b->tty = fd >= 0 && isatty(fd);
 }

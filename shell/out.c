@@ -42,6 +42,9 @@ void sh_stream_begin(struct ish_shell *sh, struct out_buf *b)
 {
 	fflush(sh->out);
 	out_buf_init(b, sh->out);
+	/* The pager shows a screenful: give it one soon, as stdio's 4 KiB pipe buffer did. */
+	if (sh->out == sh->pager_file)
+		b->limit = 4096;
 	sh->stream = b;
 	json_set_buffer(&sh->json, b);
 }
