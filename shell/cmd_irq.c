@@ -9,6 +9,7 @@
 #include <iommush/vtd/irte.h>
 #include <iommush/vtd/vtd.h>
 
+#include "kernel_log.h"
 #include "shell.h"
 
 /* The units a command covers: --unit U, or all of them. */
@@ -561,7 +562,8 @@ static void fault_json(struct json_writer *w, const struct ish_faults *f,
 static int cmd_faults(struct ish_shell *sh, int argc, char **argv)
 {
 	const struct ish_command *self = &ish_cmds_irq[2];
-	struct sh_opt opts[] = { { "--unit", true, NULL } };
+	struct sh_opt opts[] = { { "--unit", true, NULL }, { "--log", false, NULL },
+				 { "--walk", false, NULL } };
 	static const struct { const char *name; uint32_t bit; } fsts_bits[] = {
 		{ "PFO", DMA_FSTS_PFO }, { "PPF", DMA_FSTS_PPF }, { "AFO", DMA_FSTS_AFO },
 		{ "APF", DMA_FSTS_APF }, { "IQE", DMA_FSTS_IQE }, { "ICE", DMA_FSTS_ICE },
@@ -570,11 +572,14 @@ static int cmd_faults(struct ish_shell *sh, int argc, char **argv)
 	struct ish_target *t = sh_target(sh);
 	unsigned first, last;
 	int status = 0;
+	bool klog;
 
 	if (!t)
 		return 1;
-	if (!sh_getopt(sh, self, &argc, argv, opts, 1))
+	if (!sh_getopt(sh, self, &argc, argv, opts, 3))
 		return 2;
+	/* the kernel log's faults (shell/cmd_klog.c): asked, or where the kernel is at hand */
+	klog = opts[1].value || opts[2].value || sh_log_faults_wanted(t);
 	if (argc != 1)
 		return sh_usage(sh, self);
 	if (!pick_units(sh, t, opts[0].value, &first, &last))
@@ -585,6 +590,14 @@ static int cmd_faults(struct ish_shell *sh, int argc, char **argv)
 		struct ish_faults *f;
 		struct ish_error *err = ish_faults_read(t, u, &f);
 
+		if (err && klog && (err->code == ISH_ERROR_NOT_FOUND ||
+				    err->code == ISH_ERROR_UNSUPPORTED)) {
+			/* a dump has no fault registers: the log still has the faults */
+			fprintf(stderr, "%s: no fault registers here (%s): the kernel log's follow\n",
+				unit_name(t, u), err->message);
+			ish_error_destroy(err);
+			continue;
+		}
 		if (err) {
 			status = sh_report(sh, ish_error_prefix(err, "%s", unit_name(t, u)));
 			continue;
@@ -641,6 +654,12 @@ static int cmd_faults(struct ish_shell *sh, int argc, char **argv)
 		}
 		ish_faults_destroy(f);
 	}
+	if (klog) {
+		int s = sh_log_faults(sh, t, opts[2].value != NULL);
+
+		if (s)
+			status = s;
+	}
 	if (sh_json(sh)) {
 		json_end_array(&sh->json);
 		json_end_line(&sh->json);
@@ -681,13 +700,25 @@ const struct ish_command ish_cmds_irq[] = {
 	  "reads 0 on a unit in scalable mode, 256-bit descriptors are assumed and the\n"
 	  "output says so (QEMU 7.2 drops DW on read).",
 	  cmd_iq, CMD_NEEDS_TARGET, COMPLETE_NONE },
-	{ "faults", NULL, "faults [--unit U]", "fault status and recorded faults",
+	{ "faults", NULL, "faults [--unit U] [--log] [--walk]", "fault status and recorded faults",
 	  "Shows FSTS (PFO, PPF, AFO, APF, IQE, ICE, ITE, PRO, FRI) and FECTL (IM, IP),\n"
 	  "then every valid fault recording register (VT-d 11.4.14): requester, request\n"
 	  "type (read, write, page request), address or interrupt index, PASID, and\n"
 	  "the fault reason with its text, or says that none is recorded. A reason\n"
 	  "from the other mode's table (QEMU records legacy codes in scalable mode)\n"
-	  "is marked \"unexpected in this mode\" (JSON: in_mode false).",
+	  "is marked \"unexpected in this mode\" (JSON: in_mode false).\n"
+	  "Then the DMA remapping faults the kernel logged (DMAR: [DMA Read|Write\n"
+	  "NO_PASID|PASID N] Request device [..] fault addr .. [fault reason ..]; the\n"
+	  "driver clears each record it logs), marked as from the kernel log: on a\n"
+	  "target that carries VMCOREINFO (a dump, /proc/kcore) unasked, elsewhere\n"
+	  "with --log (the kernel is found as 'kernel' finds it). A unit whose fault\n"
+	  "registers are not in a dump is then noted, not an error. --walk (implies\n"
+	  "--log) translates each logged address as the tables say now and shows\n"
+	  "where it fails. JSON: after the units, {\"source\": \"kernel log\",\n"
+	  "\"vmcoreinfo\", \"records\": [{\"seq\", \"ts_nsec\", \"sid\", \"bdf\",\n"
+	  "\"type\", \"addr\" (\"irq_index\"), \"pasid_present\", \"reason\", \"text\",\n"
+	  "\"kernel_text\", \"line\", \"walk\": {\"faulted\", \"reason\", \"text\",\n"
+	  "\"step\"} or {\"faulted\": false, \"hpa\"}}]}.",
 	  cmd_faults, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ NULL },
 };
