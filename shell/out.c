@@ -63,8 +63,11 @@ int sh_stream_end(struct ish_shell *sh)
 int sh_stream_failed(struct ish_shell *sh, int errnum)
 {
 	if (errnum == EPIPE) {
-		/* The reader has what it wanted: no message, and nobody reads what would follow. */
-		if (sh->out != sh->pager_file)
+		/*
+		 * The reader has what it wanted: no message. Without a prompt
+		 * nobody reads what would follow; at one, the user goes on.
+		 */
+		if (sh->out != sh->pager_file && !sh->interactive)
 			sh->quit = true;
 		return 0;
 	}
