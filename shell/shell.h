@@ -172,9 +172,9 @@ static inline bool sh_stream_broken(const struct ish_shell *sh)
 }
 /*
  * After a failed write (errnum): a closed pipe (`| head`, the pager quit)
- * ends the command quietly with status 0 and, unless it was the pager, the
- * session too (nobody reads any more); any other error (disk full) is
- * reported and gives 1.
+ * ends the command quietly with status 0 and, without a prompt (-c, -f, a
+ * script on stdin), the session too (nobody reads any more); any other
+ * error (disk full) is reported and gives 1.
  */
 int sh_stream_failed(struct ish_shell *sh, int errnum);
 /* Sends everything written so far (streamed or not) to sh->out's file. */
