@@ -622,7 +622,8 @@ def provoke_fault(gdbsock, qmp, proc, console, deadline, failures):
     return lines
 
 
-FAULT_RE = re.compile(r"DMAR: \[DMA (Read|Write) NO_PASID\] Request device "
+# QEMU 7.2 records PASID 0 (PP=1) for scalable-mode requests without one (tests/edu)
+FAULT_RE = re.compile(r"DMAR: \[DMA (Read|Write) (?:NO_PASID|PASID 0x[0-9a-f]+)\] Request device "
                       r"\[([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])\] fault addr (0x[0-9a-f]+) "
                       r"\[fault reason (0x[0-9a-f]+)\] (.*)$")
 
