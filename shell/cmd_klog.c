@@ -94,7 +94,7 @@ int ish_cmd_log(struct ish_shell *sh, int argc, char **argv)
 			char msg[128];
 
 			regerror(rc, &re, msg, sizeof(msg));
-			return sh_error(sh, "log: bad pattern '%s': %s", argv[1], msg);
+			return sh_error(sh, "bad pattern '%s': %s", argv[1], msg);
 		}
 	}
 	err = read_log(t, &log);
