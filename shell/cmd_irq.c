@@ -81,11 +81,15 @@ static void irte_text(struct ish_shell *sh, const struct ish_irte *e, const stru
 	}
 }
 
-static void irte_json(struct ish_shell *sh, const struct ish_irte *e, const struct ish_pid *pid)
+/* In JSON Lines an entry is a line of its own and says its unit first (unit: NULL otherwise). */
+static void irte_json(struct ish_shell *sh, const char *unit, const struct ish_irte *e,
+		      const struct ish_pid *pid)
 {
 	struct json_writer *w = &sh->json;
 
 	json_begin_object(w);
+	if (unit)
+		json_kv_str(w, "unit", unit);
 	json_kv_u64(w, "index", e->index);
 	json_kv_u64(w, "lo", e->lo);
 	json_kv_u64(w, "hi", e->hi);
@@ -133,7 +137,7 @@ static void irte_json(struct ish_shell *sh, const struct ish_irte *e, const stru
  * One entry plus, for a posted one, its descriptor; fails only if the entry
  * is unreadable. A shown entry with reserved bits set counts in *bad.
  */
-static struct ish_error *irte_show(struct ish_shell *sh, struct ish_target *t,
+static struct ish_error *irte_show(struct ish_shell *sh, struct ish_target *t, unsigned unit,
 				   const struct ish_ir_state *ir, uint32_t index, bool all,
 				   unsigned *bad)
 {
@@ -153,7 +157,7 @@ static struct ish_error *irte_show(struct ish_shell *sh, struct ish_target *t,
 		have_pid = !err;
 	}
 	if (sh_json(sh))
-		irte_json(sh, &e, have_pid ? &pid : NULL);
+		irte_json(sh, sh_jsonl(sh) ? unit_name(t, unit) : NULL, &e, have_pid ? &pid : NULL);
 	else
 		irte_text(sh, &e, have_pid ? &pid : NULL);
 	if (err && !sh_json(sh))
@@ -221,8 +225,10 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 	bool all = true;
 	uint64_t index = 0, msi_addr = 0, msi_data = 0;
 	uint16_t sid = 0;
-	int status = 0;
+	int status = 0, werr;
 	unsigned bad = 0;
+	struct out_buf *ob;
+	bool lines;
 
 	if (!t)
 		return 1;
@@ -250,9 +256,14 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 	if (!pick_units(sh, t, opts[0].value, &first, &last))
 		return 1;
 
-	if (sh_json(sh))
-		json_begin_array(&sh->json);
-	for (unsigned u = first; u <= last; u++) {
+	/* JSON Lines: a line per entry (with its unit), or per unit for --msi. */
+	lines = sh_jsonl(sh) && !opts[1].value;
+	ob = malloc(sizeof(*ob));
+	if (!ob)
+		return sh_report(sh, &ish_enomem);
+	sh_stream_begin(sh, ob);
+	sh_list_begin(sh);
+	for (unsigned u = first; u <= last && !sh_stream_broken(sh); u++) {
 		struct ish_ir_state ir;
 		struct ish_error *err = ish_ir_state_read(t, u, &ir);
 
@@ -260,7 +271,9 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 			status = sh_report(sh, ish_error_prefix(err, "%s", unit_name(t, u)));
 			continue;
 		}
-		if (sh_json(sh)) {
+		if (lines) {
+			/* the unit's IRTA is in `irte --json`; a line is an entry */
+		} else if (sh_json(sh)) {
 			json_begin_object(&sh->json);
 			json_kv_str(&sh->json, "unit", unit_name(t, u));
 			json_kv_u64(&sh->json, "irta", ir.irta.raw);
@@ -289,14 +302,14 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 			uint32_t hi = all ? ir.irta.entries : (uint32_t)index + 1;
 			unsigned shown = 0;
 
-			if (sh_json(sh)) {
+			if (sh_json(sh) && !lines) {
 				json_key(&sh->json, "irtes");
 				json_begin_array(&sh->json);
 			}
-			for (uint32_t i = lo; i < hi; i++) {
+			for (uint32_t i = lo; i < hi && !sh_stream_broken(sh); i++) {
 				if (!(i & 0xfff) && (err = ish_target_check_interrupt(t)))
 					break;
-				err = irte_show(sh, t, &ir, i, all, &bad);
+				err = irte_show(sh, t, u, &ir, i, all, &bad);
 				if (err) {
 					/* The listing stops at the first entry memory cannot give. */
 					err = all ? ish_error_prefix(err, "%s: listing stopped",
@@ -306,7 +319,7 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 				}
 				shown++;
 			}
-			if (sh_json(sh))
+			if (sh_json(sh) && !lines)
 				json_end_array(&sh->json);
 			if (err)
 				status = sh_report(sh, err);
@@ -314,13 +327,14 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 				sh_printf(sh, "  (interrupt remapping is not enabled)\n");
 			(void)shown;
 		}
-		if (sh_json(sh))
+		if (sh_json(sh) && !lines)
 			json_end_object(&sh->json);
 	}
-	if (sh_json(sh)) {
-		json_end_array(&sh->json);
-		json_end_line(&sh->json);
-	}
+	sh_list_end(sh);
+	werr = sh_stream_end(sh);
+	free(ob);
+	if (werr)
+		return sh_stream_failed(sh, werr);
 	return status ? status : bad ? 1 : 0;
 }
 
@@ -666,7 +680,15 @@ const struct ish_command ish_cmds_irq[] = {
 	  "--msi ADDR,DATA remaps one MSI write from requester --sid (default 00:00.0)\n"
 	  "as the hardware would: compatibility or remappable format, handle and\n"
 	  "subhandle, the IRTE index, and the resulting vector and destination or the\n"
-	  "interrupt-remapping fault (0x20-0x27). Every unit unless --unit is given.",
+	  "interrupt-remapping fault (0x20-0x27). Every unit unless --unit is given.\n"
+	  "--json: a list of units {\"unit\", \"irta\", \"table\", \"eime\", \"size\",\n"
+	  "\"entries\", \"enabled\", \"cfis\", \"irtes\": [entries]} (\"msi\": {...} instead\n"
+	  "of \"irtes\" with --msi), an entry {\"index\", \"lo\", \"hi\", \"present\",\n"
+	  "\"fpd\", \"format\", \"vector\", \"avail\", \"sid\", \"sq\", \"svt\", then \"dest\",\n"
+	  "\"dm\", \"rh\", \"tm\", \"dlm\", \"dlm_name\" (remapped) or \"urgent\", \"pda\"\n"
+	  "(posted), \"rsvd_lo\", \"rsvd_hi\", and \"pid\": {...} for a posted one}.\n"
+	  "--jsonl: a line per entry, the entry with \"unit\" first (a line per unit\n"
+	  "with --msi).",
 	  cmd_irte, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ "iq", NULL, "iq [--unit U] [--all] [--history N]", "the invalidation queue",
 	  "Shows the invalidation queue (VT-d 6.5.2): IQA (base, QS: 2^QS pages,\n"
