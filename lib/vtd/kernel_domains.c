@@ -6,9 +6,11 @@
  * on devices_kset (drivers/base/core.c) is visited. A domain's id on a
  * unit is in dmar_domain.iommu_array (an xarray by the unit's seq_id, of
  * struct iommu_domain_info; 6.1 stable and later) or, in older kernels,
- * the array iommu_did[seq_id]. Offsets come from BTF; the only constants
- * are DOMAIN_FLAG_USE_FIRST_LEVEL (BIT(1) since 5.7) and the xarray's
- * node encoding (lib/xarray.c: an internal entry is (node | 2), 64 slots).
+ * the array iommu_did[seq_id]. Offsets come from BTF (6.12 moved pgd,
+ * gaw and agaw into an anonymous union and flags became the bit
+ * use_first_level); the only constants are DOMAIN_FLAG_USE_FIRST_LEVEL
+ * (BIT(1) since 5.7) and the xarray's node encoding (lib/xarray.c: an
+ * internal entry is (node | 2), 64 slots).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -199,19 +201,23 @@ static struct ish_error *read_device(struct ish_kernel *k, uint64_t info, uint64
 	}
 	if (!err) {
 		d->agaw = (int)(int32_t)v;
-		err = ish_kernel_read_member(k, d->domain_va, D, "flags", &v);
+		/* flags & DOMAIN_FLAG_USE_FIRST_LEVEL, or (6.12) the bit use_first_level */
+		if (ok(ish_kernel_read_member(k, d->domain_va, D, "flags", &v))) {
+			d->flags = (int)(int32_t)v;
+			d->first_level = d->flags & DOMAIN_FLAG_USE_FIRST_LEVEL;
+		} else {
+			err = ish_kernel_read_member(k, d->domain_va, D, "use_first_level", &v);
+			d->first_level = v;
+		}
 	}
-	if (!err) {
-		d->flags = (int)(int32_t)v;
+	if (!err)
 		err = ish_kernel_member(k, D, "domain", &dm);
-	}
 	if (!err)
 		err = ish_kernel_read_member(k, d->domain_va + dm.offset, "struct iommu_domain",
 					     "type", &v);
 	if (err)
 		return ish_error_prefix(err, "the domain at %#" PRIx64, d->domain_va);
 	d->domain_type = (unsigned)v;
-	d->first_level = d->flags & DOMAIN_FLAG_USE_FIRST_LEVEL;
 	d->pgd_pa = pa_of(k, d->pgd_va);
 	return domain_did(k, d);
 }
