@@ -843,6 +843,7 @@ static const luaL_Reg target_meth[] = {
 static const luaL_Reg *const target_parts[] = {
 	target_meth, ish_lua_units_target_methods, ish_lua_tables_target_methods,
 	ish_lua_walk_target_methods, ish_lua_irq_target_methods, ish_lua_image_target_methods,
+	ish_lua_kernel_target_methods,
 };
 
 static const luaL_Reg *const unit_parts[] = {
