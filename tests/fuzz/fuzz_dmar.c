@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <iommush/vtd/dmar.h>
+#include <iommush/vtd/scope.h>
 #include <iommush/mem.h>
 #include <iommush/pci.h>
 #include <iommush/vtd/vtd.h>

@@ -7,6 +7,7 @@
  */
 #include <iommush/mem.h>
 #include <iommush/pci.h>
+#include <iommush/vtd/scope.h>
 #include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 

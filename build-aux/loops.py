@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""File pairs of lib/ that call each other (nm over the library's objects).
+
+usage: loops.py BUILD_DIR [DIR...]   (default DIR: lib)
+Prints each pair A <-> B with one symbol each way; exit status 1 if any.
+An edge A -> B is A referring to a symbol B defines; a static library's
+objects keep their undefined symbols, so no link map is needed.
+"""
+import os
+import re
+import subprocess
+import sys
+
+
+def objects(build, dirs):
+	p = os.path.join(build, 'libiommush.a.p')
+	for name in sorted(os.listdir(p)):
+		m = re.match(r'(.*)\.c\.o$', name)
+		if not m:
+			continue
+		src = m.group(1).replace('_', '/')
+		# meson flattens lib/vtd/arch.c to lib_vtd_arch.c.o
+		for d in dirs:
+			if src.startswith(d.replace('_', '/') + '/'):
+				yield src, os.path.join(p, name)
+
+
+def symbols(obj):
+	out = subprocess.run(['nm', obj], capture_output=True, text=True, check=True).stdout
+	defs, refs = set(), set()
+	for line in out.splitlines():
+		parts = line.split()
+		if len(parts) == 2 and parts[0] == 'U':
+			refs.add(parts[1])
+		elif len(parts) == 3 and parts[1] in 'TDBR':
+			defs.add(parts[2])
+	return defs, refs
+
+
+def main():
+	build = sys.argv[1]
+	dirs = sys.argv[2:] or ['lib']
+	info = {src: symbols(obj) for src, obj in objects(build, dirs)}
+	owner = {}
+	for src, (defs, _) in info.items():
+		for s in defs:
+			owner[s] = src
+	edges = {}
+	for src, (_, refs) in info.items():
+		for s in refs:
+			o = owner.get(s)
+			if o and o != src:
+				edges.setdefault((src, o), s)
+	loops = sorted((a, b) for (a, b) in edges if a < b and (b, a) in edges)
+	for a, b in loops:
+		print(f'{a} <-> {b}: {edges[(a, b)]} / {edges[(b, a)]}')
+	print(f'{len(info)} files, {len(edges)} edges, {len(loops)} pairs in a loop')
+	return 1 if loops else 0
+
+
+sys.exit(main())
