@@ -7,7 +7,7 @@ what=${1:-test}
 build_pkgs="meson ninja-build pkg-config gcc libc6-dev libelf-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev liblua5.4-dev lua5.4
 libreadline-dev libedit-dev libpci-dev pci.ids"
 test_pkgs="qemu-system-x86 qemu-utils busybox-static cpio python3 clang llvm valgrind
-libclang-rt-14-dev acpica-tools tmux bash-completion makedumpfile"
+libclang-rt-14-dev acpica-tools tmux bash-completion makedumpfile jq"
 
 case $what in
 build|demo) pkgs=$build_pkgs ;;

@@ -317,6 +317,15 @@ static int cmd_set(struct ish_shell *sh, int argc, char **argv)
 			return sh_error(sh, "mode is 'text' or 'json', not '%s'", argv[2]);
 		return 0;
 	}
+	if (!strcmp(argv[1], "json")) {
+		if (!strcmp(argv[2], "lines"))
+			sh->mode = OUT_JSONL;
+		else if (!strcmp(argv[2], "array"))
+			sh->mode = OUT_JSON;
+		else
+			return sh_error(sh, "json is 'lines' or 'array', not '%s'", argv[2]);
+		return 0;
+	}
 	if (!strcmp(argv[1], "write")) {
 		if (!parse_onoff(argv[2], &on))
 			return sh_error(sh, "write is 'on' or 'off', not '%s'", argv[2]);
@@ -331,7 +340,7 @@ static int cmd_set(struct ish_shell *sh, int argc, char **argv)
 		sh->pager = on;
 		return 0;
 	}
-	return sh_error(sh, "no setting '%s' (settings: mode, write, pager)", argv[1]);
+	return sh_error(sh, "no setting '%s' (settings: mode, json, write, pager)", argv[1]);
 }
 
 static int cmd_show(struct ish_shell *sh, int argc, char **argv)
@@ -366,7 +375,7 @@ static int cmd_show(struct ish_shell *sh, int argc, char **argv)
 		return sh_error(sh, "nothing to show about '%s' (try 'show' or 'show stats')", argv[1]);
 	if (sh_json(sh)) {
 		json_begin_object(&sh->json);
-		json_kv_str(&sh->json, "mode", "json");
+		json_kv_str(&sh->json, "mode", sh_jsonl(sh) ? "jsonl" : "json");
 		json_kv_bool(&sh->json, "write", sh->write);
 		json_key(&sh->json, "target");
 		if (sh->target) {
@@ -505,9 +514,15 @@ const struct ish_command ish_cmds_core[] = {
 	  "translation table mode (RTADDR.TTM: legacy, scalable, abort-dma). Units come\n"
 	  "from the target's DMAR table or, for dumps, its register file.",
 	  cmd_units, CMD_NEEDS_TARGET, COMPLETE_NONE },
-	{ "set", NULL, "set mode text|json | set write on|off | set pager on|off | set reg [UNIT] NAME VALUE",
+	{ "set", NULL, "set mode text|json | set json lines|array | set write on|off | set pager on|off | set reg [UNIT] NAME VALUE",
 	  "change a session setting, or write a register",
 	  "mode   text for people, json for programs (one JSON value per command).\n"
+	  "json   lines (--jsonl): JSON output, and a listing (mappings,\n"
+	  "       who-maps, devices, pasid BDF, irte, pci) is JSON Lines: one complete\n"
+	  "       JSON object per line per item, equal to that item of the --json\n"
+	  "       array, written as the walk finds it; an empty listing is no line.\n"
+	  "       Other commands print their one JSON value, on one line, as in json.\n"
+	  "       array: JSON output, one array per listing (as 'set mode json').\n"
 	  "write  allow commands that write to the target (invalidate, set reg). Off by\n"
 	  "       default; --write on the command line turns it on.\n"
 	  "pager  page long output through $PAGER (or less) on a terminal; on by default.\n"

@@ -9,6 +9,7 @@
 #include <iommush/vtd/irte.h>
 #include <iommush/vtd/vtd.h>
 
+#include "kernel_log.h"
 #include "shell.h"
 
 /* The units a command covers: --unit U, or all of them. */
@@ -80,11 +81,15 @@ static void irte_text(struct ish_shell *sh, const struct ish_irte *e, const stru
 	}
 }
 
-static void irte_json(struct ish_shell *sh, const struct ish_irte *e, const struct ish_pid *pid)
+/* In JSON Lines an entry is a line of its own and says its unit first (unit: NULL otherwise). */
+static void irte_json(struct ish_shell *sh, const char *unit, const struct ish_irte *e,
+		      const struct ish_pid *pid)
 {
 	struct json_writer *w = &sh->json;
 
 	json_begin_object(w);
+	if (unit)
+		json_kv_str(w, "unit", unit);
 	json_kv_u64(w, "index", e->index);
 	json_kv_u64(w, "lo", e->lo);
 	json_kv_u64(w, "hi", e->hi);
@@ -132,7 +137,7 @@ static void irte_json(struct ish_shell *sh, const struct ish_irte *e, const stru
  * One entry plus, for a posted one, its descriptor; fails only if the entry
  * is unreadable. A shown entry with reserved bits set counts in *bad.
  */
-static struct ish_error *irte_show(struct ish_shell *sh, struct ish_target *t,
+static struct ish_error *irte_show(struct ish_shell *sh, struct ish_target *t, unsigned unit,
 				   const struct ish_ir_state *ir, uint32_t index, bool all,
 				   unsigned *bad)
 {
@@ -152,7 +157,7 @@ static struct ish_error *irte_show(struct ish_shell *sh, struct ish_target *t,
 		have_pid = !err;
 	}
 	if (sh_json(sh))
-		irte_json(sh, &e, have_pid ? &pid : NULL);
+		irte_json(sh, sh_jsonl(sh) ? unit_name(t, unit) : NULL, &e, have_pid ? &pid : NULL);
 	else
 		irte_text(sh, &e, have_pid ? &pid : NULL);
 	if (err && !sh_json(sh))
@@ -220,8 +225,10 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 	bool all = true;
 	uint64_t index = 0, msi_addr = 0, msi_data = 0;
 	uint16_t sid = 0;
-	int status = 0;
+	int status = 0, werr;
 	unsigned bad = 0;
+	struct out_buf *ob;
+	bool lines;
 
 	if (!t)
 		return 1;
@@ -249,9 +256,14 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 	if (!pick_units(sh, t, opts[0].value, &first, &last))
 		return 1;
 
-	if (sh_json(sh))
-		json_begin_array(&sh->json);
-	for (unsigned u = first; u <= last; u++) {
+	/* JSON Lines: a line per entry (with its unit), or per unit for --msi. */
+	lines = sh_jsonl(sh) && !opts[1].value;
+	ob = malloc(sizeof(*ob));
+	if (!ob)
+		return sh_report(sh, &ish_enomem);
+	sh_stream_begin(sh, ob);
+	sh_list_begin(sh);
+	for (unsigned u = first; u <= last && !sh_stream_broken(sh); u++) {
 		struct ish_ir_state ir;
 		struct ish_error *err = ish_ir_state_read(t, u, &ir);
 
@@ -259,7 +271,9 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 			status = sh_report(sh, ish_error_prefix(err, "%s", unit_name(t, u)));
 			continue;
 		}
-		if (sh_json(sh)) {
+		if (lines) {
+			/* the unit's IRTA is in `irte --json`; a line is an entry */
+		} else if (sh_json(sh)) {
 			json_begin_object(&sh->json);
 			json_kv_str(&sh->json, "unit", unit_name(t, u));
 			json_kv_u64(&sh->json, "irta", ir.irta.raw);
@@ -288,14 +302,14 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 			uint32_t hi = all ? ir.irta.entries : (uint32_t)index + 1;
 			unsigned shown = 0;
 
-			if (sh_json(sh)) {
+			if (sh_json(sh) && !lines) {
 				json_key(&sh->json, "irtes");
 				json_begin_array(&sh->json);
 			}
-			for (uint32_t i = lo; i < hi; i++) {
+			for (uint32_t i = lo; i < hi && !sh_stream_broken(sh); i++) {
 				if (!(i & 0xfff) && (err = ish_target_check_interrupt(t)))
 					break;
-				err = irte_show(sh, t, &ir, i, all, &bad);
+				err = irte_show(sh, t, u, &ir, i, all, &bad);
 				if (err) {
 					/* The listing stops at the first entry memory cannot give. */
 					err = all ? ish_error_prefix(err, "%s: listing stopped",
@@ -305,7 +319,7 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 				}
 				shown++;
 			}
-			if (sh_json(sh))
+			if (sh_json(sh) && !lines)
 				json_end_array(&sh->json);
 			if (err)
 				status = sh_report(sh, err);
@@ -313,13 +327,14 @@ static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 				sh_printf(sh, "  (interrupt remapping is not enabled)\n");
 			(void)shown;
 		}
-		if (sh_json(sh))
+		if (sh_json(sh) && !lines)
 			json_end_object(&sh->json);
 	}
-	if (sh_json(sh)) {
-		json_end_array(&sh->json);
-		json_end_line(&sh->json);
-	}
+	sh_list_end(sh);
+	werr = sh_stream_end(sh);
+	free(ob);
+	if (werr)
+		return sh_stream_failed(sh, werr);
 	return status ? status : bad ? 1 : 0;
 }
 
@@ -547,7 +562,8 @@ static void fault_json(struct json_writer *w, const struct ish_faults *f,
 static int cmd_faults(struct ish_shell *sh, int argc, char **argv)
 {
 	const struct ish_command *self = &ish_cmds_irq[2];
-	struct sh_opt opts[] = { { "--unit", true, NULL } };
+	struct sh_opt opts[] = { { "--unit", true, NULL }, { "--log", false, NULL },
+				 { "--walk", false, NULL } };
 	static const struct { const char *name; uint32_t bit; } fsts_bits[] = {
 		{ "PFO", DMA_FSTS_PFO }, { "PPF", DMA_FSTS_PPF }, { "AFO", DMA_FSTS_AFO },
 		{ "APF", DMA_FSTS_APF }, { "IQE", DMA_FSTS_IQE }, { "ICE", DMA_FSTS_ICE },
@@ -556,11 +572,14 @@ static int cmd_faults(struct ish_shell *sh, int argc, char **argv)
 	struct ish_target *t = sh_target(sh);
 	unsigned first, last;
 	int status = 0;
+	bool klog;
 
 	if (!t)
 		return 1;
-	if (!sh_getopt(sh, self, &argc, argv, opts, 1))
+	if (!sh_getopt(sh, self, &argc, argv, opts, 3))
 		return 2;
+	/* the kernel log's faults (shell/cmd_klog.c): asked, or where the kernel is at hand */
+	klog = opts[1].value || opts[2].value || sh_log_faults_wanted(t);
 	if (argc != 1)
 		return sh_usage(sh, self);
 	if (!pick_units(sh, t, opts[0].value, &first, &last))
@@ -571,6 +590,14 @@ static int cmd_faults(struct ish_shell *sh, int argc, char **argv)
 		struct ish_faults *f;
 		struct ish_error *err = ish_faults_read(t, u, &f);
 
+		if (err && klog && (err->code == ISH_ERROR_NOT_FOUND ||
+				    err->code == ISH_ERROR_UNSUPPORTED)) {
+			/* a dump has no fault registers: the log still has the faults */
+			fprintf(stderr, "%s: no fault registers here (%s): the kernel log's follow\n",
+				unit_name(t, u), err->message);
+			ish_error_destroy(err);
+			continue;
+		}
 		if (err) {
 			status = sh_report(sh, ish_error_prefix(err, "%s", unit_name(t, u)));
 			continue;
@@ -627,6 +654,12 @@ static int cmd_faults(struct ish_shell *sh, int argc, char **argv)
 		}
 		ish_faults_destroy(f);
 	}
+	if (klog) {
+		int s = sh_log_faults(sh, t, opts[2].value != NULL);
+
+		if (s)
+			status = s;
+	}
 	if (sh_json(sh)) {
 		json_end_array(&sh->json);
 		json_end_line(&sh->json);
@@ -647,7 +680,15 @@ const struct ish_command ish_cmds_irq[] = {
 	  "--msi ADDR,DATA remaps one MSI write from requester --sid (default 00:00.0)\n"
 	  "as the hardware would: compatibility or remappable format, handle and\n"
 	  "subhandle, the IRTE index, and the resulting vector and destination or the\n"
-	  "interrupt-remapping fault (0x20-0x27). Every unit unless --unit is given.",
+	  "interrupt-remapping fault (0x20-0x27). Every unit unless --unit is given.\n"
+	  "--json: a list of units {\"unit\", \"irta\", \"table\", \"eime\", \"size\",\n"
+	  "\"entries\", \"enabled\", \"cfis\", \"irtes\": [entries]} (\"msi\": {...} instead\n"
+	  "of \"irtes\" with --msi), an entry {\"index\", \"lo\", \"hi\", \"present\",\n"
+	  "\"fpd\", \"format\", \"vector\", \"avail\", \"sid\", \"sq\", \"svt\", then \"dest\",\n"
+	  "\"dm\", \"rh\", \"tm\", \"dlm\", \"dlm_name\" (remapped) or \"urgent\", \"pda\"\n"
+	  "(posted), \"rsvd_lo\", \"rsvd_hi\", and \"pid\": {...} for a posted one}.\n"
+	  "--jsonl: a line per entry, the entry with \"unit\" first (a line per unit\n"
+	  "with --msi).",
 	  cmd_irte, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ "iq", NULL, "iq [--unit U] [--all] [--history N]", "the invalidation queue",
 	  "Shows the invalidation queue (VT-d 6.5.2): IQA (base, QS: 2^QS pages,\n"
@@ -659,13 +700,25 @@ const struct ish_command ish_cmds_irq[] = {
 	  "reads 0 on a unit in scalable mode, 256-bit descriptors are assumed and the\n"
 	  "output says so (QEMU 7.2 drops DW on read).",
 	  cmd_iq, CMD_NEEDS_TARGET, COMPLETE_NONE },
-	{ "faults", NULL, "faults [--unit U]", "fault status and recorded faults",
+	{ "faults", NULL, "faults [--unit U] [--log] [--walk]", "fault status and recorded faults",
 	  "Shows FSTS (PFO, PPF, AFO, APF, IQE, ICE, ITE, PRO, FRI) and FECTL (IM, IP),\n"
 	  "then every valid fault recording register (VT-d 11.4.14): requester, request\n"
 	  "type (read, write, page request), address or interrupt index, PASID, and\n"
 	  "the fault reason with its text, or says that none is recorded. A reason\n"
 	  "from the other mode's table (QEMU records legacy codes in scalable mode)\n"
-	  "is marked \"unexpected in this mode\" (JSON: in_mode false).",
+	  "is marked \"unexpected in this mode\" (JSON: in_mode false).\n"
+	  "Then the DMA remapping faults the kernel logged (DMAR: [DMA Read|Write\n"
+	  "NO_PASID|PASID N] Request device [..] fault addr .. [fault reason ..]; the\n"
+	  "driver clears each record it logs), marked as from the kernel log: on a\n"
+	  "target that carries VMCOREINFO (a dump, /proc/kcore) unasked, elsewhere\n"
+	  "with --log (the kernel is found as 'kernel' finds it). A unit whose fault\n"
+	  "registers are not in a dump is then noted, not an error. --walk (implies\n"
+	  "--log) translates each logged address as the tables say now and shows\n"
+	  "where it fails. JSON: after the units, {\"source\": \"kernel log\",\n"
+	  "\"vmcoreinfo\", \"records\": [{\"seq\", \"ts_nsec\", \"sid\", \"bdf\",\n"
+	  "\"type\", \"addr\" (\"irq_index\"), \"pasid_present\", \"reason\", \"text\",\n"
+	  "\"kernel_text\", \"line\", \"walk\": {\"faulted\", \"reason\", \"text\",\n"
+	  "\"step\"} or {\"faulted\": false, \"hpa\"}}]}.",
 	  cmd_faults, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ NULL },
 };

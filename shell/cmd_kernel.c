@@ -9,6 +9,7 @@
 #include <iommush/kernel.h>
 
 #include "json.h"
+#include "kernel_log.h"
 #include "shell.h"
 
 static const struct ish_command *kernel_cmd(void)
@@ -369,5 +370,17 @@ const struct ish_command ish_cmds_kernel[] = {
 	  "\"pa\"}; type: {\"type\", \"size\", \"members\": [{\"name\", \"type\", \"offset\",\n"
 	  "\"size\", \"bits\"}]}. Unknown values are null.",
 	  cmd_kernel, CMD_NEEDS_TARGET, COMPLETE_NONE },
+	{ "log", NULL, "log [PATTERN] [--all]", "the kernel's log: its IOMMU lines, or those matching PATTERN",
+	  "Reads the kernel's log from its printk ring buffer (Linux 5.10 and later),\n"
+	  "found and laid out through VMCOREINFO (SYMBOL(prb), SIZE() and OFFSET() of\n"
+	  "the ring's structs) as 'kernel' finds it: a dump's or /proc/kcore's note,\n"
+	  "else a scan of RAM. Without PATTERN, the IOMMU lines (DMAR:, DMAR-IR:,\n"
+	  "AMD-Vi:, iommu, IOMMU, arm-smmu, PCI-DMA:); with PATTERN (an extended\n"
+	  "regular expression; a plain word is a substring) the records it matches;\n"
+	  "--all every record. Each line with its time as dmesg prints it. Records\n"
+	  "the kernel was writing or had released are skipped and counted on stderr.\n"
+	  "--json: [{\"seq\", \"ts_nsec\", \"level\" (from BTF, null without it),\n"
+	  "\"caller_id\", \"text\"}].",
+	  ish_cmd_log, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ NULL },
 };

@@ -101,8 +101,8 @@ struct print_state {
 
 static void start(struct print_state *ps)
 {
-	if (!ps->started && sh_json(ps->sh))
-		json_begin_array(&ps->sh->json);
+	if (!ps->started)
+		sh_list_begin(ps->sh);
 	ps->started = true;
 }
 
@@ -119,7 +119,7 @@ static struct ish_error *print_func(void *arg, const struct ish_pci_func *f,
 		func_json(sh, sh->target, f, c, name);
 	else
 		func_text(sh, sh->target, f, c, name);
-	return NULL;
+	return sh_stream_broken(sh) ? ish_error_errno(sh->stream->err, "write error") : NULL;
 }
 
 static int cmd_pci(struct ish_shell *sh, int argc, char **argv)
@@ -129,29 +129,47 @@ static int cmd_pci(struct ish_shell *sh, int argc, char **argv)
 	struct print_state ps = { .sh = sh };
 	struct ish_error *err;
 	struct ish_pci *p;
-	int status;
+	struct out_buf *ob;
+	int status, werr;
 
 	(void)argv;
 	if (!t)
 		return 1;
 	if (argc != 1)
 		return sh_usage(sh, cmd);
+	ob = malloc(sizeof(*ob));
+	if (!ob)
+		return sh_report(sh, &ish_enomem);
+	sh_stream_begin(sh, ob);
 	err = ish_pci_each(t, print_func, &ps, &p);
-	if (!p)
+	if (!p) {
+		werr = sh_stream_end(sh);
+		free(ob);
+		if (werr) {
+			ish_error_destroy(err);
+			return sh_stream_failed(sh, werr);
+		}
 		return sh_report(sh, err);
-	start(&ps);
-	if (sh_json(sh)) {
-		json_end_array(&sh->json);
-		json_end_line(&sh->json);
 	}
-	fflush(sh->out);
+	start(&ps);
+	sh_list_end(sh);
+	if (sh_stream_broken(sh)) {
+		ish_error_destroy(err);
+		ish_pci_destroy(p);
+		werr = sh_stream_end(sh);
+		free(ob);
+		return sh_stream_failed(sh, werr);
+	}
+	sh_flush(sh);
 	for (size_t i = 0; i < p->nfindings; i++)
 		fprintf(stderr, "iommush: pci: warning: %s\n", p->findings[i].message);
 	if (!err && !p->n && !sh_json(sh))
 		sh_printf(sh, "no PCI functions found\n");
 	status = err ? sh_report(sh, err) : p->nfindings ? 1 : 0;
 	ish_pci_destroy(p);
-	return status;
+	werr = sh_stream_end(sh);
+	free(ob);
+	return werr ? sh_stream_failed(sh, werr) : status;
 }
 
 const struct ish_command ish_cmds_pci[] = {
@@ -173,7 +191,7 @@ const struct ish_command ish_cmds_pci[] = {
 	  "--json: a list of {\"segment\", \"bdf\", \"vendor_id\", \"device_id\", \"class\",\n"
 	  "\"header_type\", \"name\", \"bridge\": {\"primary\", \"secondary\",\n"
 	  "\"subordinate\"} or null, \"unit\", \"cover\", \"context\": {\"present\", \"mode\",\n"
-	  "\"type\", \"did\"} or null (then \"why\")}.",
+	  "\"type\", \"did\"} or null (then \"why\")}; --jsonl: one such object a line.",
 	  cmd_pci, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ NULL },
 };

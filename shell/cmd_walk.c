@@ -9,6 +9,7 @@
 #include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
+#include "fmt.h"
 #include "pcinames.h"
 #include "shell.h"
 
@@ -373,46 +374,166 @@ struct map_out {
 	uint64_t findings;
 	/* The device, for walkers that do not know it (ish_device_pasids); -1: none. */
 	int bdf;
+	bool colors;		/* sh_colors(), asked once per listing */
 };
 
-static void mapping_text(struct ish_shell *sh, const struct ish_mapping *m)
-{
-	char sz[24], ps[24];
+/*
+ * The hot path of `mappings`: a line or an object per range, a million times
+ * a command, so it is formatted by hand (shell/fmt.h) into the listing's
+ * buffer. The bytes are those of the printf formats they replaced (kept in the
+ * comments); the transcripts hold them to it.
+ */
+#define MAPPING_MAX 320
 
-	sh_printf(sh, "0x%016" PRIx64 "-0x%016" PRIx64 " -> 0x%012" PRIx64 " %6s (%s pages) ", m->iova,
-		  m->iova + m->size - 1, m->hpa, size_str(m->size, sz, sizeof(sz)),
-		  size_str(m->page_size, ps, sizeof(ps)));
-	sh_flag(sh, "R", m->read);
-	sh_printf(sh, " ");
-	sh_flag(sh, "W", m->write);
-	sh_printf(sh, " ");
-	sh_flag(sh, "X", m->exec);
+/* size_str(): "%#" PRIx64 unless a whole number of KiB, else "%" PRIu64 "%c" */
+static char *fmt_size(char *p, uint64_t size)
+{
+	static const char units[] = "KMGTPE";
+	unsigned i = 0;
+
+	if (size < 1024 || size % 1024)
+		return fmt_xhex(p, size);
+	size /= 1024;
+	while (size >= 1024 && !(size % 1024) && i < 5) {
+		size /= 1024;
+		i++;
+	}
+	p = fmt_u64(p, size);
+	*p++ = units[i];
+	return p;
+}
+
+/* sh_flag() */
+static char *fmt_flag(char *p, char name, bool on, bool colors)
+{
+	if (!on) {
+		*p++ = name;
+		*p++ = '-';
+		return p;
+	}
+	if (colors)
+		p = fmt_lit(p, "\033[32m");
+	*p++ = name;
+	*p++ = '+';
+	if (colors)
+		p = fmt_lit(p, "\033[0m");
+	return p;
+}
+
+/*
+ * "0x%016" PRIx64 "-0x%016" PRIx64 " -> 0x%012" PRIx64 " %6s (%s pages) ", then
+ * R W X flags, " pass-through", " SNP+", " EMT=%u" and the newline.
+ */
+static char *fmt_mapping_text(char *p, const struct ish_mapping *m, bool colors)
+{
+	char *s;
+
+	p = fmt_lit(p, "0x");
+	p = fmt_hex(p, m->iova, 16);
+	p = fmt_lit(p, "-0x");
+	p = fmt_hex(p, m->iova + m->size - 1, 16);
+	p = fmt_lit(p, " -> 0x");
+	p = fmt_hex(p, m->hpa, 12);
+	*p++ = ' ';
+	s = p;
+	p = fmt_rjust(s, fmt_size(s, m->size), 6);
+	p = fmt_lit(p, " (");
+	p = fmt_size(p, m->page_size);
+	p = fmt_lit(p, " pages) ");
+	p = fmt_flag(p, 'R', m->read, colors);
+	*p++ = ' ';
+	p = fmt_flag(p, 'W', m->write, colors);
+	*p++ = ' ';
+	p = fmt_flag(p, 'X', m->exec, colors);
 	if (m->pass_through)
-		sh_printf(sh, " pass-through");
+		p = fmt_lit(p, " pass-through");
 	if (m->snp)
-		sh_printf(sh, " SNP+");
-	if (m->emt)
-		sh_printf(sh, " EMT=%u", m->emt);
-	sh_printf(sh, "\n");
+		p = fmt_lit(p, " SNP+");
+	if (m->emt) {
+		p = fmt_lit(p, " EMT=");
+		p = fmt_u64(p, m->emt);
+	}
+	*p++ = '\n';
+	return p;
+}
+
+/* Text the caller formatted, to the listing's buffer or the output. */
+static void put_text(struct ish_shell *sh, const char *s, size_t n)
+{
+	if (sh->stream) {
+		out_buf_write(sh->stream, s, n);
+		if (n && s[n - 1] == '\n')
+			out_buf_line(sh->stream);
+	} else {
+		sh_printf(sh, "%.*s", (int)n, s);
+	}
+}
+
+static void mapping_text(struct ish_shell *sh, const struct ish_mapping *m, bool colors)
+{
+	char buf[MAPPING_MAX];
+
+	if (sh->stream) {
+		char *p = out_buf_room(sh->stream, MAPPING_MAX);
+
+		out_buf_commit(sh->stream, fmt_mapping_text(p, m, colors));
+		out_buf_line(sh->stream);
+		return;
+	}
+	put_text(sh, buf, (size_t)(fmt_mapping_text(buf, m, colors) - buf));
+}
+
+static char *fmt_bool(char *p, bool v)
+{
+	return v ? fmt_lit(p, "true") : fmt_lit(p, "false");
+}
+
+/*
+ * {"iova":N,"hpa":N,"size":N,"page_size":N,"read":b,"write":b,"exec":b,
+ *  "user":b,"snp":b,"emt":N,"pass_through":b}
+ */
+static char *fmt_mapping_json(char *p, const struct ish_mapping *m)
+{
+	p = fmt_lit(p, "{\"iova\":");
+	p = fmt_u64(p, m->iova);
+	p = fmt_lit(p, ",\"hpa\":");
+	p = fmt_u64(p, m->hpa);
+	p = fmt_lit(p, ",\"size\":");
+	p = fmt_u64(p, m->size);
+	p = fmt_lit(p, ",\"page_size\":");
+	p = fmt_u64(p, m->page_size);
+	p = fmt_lit(p, ",\"read\":");
+	p = fmt_bool(p, m->read);
+	p = fmt_lit(p, ",\"write\":");
+	p = fmt_bool(p, m->write);
+	p = fmt_lit(p, ",\"exec\":");
+	p = fmt_bool(p, m->exec);
+	p = fmt_lit(p, ",\"user\":");
+	p = fmt_bool(p, m->user);
+	p = fmt_lit(p, ",\"snp\":");
+	p = fmt_bool(p, m->snp);
+	p = fmt_lit(p, ",\"emt\":");
+	p = fmt_u64(p, m->emt);
+	p = fmt_lit(p, ",\"pass_through\":");
+	p = fmt_bool(p, m->pass_through);
+	*p++ = '}';
+	return p;
 }
 
 static void mapping_json(struct ish_shell *sh, const struct ish_mapping *m)
 {
-	struct json_writer *w = &sh->json;
+	char buf[MAPPING_MAX], *p = json_raw_begin(&sh->json, MAPPING_MAX);
 
-	json_begin_object(w);
-	json_kv_u64(w, "iova", m->iova);
-	json_kv_u64(w, "hpa", m->hpa);
-	json_kv_u64(w, "size", m->size);
-	json_kv_u64(w, "page_size", m->page_size);
-	json_kv_bool(w, "read", m->read);
-	json_kv_bool(w, "write", m->write);
-	json_kv_bool(w, "exec", m->exec);
-	json_kv_bool(w, "user", m->user);
-	json_kv_bool(w, "snp", m->snp);
-	json_kv_u64(w, "emt", m->emt);
-	json_kv_bool(w, "pass_through", m->pass_through);
-	json_end_object(w);
+	if (p)
+		json_raw_end(&sh->json, fmt_mapping_json(p, m));
+	else
+		json_raw(&sh->json, buf, (size_t)(fmt_mapping_json(buf, m) - buf));
+}
+
+/* Stops a walk whose output nobody can take any more (sh_stream_failed says why). */
+static struct ish_error *stream_stop(struct ish_shell *sh)
+{
+	return ish_error_errno(sh->stream->err, "write error");
 }
 
 static struct ish_error *on_mapping(void *arg, const struct ish_mapping *m)
@@ -423,8 +544,8 @@ static struct ish_error *on_mapping(void *arg, const struct ish_mapping *m)
 	if (sh_json(o->sh))
 		mapping_json(o->sh, m);
 	else
-		mapping_text(o->sh, m);
-	return NULL;
+		mapping_text(o->sh, m, o->colors);
+	return sh_stream_broken(o->sh) ? stream_stop(o->sh) : NULL;
 }
 
 /* Findings go to stderr so that stdout stays the answer (a JSON list). */
@@ -434,7 +555,7 @@ static struct ish_error *on_finding(void *arg, const struct ish_finding *f)
 	char b[8];
 
 	o->findings++;
-	fflush(o->sh->out);
+	sh_flush(o->sh);
 	fprintf(stderr, "iommush: %s: warning: %s: %s: %s L%u table %#" PRIx64 "[%u]",
 		o->sh->cmd_name ? o->sh->cmd_name : "walk",
 		fmt_bdf(o->bdf >= 0 ? (uint16_t)o->bdf : f->bdf, b),
@@ -445,7 +566,18 @@ static struct ish_error *on_finding(void *arg, const struct ish_finding *f)
 	else
 		fprintf(stderr, " address %#" PRIx64, f->addr);
 	fprintf(stderr, " (IOVA %#" PRIx64 "): %s\n", f->iova, f->text);
-	return NULL;
+	return sh_stream_broken(o->sh) ? stream_stop(o->sh) : NULL;
+}
+
+/*
+ * Ends a streamed listing: rc, or, when a write failed, what sh_stream_failed
+ * makes of it (the walk's own error, then only the echo of that, is dropped).
+ */
+static int listing_end(struct ish_shell *sh, int rc)
+{
+	int werr = sh_stream_end(sh);
+
+	return werr ? sh_stream_failed(sh, werr) : rc;
 }
 
 static int cmd_mappings(struct ish_shell *sh, int argc, char **argv)
@@ -456,10 +588,12 @@ static int cmd_mappings(struct ish_shell *sh, int argc, char **argv)
 	struct ish_translation *tr;
 	struct ish_walk_stats st;
 	struct ish_error *err;
+	struct out_buf *ob;
 	uint64_t lo = 0, hi = ~0ULL;
 	uint16_t seg = 0, bdf;
 	uint32_t pasid;
 	unsigned unit;
+	int rc;
 
 	if (!t)
 		return 1;
@@ -476,36 +610,44 @@ static int cmd_mappings(struct ish_shell *sh, int argc, char **argv)
 	if (!pick_unit(sh, t, opts[1].value, seg, bdf, &unit))
 		return 1;
 	tr = malloc(sizeof(*tr));
-	if (!tr)
-		return sh_report(sh, &ish_enomem);
-	if (sh_json(sh))
-		json_begin_array(&sh->json);
-	err = ish_mappings(t, (int)unit, bdf, pasid, lo, hi, on_mapping, on_finding, &o, tr, &st);
-	if (sh_json(sh)) {
-		json_end_array(&sh->json);
-		json_end_line(&sh->json);
-	}
-	if (err) {
+	ob = malloc(sizeof(*ob));
+	if (!tr || !ob) {
 		free(tr);
-		return sh_report(sh, err);
+		free(ob);
+		return sh_report(sh, &ish_enomem);
 	}
-	if (tr->faulted || tr->blocked) {
-		char b[8];
+	sh_stream_begin(sh, ob);
+	o.colors = sh_colors(sh);
+	sh_list_begin(sh);
+	err = ish_mappings(t, (int)unit, bdf, pasid, lo, hi, on_mapping, on_finding, &o, tr, &st);
+	sh_list_end(sh);
+	if (sh_stream_broken(sh)) {
+		ish_error_destroy(err);
+		rc = 0;
+	} else if (err) {
+		rc = sh_report(sh, err);
+	} else {
+		if (tr->faulted || tr->blocked) {
+			char b[8];
 
-		fflush(sh->out);
-		fprintf(stderr, "iommush: mappings: %s has no mappings: ", fmt_bdf(bdf, b));
-		if (tr->blocked)
-			fprintf(stderr, "abort-DMA mode blocks every request\n");
-		else
-			fprintf(stderr, "fault %#x (%s)\n", tr->reason,
-				ish_fault_reason_text(tr->reason, tr->scalable));
-	} else if (!sh_json(sh)) {
-		sh_printf(sh, "%" PRIu64 " ranges, %" PRIu64 " leaf entries, %" PRIu64
-			  " table pages%s\n", st.mappings, st.leaves, st.pages,
-			  st.findings ? " (with findings, see above)" : "");
+			sh_flush(sh);
+			fprintf(stderr, "iommush: mappings: %s has no mappings: ", fmt_bdf(bdf, b));
+			if (tr->blocked)
+				fprintf(stderr, "abort-DMA mode blocks every request\n");
+			else
+				fprintf(stderr, "fault %#x (%s)\n", tr->reason,
+					ish_fault_reason_text(tr->reason, tr->scalable));
+		} else if (!sh_json(sh)) {
+			sh_printf(sh, "%" PRIu64 " ranges, %" PRIu64 " leaf entries, %" PRIu64
+				  " table pages%s\n", st.mappings, st.leaves, st.pages,
+				  st.findings ? " (with findings, see above)" : "");
+		}
+		rc = o.findings ? 1 : 0;
 	}
+	rc = listing_end(sh, rc);
+	free(ob);
 	free(tr);
-	return o.findings ? 1 : 0;
+	return rc;
 }
 
 /* --- devices --- */
@@ -555,7 +697,7 @@ static struct ish_error *on_device(void *arg, const struct ish_device *d)
 			json_kv_str(w, "name", name);
 		}
 		json_end_object(w);
-		return NULL;
+		return sh_stream_broken(sh) ? stream_stop(sh) : NULL;
 	}
 	sh_printf(sh, "%-7s %04x:%s %-8s %-13s ", unit_name(t, d->unit), d->segment,
 		  fmt_bdf(d->bdf, b), d->scalable ? "scalable" : "legacy", type);
@@ -575,7 +717,7 @@ static struct ish_error *on_device(void *arg, const struct ish_device *d)
 	if (ids)
 		sh_printf(sh, "  [%04x:%04x] %s", vendor, device, name);
 	sh_printf(sh, "\n");
-	return NULL;
+	return sh_stream_broken(sh) ? stream_stop(sh) : NULL;
 }
 
 static int cmd_devices(struct ish_shell *sh, int argc, char **argv)
@@ -583,22 +725,33 @@ static int cmd_devices(struct ish_shell *sh, int argc, char **argv)
 	struct ish_target *t = sh_target(sh);
 	struct map_out o = { .sh = sh, .bdf = -1 };
 	struct ish_error *err;
+	struct out_buf *ob;
+	int rc;
 
 	(void)argv;
 	if (!t)
 		return 1;
 	if (argc != 1)
 		return sh_usage(sh, self("devices"));
+	ob = malloc(sizeof(*ob));
+	if (!ob)
+		return sh_report(sh, &ish_enomem);
+	sh_stream_begin(sh, ob);
 	if (sh_json(sh))
-		json_begin_array(&sh->json);
+		sh_list_begin(sh);
 	else
 		sh_printf(sh, "UNIT    DEVICE       MODE     TYPE            DID LEVELS  PASID\n");
 	err = ish_devices(t, true, on_device, on_finding, &o);
-	if (sh_json(sh)) {
-		json_end_array(&sh->json);
-		json_end_line(&sh->json);
+	sh_list_end(sh);
+	if (sh_stream_broken(sh)) {
+		ish_error_destroy(err);
+		rc = 0;
+	} else {
+		rc = err ? sh_report(sh, err) : o.findings ? 1 : 0;
 	}
-	return err ? sh_report(sh, err) : o.findings ? 1 : 0;
+	rc = listing_end(sh, rc);
+	free(ob);
+	return rc;
 }
 
 /* --- context, pasid --- */
@@ -811,7 +964,7 @@ static int cmd_pasid(struct ish_shell *sh, int argc, char **argv)
 		return sh_report(sh, err);
 	}
 	if (sh_json(sh))
-		json_begin_array(&sh->json);
+		sh_list_begin(sh);
 	else
 		sh_printf(sh, "%s %s: PASID directory %#" PRIx64 " (%u entries), PASIDE%c "
 			  "RID_PASID=%#x\n", unit_name(t, unit), fmt_bdf(bdf, b),
@@ -819,10 +972,7 @@ static int cmd_pasid(struct ish_shell *sh, int argc, char **argv)
 			  tr->ce.paside ? '+' : '-', tr->ce.rid_pasid);
 	o.bdf = bdf;
 	err = ish_device_pasids(t, &us, &tr->ce, on_pasid, on_finding, &o);
-	if (sh_json(sh)) {
-		json_end_array(&sh->json);
-		json_end_line(&sh->json);
-	}
+	sh_list_end(sh);
 	free(tr);
 	return err ? sh_report(sh, err) : o.findings ? 1 : 0;
 }
@@ -833,7 +983,9 @@ static struct ish_error *on_who(void *arg, const struct ish_who_maps *wm)
 {
 	struct map_out *o = arg;
 	struct ish_shell *sh = o->sh;
-	char b[8];
+	char b[8], buf[MAPPING_MAX + 96], *p = buf, *s;
+	const char *name;
+	size_t n;
 
 	o->count++;
 	if (sh_json(sh)) {
@@ -851,16 +1003,28 @@ static struct ish_error *on_who(void *arg, const struct ish_who_maps *wm)
 		json_key(w, "mapping");
 		mapping_json(sh, &wm->m);
 		json_end_object(w);
-		return NULL;
+		return sh_stream_broken(sh) ? stream_stop(sh) : NULL;
 	}
-	sh_printf(sh, "%-7s %s ", unit_name(sh->target, wm->unit), fmt_bdf(wm->bdf, b));
-	if (wm->pasid == ISH_PASID_NONE)
-		sh_printf(sh, "%-13s", "");
-	else
-		sh_printf(sh, "PASID %#-7x", wm->pasid);
-	sh_printf(sh, " IOVA %#" PRIx64 "  in ", wm->iova);
-	mapping_text(sh, &wm->m);
-	return NULL;
+	/* "%-7s %s ", "%-13s" of "" or "PASID %#-7x", " IOVA %#" PRIx64 "  in ", the mapping */
+	name = unit_name(sh->target, wm->unit);
+	n = strlen(name);
+	p = fmt_ljust(p, fmt_mem(p, name, n < 32 ? n : 32), 7);
+	*p++ = ' ';
+	p = fmt_str(p, fmt_bdf(wm->bdf, b));
+	*p++ = ' ';
+	if (wm->pasid == ISH_PASID_NONE) {
+		p = fmt_spaces(p, 13);
+	} else {
+		p = fmt_lit(p, "PASID ");
+		s = p;
+		p = fmt_ljust(s, fmt_xhex(s, wm->pasid), 7);
+	}
+	p = fmt_lit(p, " IOVA ");
+	p = fmt_xhex(p, wm->iova);
+	p = fmt_lit(p, "  in ");
+	p = fmt_mapping_text(p, &wm->m, o->colors);
+	put_text(sh, buf, (size_t)(p - buf));
+	return sh_stream_broken(sh) ? stream_stop(sh) : NULL;
 }
 
 static int cmd_who_maps(struct ish_shell *sh, int argc, char **argv)
@@ -868,7 +1032,9 @@ static int cmd_who_maps(struct ish_shell *sh, int argc, char **argv)
 	struct ish_target *t = sh_target(sh);
 	struct map_out o = { .sh = sh, .bdf = -1 };
 	struct ish_error *err;
+	struct out_buf *ob;
 	uint64_t hpa;
+	int rc;
 
 	if (!t)
 		return 1;
@@ -876,16 +1042,25 @@ static int cmd_who_maps(struct ish_shell *sh, int argc, char **argv)
 		return sh_usage(sh, self("who-maps"));
 	if (!parse_u64(argv[1], &hpa))
 		return sh_error(sh, "'%s' is not an address", argv[1]) + 1;
-	if (sh_json(sh))
-		json_begin_array(&sh->json);
+	ob = malloc(sizeof(*ob));
+	if (!ob)
+		return sh_report(sh, &ish_enomem);
+	sh_stream_begin(sh, ob);
+	o.colors = sh_colors(sh);
+	sh_list_begin(sh);
 	err = ish_who_maps(t, hpa, on_who, on_finding, &o);
-	if (sh_json(sh)) {
-		json_end_array(&sh->json);
-		json_end_line(&sh->json);
-	} else if (!err && !o.count) {
-		sh_printf(sh, "nothing maps %#" PRIx64 "\n", hpa);
+	sh_list_end(sh);
+	if (sh_stream_broken(sh)) {
+		ish_error_destroy(err);
+		rc = 0;
+	} else {
+		if (!sh_json(sh) && !err && !o.count)
+			sh_printf(sh, "nothing maps %#" PRIx64 "\n", hpa);
+		rc = err ? sh_report(sh, err) : o.findings ? 1 : 0;
 	}
-	return err ? sh_report(sh, err) : o.findings ? 1 : 0;
+	rc = listing_end(sh, rc);
+	free(ob);
+	return rc;
 }
 
 const struct ish_command ish_cmds_walk[] = {
@@ -896,7 +1071,11 @@ const struct ish_command ish_cmds_walk[] = {
 	  "context entry, PGTT of the RID_PASID entry in scalable mode), the domain id,\n"
 	  "the page-table levels and, in scalable mode, PASID use and the number of\n"
 	  "present PASID entries. Unreadable tables are warnings on stderr and make\n"
-	  "the exit status 1.",
+	  "the exit status 1.\n"
+	  "--json: a list of {\"unit\", \"segment\", \"bdf\", \"scalable\", \"type\", \"did\"\n"
+	  "(null without valid tables), \"levels\", \"valid\", in scalable mode\n"
+	  "\"pasid_enabled\", \"rid_pasid\", \"pasids\", and with PCI ids \"vendor_id\",\n"
+	  "\"device_id\", \"name\"}; --jsonl: one such object a line.",
 	  cmd_devices, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ "context", NULL, "context BDF [--unit U]",
 	  "the root and context entries of a device",
@@ -910,7 +1089,9 @@ const struct ish_command ish_cmds_walk[] = {
 	  "Without N, lists every present PASID entry of a scalable-mode device. With\n"
 	  "N, decodes the PASID directory entry and the PASID table entry used for\n"
 	  "PASID N: every field, and every problem found. Warnings (unreadable\n"
-	  "tables) and problems make the exit status 1.",
+	  "tables) and problems make the exit status 1.\n"
+	  "--json without N: a list of {\"pasid\", \"type\", \"did\", \"slptptr\",\n"
+	  "\"flptptr\", \"problems\" (a count)}; --jsonl: one such object a line.",
 	  cmd_pasid, CMD_NEEDS_TARGET, COMPLETE_BDF },
 	{ "translate", "xlate", "translate BDF IOVA [--pasid N] [--write] [--exec] [--unit U]",
 	  "translate an address by walking the tables",
@@ -934,14 +1115,20 @@ const struct ish_command ish_cmds_walk[] = {
 	  "with contiguous host addresses and equal permissions. Cycles, pointers\n"
 	  "outside memory and reserved bits are warnings on stderr; the walk goes on\n"
 	  "and the exit status is 1.\n"
-	  "Limits: set walk.max_pages and walk.max_mappings.",
+	  "Limits: set walk.max_pages and walk.max_mappings.\n"
+	  "--json: a list of ranges {\"iova\", \"hpa\", \"size\", \"page_size\", \"read\",\n"
+	  "\"write\", \"exec\", \"user\", \"snp\", \"emt\", \"pass_through\"}; --jsonl: one\n"
+	  "range a line, each written as the walk finds it.",
 	  cmd_mappings, CMD_NEEDS_TARGET, COMPLETE_BDF },
 	{ "who-maps", NULL, "who-maps HPA",
 	  "every device, PASID and IOVA that reaches a host address",
 	  "Walks the tables of every device with a present context entry on every\n"
 	  "unit (every present PASID in scalable mode) and lists each IOVA that\n"
 	  "translates to HPA, with the range it belongs to. Pass-through devices\n"
-	  "reach every address. Warnings about the tables make the exit status 1.",
+	  "reach every address. Warnings about the tables make the exit status 1.\n"
+	  "--json: a list of {\"unit\", \"bdf\", \"pasid\" (null: requests without\n"
+	  "PASID), \"iova\", \"mapping\": the range as 'mappings' gives it}; --jsonl:\n"
+	  "one such object a line.",
 	  cmd_who_maps, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, COMPLETE_NONE },
 };

@@ -92,13 +92,14 @@ static void add_devices(struct candidates *c, struct ish_shell *sh)
 
 static void add_params(struct candidates *c, struct ish_shell *sh, const char *setting)
 {
-	static const char *const settings[] = { "mode", "write", "pager", NULL };
+	static const char *const settings[] = { "mode", "json", "write", "pager", NULL };
 	static const char *const onoff[] = { "on", "off", NULL };
 	static const char *const modes[] = { "text", "json", NULL };
+	static const char *const json_forms[] = { "lines", "array", NULL };
 	const char *const *list = settings;
 
 	if (setting)
-		list = !strcmp(setting, "mode") ? modes : onoff;
+		list = !strcmp(setting, "mode") ? modes : !strcmp(setting, "json") ? json_forms : onoff;
 	for (; *list; list++)
 		add(c, *list);
 	(void)sh;

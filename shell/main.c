@@ -45,6 +45,7 @@ static void usage(FILE *f)
 	      "  -O KEY=VALUE   backend parameter, e.g. -O dump.regs=regs.txt\n"
 	      "  -b NAME        use backend NAME instead of detecting it\n"
 	      "  --json         machine-readable output (set mode json)\n"
+	      "  --jsonl        JSON, listings as JSON Lines: one object per line (set json lines)\n"
 	      "  --write        allow writes (invalidations, registers)\n"
 	      "  --yes          do not ask before each write on a live host\n"
 	      "  --force        write even to units the kernel's intel-iommu driver owns\n"
@@ -445,12 +446,13 @@ static int print_man_section(const char *what)
 	return 2;
 }
 
-enum { OPT_JSON = 0x100, OPT_WRITE, OPT_YES, OPT_FORCE, OPT_BATCH, OPT_DEMO, OPT_MAN };
+enum { OPT_JSON = 0x100, OPT_JSONL, OPT_WRITE, OPT_YES, OPT_FORCE, OPT_BATCH, OPT_DEMO, OPT_MAN };
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "jsonl", no_argument, NULL, OPT_JSONL },
 		{ "write", no_argument, NULL, OPT_WRITE },
 		{ "yes", no_argument, NULL, OPT_YES },
 		{ "force", no_argument, NULL, OPT_FORCE },
@@ -523,6 +525,7 @@ int main(int argc, char **argv)
 		}
 		case 'b': backend = optarg; break;
 		case OPT_JSON: sh.mode = OUT_JSON; break;
+		case OPT_JSONL: sh.mode = OUT_JSONL; break;
 		case OPT_WRITE: sh.write = true; break;
 		case OPT_YES: sh.yes = true; break;
 		case OPT_FORCE: sh.force = true; break;

@@ -21,6 +21,7 @@
 enum ish_output_mode {
 	OUT_TEXT,
 	OUT_JSON,
+	OUT_JSONL,	/* JSON, but a listing is JSON Lines: one value per line per item */
 };
 
 struct ish_shell {
@@ -39,6 +40,7 @@ struct ish_shell {
 	uint64_t progress_last_ns;
 	FILE *out;			/* stdout or the `output FILE` file */
 	struct json_writer json;	/* writes to out in OUT_JSON mode */
+	struct out_buf *stream;		/* the buffer of the listing running (sh_stream_begin), or NULL */
 	const char *cmd_name;		/* the command running, for messages */
 	struct ish_param *params;	/* -O settings, kept for `open` */
 	size_t nparams;
@@ -116,7 +118,41 @@ int sh_report(struct ish_shell *sh, struct ish_error *err);
 int sh_error(struct ish_shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "usage: SYNOPSIS" on stderr; returns 2. */
 int sh_usage(struct ish_shell *sh, const struct ish_command *cmd);
+/* JSON output (--json or --jsonl). */
 bool sh_json(const struct ish_shell *sh);
+/* --jsonl / set json lines: listings are JSON Lines. */
+bool sh_jsonl(const struct ish_shell *sh);
+/*
+ * A listing in JSON: one array (then a newline), or, in JSON Lines mode, one
+ * line per value written between the two. Both write nothing in text mode.
+ */
+void sh_list_begin(struct ish_shell *sh);
+void sh_list_end(struct ish_shell *sh);
+/*
+ * Streamed output for listings (shell/out.c). Between begin and end, text
+ * (sh_printf, sh_flag, sh_color and out_buf_* on sh->stream) and JSON go to
+ * the buffer b, normally on the caller's stack, and reach sh->out in large
+ * writes. sh_stream_end flushes and returns the errno of the first failed
+ * write (0 if none); the caller hands a non-zero one to sh_stream_failed.
+ */
+void sh_stream_begin(struct ish_shell *sh, struct out_buf *b);
+int sh_stream_end(struct ish_shell *sh);
+/* True once a write of the running listing failed: the walk should stop. */
+static inline bool sh_stream_broken(const struct ish_shell *sh)
+{
+	return sh->stream && sh->stream->err;
+}
+/*
+ * After a failed write (errnum): a closed pipe (`| head`, the pager quit)
+ * ends the command quietly with status 0 and, unless it was the pager, the
+ * session too (nobody reads any more); any other error (disk full) is
+ * reported and gives 1.
+ */
+int sh_stream_failed(struct ish_shell *sh, int errnum);
+/* Sends everything written so far (streamed or not) to sh->out's file. */
+void sh_flush(struct ish_shell *sh);
+/* Whether sh_color writes colour sequences now (text mode on a colour terminal). */
+bool sh_colors(const struct ish_shell *sh);
 /* lspci-style flag: "Name+" or "Name-" ("+" in green on a colour terminal). */
 void sh_flag(struct ish_shell *sh, const char *name, bool on);
 /* Colours for results, only when sh->color_out and writing to the terminal. */

@@ -38,7 +38,7 @@ _iommush()
 	esac
 
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '-c -f -e -O -b --backend --json --write --yes --force
+		COMPREPLY=($(compgen -W '-c -f -e -O -b --backend --json --jsonl --write --yes --force
 			--batch --demo --help --version' -- "$cur"))
 		return
 	fi

@@ -164,3 +164,86 @@ put('dump', 'raw-bios-acpi-regs', b'\x0f' + struct.pack('<H', len(regs)) + regs 
 put('regsfile', 'too-many-units',
     ''.join('[dmar%d @ 0x%x]\nGSTS = 0\n' % (i, 0xfed90000 + i * 0x1000) for i in range(257)).encode())
 put('regsfile', 'long-line', b'[dmar0]\nCAP = 0x1 #' + b'x' * 4100 + b'\nECAP = 0x2\n')
+
+# --- printk: a small lockless ring in the Linux 6.1 layout (lib/printk.c) ----------
+#
+# The layout lines are the lab guest's VMCOREINFO (Debian 6.1); the ring has
+# 2^3 descriptors and 2^9 bytes of text, at kernel virtual 0xffff888000000000.
+
+PK_BASE = 0xffff888000000000
+PK_LAYOUT = '''OSRELEASE=6.1.0-57-amd64
+SIZE(printk_ringbuffer)=88
+OFFSET(printk_ringbuffer.desc_ring)=0
+OFFSET(printk_ringbuffer.text_data_ring)=48
+OFFSET(prb_desc_ring.count_bits)=0
+OFFSET(prb_desc_ring.descs)=8
+OFFSET(prb_desc_ring.infos)=16
+OFFSET(prb_desc_ring.head_id)=24
+OFFSET(prb_desc_ring.tail_id)=32
+SIZE(prb_desc)=24
+OFFSET(prb_desc.state_var)=0
+OFFSET(prb_desc.text_blk_lpos)=8
+OFFSET(prb_data_blk_lpos.begin)=0
+OFFSET(prb_data_blk_lpos.next)=8
+SIZE(printk_info)=88
+OFFSET(printk_info.seq)=0
+OFFSET(printk_info.ts_nsec)=8
+OFFSET(printk_info.text_len)=16
+OFFSET(printk_info.caller_id)=20
+OFFSET(prb_data_ring.size_bits)=0
+OFFSET(prb_data_ring.data)=8
+OFFSET(atomic_long_t.counter)=0
+'''
+
+
+def printk_seed(texts, count_bits=3, size_bits=9, wrap=False, states=None):
+    """The image: prb pointer at 0, the ring at 0x10, descs at 0x100,
+    infos at 0x400, data at 0x800; records laid out one after another
+    (wrap: the last one wraps to data[0], as the kernel places it)."""
+    img = bytearray(0x800 + (1 << size_bits))
+    n = len(texts)
+    first = (1 << count_bits) * 3           # ids past the first wrap of the ids
+    descs, infos, data = PK_BASE + 0x100, PK_BASE + 0x400, PK_BASE + 0x800
+    struct.pack_into('<Q', img, 0, PK_BASE + 0x10)
+    struct.pack_into('<IQQQQ', img, 0x10, count_bits, descs, infos, first + n - 1, first)
+    struct.pack_into('<IQ', img, 0x10 + 48, size_bits, data)
+    lpos = (1 << size_bits) * 2
+    for i, t in enumerate(texts):
+        tid = first + i
+        slot = tid & ((1 << count_bits) - 1)
+        blen = (8 + len(t) + 7) & ~7
+        if wrap and i == n - 1:
+            lpos = (lpos | ((1 << size_bits) - 1)) + 1 - 8   # 8 bytes left: wrap
+        begin = lpos
+        if (begin >> size_bits) != ((begin + blen) >> size_bits):
+            nxt = ((begin >> size_bits) + 1 << size_bits) + blen
+            off = 0
+        else:
+            nxt = begin + blen
+            off = begin & ((1 << size_bits) - 1)
+        state = (states[i] if states else 2)
+        struct.pack_into('<QQQ', img, 0x100 + slot * 24, tid | state << 62, begin, nxt)
+        struct.pack_into('<QQHBBI', img, 0x400 + slot * 88, 100 + i, 1000000 * (i + 1),
+                         len(t), 0, (6 if i else 3) << 5, 1)
+        struct.pack_into('<Q', img, 0x800 + off, tid)
+        img[0x800 + off + 8:0x800 + off + 8 + len(t)] = t
+        lpos = nxt
+    text = (PK_LAYOUT + 'SYMBOL(prb)=%x\n' % PK_BASE).encode()
+    return struct.pack('<H', len(text)) + text + bytes([1 + 19 * 8 + 5]) + bytes(img)
+
+
+PK_LINES = [
+    b'DMAR: IOMMU enabled',
+    b'DMAR: DRHD: handling fault status reg 2',
+    b'DMAR: [DMA Write NO_PASID] Request device [00:04.0] fault addr 0x7000 '
+    b'[fault reason 0x05] PTE Write access is not set',
+    b'DMAR: [DMA Read PASID 0x1] Request device [01:00.0] fault addr 0xdead000 '
+    b'[fault reason 0x59] SM: Present bit in PASID table entry is clear',
+    b'DMAR: [INTR-REMAP] Request device [00:1f.0] fault index 0x12 '
+    b'[fault reason 0x25] Present field in the IRTE entry is clear',
+]
+put('printk', 'ring-6.1', printk_seed(PK_LINES))
+put('printk', 'ring-wrapped', printk_seed(PK_LINES[:4], wrap=True))
+put('printk', 'ring-states', printk_seed(PK_LINES, states=[2, 0, 1, 3, 2]))
+put('printk', 'ring-multiline', printk_seed([b'iommu: line one\nline two', b'',
+                                             b'AMD-Vi: x']))

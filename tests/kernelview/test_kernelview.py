@@ -49,8 +49,14 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "qemu"))
 sys.path.insert(0, os.path.join(HERE, "..", "guest"))
+sys.path.insert(0, os.path.join(HERE, "..", "edu"))
 import lab  # noqa: E402
 from test_guest import shared_libs  # noqa: E402
+from test_edu import Rsp, find_edu, ECAM, EDU_BUF  # noqa: E402
+
+DMESG_BEGIN = "ISH-DMESG-BEGIN"
+DMESG_END = "ISH-DMESG-END"
+FAULT_IOVA = 0x7000     # nothing is mapped for edu, which has no driver
 
 KV_BEGIN = "ISH-KV-BEGIN"
 KV_END = "ISH-KV-END"
@@ -291,6 +297,16 @@ def all_dump_formats(args, qmp, out, elf, kg, regs, failures):
                   failures)
             check(w[1] == ref[1], "%s: mappings of every device = the ELF dump's (%d bytes)"
                   % (name, len(ref[1])), failures)
+    # the kernel's log and its faults: as the ELF dump's
+    if "mdf-c31.dump" in dict((n, p) for n, p, _ in made):
+        c31 = dict((n, p) for n, p, _ in made)["mdf-c31.dump"]
+        for cmd in ("log", "faults"):
+            pe, _ = iommush(args.iommush, elf, [cmd])
+            pc, _ = iommush(args.iommush, c31, [cmd])
+            check(pe.returncode == pc.returncode == 0 and pe.stdout == pc.stdout and
+                  pe.stdout.strip() not in ("", "[]"),
+                  "mdf-c31.dump: %s = the ELF dump's (%d bytes)" % (cmd, len(pc.stdout)),
+                  failures)
     # a page -d 31 left out reads as an error saying so, in kdump-compressed,
     # flattened and -E ELF alike (not as zeros)
     ex = dict((n, p) for n, p, _ in made)
@@ -339,7 +355,11 @@ def run(args):
                 "[ -e /sys/firmware/qemu_fw_cfg/by_name/etc/vmcoreinfo ] && echo ISH-FWCFG ok\n"
                 "export HOME=/tmp NO_COLOR=1 PATH=/usr/bin:/bin\n"
                 "echo %s; /usr/bin/iommush kcore --json -c kernel 2>&1; echo \"%s rc=$?\"\n"
-                % (KV_BEGIN, KV_END))
+                % (KV_BEGIN, KV_END) +
+                # once edu's DMA fault is logged, the guest's own dmesg of it
+                "( i=0; while [ $i -lt 300 ] && ! dmesg | grep -q 'fault addr'; do sleep 1; "
+                "i=$((i+1)); done; echo %s; dmesg | grep DMAR; echo %s ) &\n"
+                % (DMESG_BEGIN, DMESG_END))
         files = [(ko, "/lib/modules/qemu_fw_cfg.ko"),
                  (os.path.realpath(args.iommush), "/usr/bin/iommush")] + \
             shared_libs(args.iommush)
@@ -370,7 +390,7 @@ def run(args):
            "-drive", "file=%s,format=raw,if=none,id=d0,readonly=on" % disk,
            "-device", "virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on",
            "-drive", "file=%s,format=raw,if=none,id=d1" % nvme,
-           "-device", "nvme,serial=ish0,drive=d1"]
+           "-device", "nvme,serial=ish0,drive=d1", "-device", "edu"]
     qlog = open(os.path.join(out, "qemu.log"), "w")
     qlog.write(" ".join(cmd) + "\n")
     qlog.flush()
@@ -395,6 +415,7 @@ def run(args):
             except FileNotFoundError:
                 pass
         check("ISH-FWCFG ok" in text, "qemu_fw_cfg loaded, etc/vmcoreinfo present", failures)
+        dmesg = provoke_fault(gdbsock, qmp, p, console, deadline, failures)
         time.sleep(1)
         qmp.cmd("stop")
         dmar = lab.console_dmar(text)
@@ -538,6 +559,7 @@ def run(args):
             if a != b and VERBOSE:
                 log("gdbstub: %s\ndump:    %s" % (json.dumps(a), json.dumps(b)))
             compare_kernel_copies(args, "gdb:unix:" + gdbsock, elf, failures)
+            check_log(args, "gdb:unix:" + gdbsock, elf, dmesg, failures)
         if args.dumps and os.path.exists(elf):
             all_dump_formats(args, qmp, out, elf, kg, regs, failures)
         # without the note a dump is scanned like RAM too
@@ -558,6 +580,107 @@ def run(args):
     if failures:
         raise Failure("%d check(s) failed" % len(failures))
     log("%s: all checks passed" % args.mode)
+
+
+def provoke_fault(gdbsock, qmp, proc, console, deadline, failures):
+    """A real DMA fault: edu (no driver, so the kernel's domain for it maps
+    nothing) writes to FAULT_IOVA; the guest's kernel logs the unit's fault,
+    and /init prints the guest's dmesg of it. Returns those DMAR lines."""
+    rsp = Rsp(gdbsock)
+    try:
+        bdf = find_edu(rsp)
+        if bdf is None:
+            failures.append("edu not found through ECAM")
+            return []
+        cfg = ECAM + (bdf << 12)
+        bar = rsp.r32(cfg + 0x10) & ~0xf
+        rsp.write(cfg + 4, bytes([rsp.read(cfg + 4, 1)[0] | 6]))  # memory, bus master
+        rsp.w64(bar + 0x80, EDU_BUF)
+        rsp.w64(bar + 0x88, FAULT_IOVA)
+        rsp.w64(bar + 0x90, 64)
+        rsp.w32(bar + 0x98, 1 | 2)      # start, device to RAM: a DMA write
+        for _ in range(20):
+            rsp.run_for(0.25)
+            if not rsp.r32(bar + 0x98) & 1:
+                break
+    finally:
+        rsp.close()
+    qmp.cmd("cont")
+    text = ""
+    while DMESG_END not in text:
+        if proc.poll() is not None or time.time() > deadline:
+            failures.append("the guest printed no dmesg of the fault; see %s" % console)
+            return []
+        time.sleep(0.5)
+        with open(console, errors="replace") as f:
+            text = f.read()
+    m = re.search(r"%s\s*\n(.*?)%s" % (DMESG_BEGIN, DMESG_END), text.replace("\r\n", "\n"), re.S)
+    lines = [ln for ln in m.group(1).splitlines() if ln.strip()] if m else []
+    log("guest's dmesg: %s" % " | ".join(lines))
+    check(any("fault addr %#x" % FAULT_IOVA in ln for ln in lines),
+          "the guest's kernel logged edu's fault at %#x" % FAULT_IOVA, failures)
+    return lines
+
+
+FAULT_RE = re.compile(r"DMAR: \[DMA (Read|Write) NO_PASID\] Request device "
+                      r"\[([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])\] fault addr (0x[0-9a-f]+) "
+                      r"\[fault reason (0x[0-9a-f]+)\] (.*)$")
+
+
+def check_log(args, gdb, elf, dmesg, failures):
+    """log and faults (the kernel log's) against the guest's own dmesg, on the
+    ELF dump (note) and through the gdbstub (RAM scan, --log)."""
+    for target, extra, how in ((elf, [], "ELF dump"),
+                               (gdb, ["-O", "gdbstub.leave=stopped"], "gdbstub")):
+        argv = [args.iommush, target] + extra + ["-c", "log DMAR"]
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        got = p.stdout.splitlines()
+        check(p.returncode == 0 and dmesg and got[:len(dmesg)] == dmesg,
+              "%s: log DMAR = the guest's dmesg | grep DMAR (%d lines)" % (how, len(dmesg)),
+              failures)
+        if got[:len(dmesg)] != dmesg:
+            log("log DMAR: %s\ndmesg:    %s" % (got, dmesg))
+        pd, _ = iommush(args.iommush, target, ["log"], extra)
+        recs = json.loads(pd.stdout) if pd.returncode == 0 else []
+        texts = set(r["text"] for r in recs)
+        check(recs and all(ish_iommu(r["text"]) for r in recs) and
+              all(ln.split("] ", 1)[1] in texts for ln in dmesg if "] DMAR" in ln) and
+              all(r["level"] is not None for r in recs),
+              "%s: log --json: %d IOMMU records, each with its level" % (how, len(recs)),
+              failures)
+        want = [FAULT_RE.search(ln) for ln in dmesg]
+        want = [m for m in want if m]
+        fopts = [] if target == elf else ["--log"]
+        pf, _ = iommush(args.iommush, target, ["faults --walk" if fopts else "faults"] +
+                        ([] if fopts else ["faults --walk"]), extra)
+        objs = []
+        for chunk in pf.stdout.splitlines():
+            if chunk.strip():
+                objs.append(json.loads(chunk))
+        check(pf.returncode == 0, "%s: faults exit 0 (%s)" % (how, pf.stderr.strip()), failures)
+        for arr in objs:
+            kl = [o for o in arr if o.get("source") == "kernel log"]
+            check(len(kl) == 1, "%s: faults lists the kernel log's" % how, failures)
+            if not kl:
+                continue
+            got = [(r["type"], r["bdf"], r["addr"], r["reason"], r["kernel_text"])
+                   for r in kl[0]["records"]]
+            exp = [(m.group(1).lower(), m.group(2), int(m.group(3), 16), int(m.group(4), 16),
+                    m.group(5)) for m in want]
+            check(got == exp and exp, "%s: faults' kernel-log records = the guest's dmesg: %s"
+                  % (how, got), failures)
+            for r in kl[0]["records"]:
+                if "walk" in r:
+                    w = r["walk"]
+                    check(w["faulted"] and w["step"] is not None,
+                          "%s: faults --walk: %s %#x faults at %s (reason %#x)"
+                          % (how, r["bdf"], r["addr"], w.get("step"), w.get("reason", -1)),
+                          failures)
+
+
+def ish_iommu(text):
+    return any(s in text for s in ("DMAR:", "DMAR-IR:", "AMD-Vi:", "iommu:", "arm-smmu",
+                                   "intel_iommu", "IOMMU", "iommu", "PCI-DMA:"))
 
 
 def answers(args, target, extra=()):

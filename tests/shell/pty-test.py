@@ -169,6 +169,26 @@ def main():
             with open(os.path.join(tmp, "history")) as f:
                 hist = f.read().replace("\\040", " ")  # libedit's encoding of spaces
             check("units" in hist and "echo recalled" in hist, "history is saved")
+
+        # A pager that quits early (q in less): the listing stops quietly, the shell lives.
+        quitter = os.path.join(tmp, "pager-head")
+        with open(quitter, "w") as f:
+            f.write("#!/bin/sh\nhead -n 3 | sed 's/^/HEAD: /'\n")
+        os.chmod(quitter, 0o755)
+        t = Term([iommush, os.path.join(tmp, "image.raw"), "-O",
+                  "dump.regs=" + os.path.join(tmp, "regs.txt")], dict(env, PAGER=quitter))
+        check(t.expect(rb"iommush> "), "the prompt appears (quitting pager)")
+        t.send("mappings 00:01.0\r")
+        check(t.expect(rb"HEAD: 0x0000000100002000-"), "the pager shows the first lines")
+        check(t.expect(rb"iommush> "), "the prompt comes back when the pager quits")
+        check(b"error" not in t.buf and b"Broken pipe" not in t.buf,
+              "a pager that quits is no error")
+        t.send("units\r")
+        check(t.expect(rb"HEAD: dmar0"), "the shell still works after the pager quit")
+        check(t.expect(rb"iommush> "), "prompt")
+        t.send("quit\r")
+        rc = t.wait()
+        check(rc == 0, f"quit exits 0 after a pager quit early (got {rc})")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
