@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """File pairs of lib/ that call each other (nm over the library's objects).
 
-usage: loops.py BUILD_DIR [DIR...]   (default DIR: lib)
+usage: loops.py BUILD_DIR [DIR...]   (default DIR: lib; run from the source root)
 Prints each pair A <-> B with one symbol each way; exit status 1 if any.
 An edge A -> B is A referring to a symbol B defines; a static library's
 objects keep their undefined symbols, so no link map is needed.
@@ -12,13 +12,25 @@ import subprocess
 import sys
 
 
+def source_of(flat):
+	"""lib_vtd_kernel_log -> lib/vtd/kernel_log: the split that names a file."""
+	parts = flat.split('_')
+	for mask in range(1 << (len(parts) - 1)):
+		path = parts[0]
+		for i, p in enumerate(parts[1:]):
+			path += ('/' if mask >> i & 1 else '_') + p
+		if os.path.exists(path + '.c'):
+			return path
+	return flat.replace('_', '/')
+
+
 def objects(build, dirs):
 	p = os.path.join(build, 'libiommush.a.p')
 	for name in sorted(os.listdir(p)):
 		m = re.match(r'(.*)\.c\.o$', name)
 		if not m:
 			continue
-		src = m.group(1).replace('_', '/')
+		src = source_of(m.group(1))
 		# meson flattens lib/vtd/arch.c to lib_vtd_arch.c.o
 		for d in dirs:
 			if src.startswith(d.replace('_', '/') + '/'):

@@ -11,10 +11,9 @@
 
 #include <iommush/arch.h>
 #include <iommush/kernel.h>
-#include <iommush/regs.h>
 #include <iommush/target.h>
 
-#include "write_internal.h"
+#include "target_internal.h"
 
 #define ISH_KREG_WORDS 1024u
 #define ISH_ID_REGS 4u		/* at most this many identification registers cached */
@@ -65,6 +64,7 @@ struct ish_target {
 	bool writable;
 	unsigned flags;			/* ISH_OPEN_* */
 	struct ish_write_state *wstate;	/* lib/write.c, NULL until needed */
+	void (*wstate_destroy)(struct ish_write_state *w);
 	/* The kernel found in memory (lib/kernel.c): opened once, on first use. */
 	struct ish_kernel *kernel;
 	struct ish_error *kernel_err;
@@ -417,7 +417,8 @@ void ish_target_close(struct ish_target *t)
 		return;
 	if (t->backend && t->backend->close)
 		t->backend->close(t);
-	ish_write_state_destroy(t->wstate);
+	if (t->wstate && t->wstate_destroy)
+		t->wstate_destroy(t->wstate);
 	free(t->kunits);
 	ish_error_destroy(t->kunits_err);
 	ish_kernel_destroy(t->kernel);
@@ -590,8 +591,10 @@ static struct ish_error *kernel_reg(struct ish_target *t, unsigned unit, uint32_
 				"dmar_drhd_units has no unit at %#" PRIx64, t->units[unit].reg_base);
 }
 
-struct ish_write_state **ish_target_wstate(struct ish_target *t)
+struct ish_write_state **ish_target_wstate(struct ish_target *t,
+					   void (*destroy)(struct ish_write_state *w))
 {
+	t->wstate_destroy = destroy;
 	return &t->wstate;
 }
 
@@ -971,16 +974,8 @@ struct ish_error *ish_read_u64(struct ish_target *t, uint64_t addr, uint64_t *re
 	return NULL;
 }
 
-struct ish_error *ish_write_phys(struct ish_target *t, uint64_t addr, const void *buf, size_t len)
-{
-	if (len && addr + len - 1 < addr)
-		return ish_error_fault(addr, "write of %zu bytes at %#" PRIx64 " wraps around", len,
-				       addr);
-	return ish_write_phys_gated(t, addr, buf, len);
-}
-
-static struct ish_error *check_reg(struct ish_target *t, unsigned unit, uint32_t offset,
-				   unsigned width)
+struct ish_error *ish_target_check_reg(const struct ish_target *t, unsigned unit, uint32_t offset,
+				       unsigned width)
 {
 	if (unit >= t->nunits)
 		return ish_error_format(ISH_ERROR_NOT_FOUND, "no remapping unit %u", unit);
@@ -1005,7 +1000,7 @@ static int id_reg_index(const struct ish_target *t, uint32_t offset)
 struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t offset, unsigned width,
 			       uint64_t *ret)
 {
-	struct ish_error *err = check_reg(t, unit, offset, width);
+	struct ish_error *err = ish_target_check_reg(t, unit, offset, width);
 	int id;
 
 	if (err)
@@ -1057,31 +1052,6 @@ struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t off
 		t->idregs[unit].have_id |= 1u << id;
 	}
 	return NULL;
-}
-
-struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t offset,
-				unsigned width, uint64_t value)
-{
-	struct ish_error *err = check_reg(t, unit, offset, width);
-
-	if (err)
-		return err;
-	if (width == 32 && value > 0xffffffffu)
-		return ish_error_format(ISH_ERROR_INVALID,
-					"%#" PRIx64 " does not fit a 32-bit register access", value);
-	/*
-	 * A 32-bit register takes no 64-bit store (VT-d 10.2): undefined on
-	 * hardware, and QEMU 7.2 aborts on it. Refused for every backend.
-	 */
-	if (width == 64) {
-		const struct ish_reg_def *r = ish_reg_at(offset, 0, 0, NULL);
-
-		if (r && r->loc == ISH_REG_FIXED && r->width == 32)
-			return ish_error_format(ISH_ERROR_INVALID,
-						"%s at %#x is a 32-bit register: refusing a 64-bit "
-						"write", r->name, offset);
-	}
-	return ish_write_reg_gated(t, unit, offset, width, value);
 }
 
 struct ish_error *ish_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,

@@ -48,9 +48,11 @@ struct ish_write_state {
 	bool syslog;
 };
 
+static void write_state_destroy(struct ish_write_state *w);
+
 static struct ish_write_state *wstate(struct ish_target *t)
 {
-	struct ish_write_state **pw = ish_target_wstate(t);
+	struct ish_write_state **pw = ish_target_wstate(t, write_state_destroy);
 
 	if (!*pw) {
 		*pw = calloc(1, sizeof(**pw));
@@ -60,7 +62,7 @@ static struct ish_write_state *wstate(struct ish_target *t)
 	return *pw;
 }
 
-void ish_write_state_destroy(struct ish_write_state *w)
+static void write_state_destroy(struct ish_write_state *w)
 {
 	if (!w)
 		return;
@@ -663,7 +665,7 @@ struct ish_error *ish_write_begin(struct ish_target *t, int unit, unsigned kinds
 
 void ish_write_end(struct ish_target *t)
 {
-	struct ish_write_state *w = *ish_target_wstate(t);
+	struct ish_write_state *w = *ish_target_wstate(t, write_state_destroy);
 
 	if (!w || !w->depth || --w->depth)
 		return;
@@ -822,7 +824,7 @@ static struct ish_error *enter(struct ish_target *t, struct ish_write_state *w, 
 	return err;
 }
 
-struct ish_error *ish_write_reg_gated(struct ish_target *t, unsigned unit, uint32_t offset,
+static struct ish_error *write_reg_gated(struct ish_target *t, unsigned unit, uint32_t offset,
 				      unsigned width, uint64_t value)
 {
 	struct ish_write_state *w = wstate(t);
@@ -873,7 +875,7 @@ struct ish_error *ish_write_reg_gated(struct ish_target *t, unsigned unit, uint3
 	return err;
 }
 
-struct ish_error *ish_write_phys_gated(struct ish_target *t, uint64_t addr, const void *buf,
+static struct ish_error *write_phys_gated(struct ish_target *t, uint64_t addr, const void *buf,
 				       size_t len)
 {
 	struct ish_write_state *w = wstate(t);
@@ -937,4 +939,39 @@ void ish_write_log_refusal(struct ish_target *t, int unit, const char *op,
 		ish_error_destroy(e);
 	else
 		log_refusal(t, w, unit, op, err);
+}
+
+/* --- the public write API: argument checks, then the gate --- */
+
+struct ish_error *ish_write_phys(struct ish_target *t, uint64_t addr, const void *buf, size_t len)
+{
+	if (len && addr + len - 1 < addr)
+		return ish_error_fault(addr, "write of %zu bytes at %#" PRIx64 " wraps around", len,
+				       addr);
+	return write_phys_gated(t, addr, buf, len);
+}
+
+struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t offset,
+				unsigned width, uint64_t value)
+{
+	struct ish_error *err = ish_target_check_reg(t, unit, offset, width);
+
+	if (err)
+		return err;
+	if (width == 32 && value > 0xffffffffu)
+		return ish_error_format(ISH_ERROR_INVALID,
+					"%#" PRIx64 " does not fit a 32-bit register access", value);
+	/*
+	 * A 32-bit register takes no 64-bit store (VT-d 10.2): undefined on
+	 * hardware, and QEMU 7.2 aborts on it. Refused for every backend.
+	 */
+	if (width == 64) {
+		const struct ish_reg_def *r = ish_reg_at(offset, 0, 0, NULL);
+
+		if (r && r->loc == ISH_REG_FIXED && r->width == 32)
+			return ish_error_format(ISH_ERROR_INVALID,
+						"%s at %#x is a 32-bit register: refusing a 64-bit "
+						"write", r->name, offset);
+	}
+	return write_reg_gated(t, unit, offset, width, value);
 }

@@ -198,7 +198,10 @@ const char *ish_target_reg_source(const struct ish_target *t, unsigned unit, uin
 /* The raw ACPI DMAR table, or NULL if the target has none. */
 const void *ish_target_dmar(const struct ish_target *t, size_t *len);
 
-/* Physical memory and registers, through the cache. */
+/*
+ * Physical memory and registers, through the cache. Writes
+ * (ish_write_phys, ish_write_reg) are iommush/write.h's.
+ */
 struct ish_error *ish_read_phys(struct ish_target *t, uint64_t addr, void *buf, size_t len);
 struct ish_error *ish_read_u64(struct ish_target *t, uint64_t addr, uint64_t *ret);
 /*
@@ -217,15 +220,8 @@ struct ish_error *ish_read_phys_uncached(struct ish_target *t, uint64_t addr, vo
  */
 struct ish_error *ish_read_phys_scatter(struct ish_target *t, const uint64_t *addrs, size_t n,
 					size_t len, uint8_t *out, bool *ok);
-/*
- * Writes pass the gate of iommush/write.h (write mode, unit ownership,
- * confirmation) and are logged.
- */
-struct ish_error *ish_write_phys(struct ish_target *t, uint64_t addr, const void *buf, size_t len);
 struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t offset, unsigned width,
 			       uint64_t *ret);
-struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t offset,
-				unsigned width, uint64_t value);
 struct ish_error *ish_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
 				  uint32_t offset, unsigned width, uint32_t *ret);
 /* ISH_ERROR_UNSUPPORTED when the backend cannot list functions (scan instead). */

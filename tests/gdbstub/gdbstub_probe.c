@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include <iommush/target.h>
+#include <iommush/write.h>
 
 #include "../../backends/rsp.h"
 

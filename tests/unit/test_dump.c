@@ -14,6 +14,7 @@
 #include <iommush/acpi.h>
 #include <iommush/mem.h>
 #include <iommush/target.h>
+#include <iommush/write.h>
 #include <iommush/vtd/vtd.h>
 
 #include "check.h"

@@ -6,6 +6,7 @@
  * block at 0xfed90000 and an ECAM window at 0xb0000000 (both MMIO).
  */
 #include <iommush/target.h>
+#include <iommush/write.h>
 #include <iommush/vtd/vtd.h>
 
 #include "check.h"

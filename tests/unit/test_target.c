@@ -2,6 +2,7 @@
 /* The target layer: parameters, units, the cache, write gating. */
 #include <iommush/mem.h>
 #include <iommush/target.h>
+#include <iommush/write.h>
 #include <iommush/vtd/vtd.h>
 
 #include "check.h"
