@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include <iommush/acpi.h>
-#include <iommush/vtd/dmar.h>
+#include <iommush/arch.h>
 #include <iommush/kernel.h>
 #include <iommush/regfile.h>
 #include <iommush/regs.h>
@@ -562,7 +562,7 @@ static struct ish_error *units_from_regsfile(struct ish_target *t, struct dump_p
 
 	if (dmar) {
 		/* A broken DMAR table is reported when the units come from it; here it only helps. */
-		struct ish_error *e = ish_dmar_units(dmar, dmar_len, collect_drhd, &drhd);
+		struct ish_error *e = ish_target_arch(t)->discover_units(dmar, dmar_len, collect_drhd, &drhd);
 
 		ish_error_destroy(e);
 	}
@@ -728,6 +728,8 @@ static struct ish_error *dump_open_priv(struct ish_target *t, struct dump_priv *
 						ish_live_load_dmar(t, true);
 	} else if (notes && notes->dmar) {
 		err = ish_target_set_dmar(t, notes->dmar, notes->dmar_len);
+	} else if (notes && notes->nacpi) {
+		err = ish_target_set_dmar(t, notes->acpi[0].bytes, notes->acpi[0].len);
 	} else {
 		struct ish_acpi_table dmar;
 		struct ish_error *e = ish_acpi_find_table(t, "DMAR", &dmar);
@@ -738,6 +740,8 @@ static struct ish_error *dump_open_priv(struct ish_target *t, struct dump_priv *
 		ish_acpi_table_deinit(&dmar);
 		ish_error_destroy(e);
 	}
+	if (!err && notes && notes->arch[0])
+		err = ish_error_prefix(ish_target_set_arch(t, notes->arch), "snapshot");
 	if (err)
 		goto out;
 

@@ -59,6 +59,7 @@ struct ish_target {
 	const struct ish_backend *backend;
 	const struct ish_arch *arch;
 	bool arch_forced;		/* -O arch=NAME */
+	bool arch_from_backend;		/* ish_target_set_arch (a snapshot's note) */
 	char *spec;
 	void *priv;
 	bool writable;
@@ -234,12 +235,8 @@ static void name_unit(const struct ish_arch *arch, struct ish_unit *u)
  * default named are renamed by it. A table no architecture claims keeps
  * the default (decoding it then says what is wrong).
  */
-static void choose_arch_table(struct ish_target *t)
+static void switch_arch(struct ish_target *t, const struct ish_arch *a)
 {
-	const struct ish_arch *a = ish_arch_for_table(t->dmar, t->dmar_len);
-
-	if (t->arch_forced || !a || a == t->arch)
-		return;
 	for (unsigned i = 0; i < t->nunits; i++) {
 		struct ish_unit old = t->units[i];
 
@@ -248,6 +245,33 @@ static void choose_arch_table(struct ish_target *t)
 			name_unit(a, &t->units[i]);
 	}
 	t->arch = a;
+}
+
+static void choose_arch_table(struct ish_target *t)
+{
+	const struct ish_arch *a = ish_arch_for_table(t->dmar, t->dmar_len);
+
+	if (t->arch_forced || t->arch_from_backend || !a || a == t->arch)
+		return;
+	switch_arch(t, a);
+}
+
+struct ish_error *ish_target_set_arch(struct ish_target *t, const char *name)
+{
+	const struct ish_arch *a = ish_arch_find(name);
+	char known[128];
+
+	if (!a)
+		return ish_error_format(ISH_ERROR_FORMAT,
+					"architecture '%s' is not one this build knows (known: %s)", name,
+					ish_arch_names(known, sizeof(known)));
+	/* -O arch=NAME is the user's word against the file's. */
+	if (t->arch_forced)
+		return NULL;
+	t->arch_from_backend = true;
+	if (a != t->arch)
+		switch_arch(t, a);
+	return NULL;
 }
 
 const struct ish_arch *ish_target_arch(const struct ish_target *t)

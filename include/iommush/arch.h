@@ -126,6 +126,12 @@ const char *ish_arch_names(char *buf, size_t len);
 
 /* The target's architecture (never NULL once open). */
 const struct ish_arch *ish_target_arch(const struct ish_target *t);
+/*
+ * For backends: the target's architecture is name (a snapshot's arch
+ * note), whatever its firmware table says; -O arch=NAME still wins.
+ * ISH_ERROR_FORMAT naming the known ones if this build has no such arch.
+ */
+struct ish_error *ish_target_set_arch(struct ish_target *t, const char *name);
 
 /*
  * The unit that translates dev, cached on the target (dropped with the
