@@ -160,7 +160,7 @@ static struct ish_error *build_notes(const struct ish_snapshot *snap, struct not
 			return err;
 		memcpy(d, su->unit.name, strnlen(su->unit.name, sizeof(su->unit.name) - 1));
 		put16(d + 16, su->unit.segment);
-		d[18] = su->unit.drhd_flags;
+		d[18] = su->unit.arch_flags;
 		d[19] = su->unit.size_pages;
 		put32(d + 20, f.n);
 		put64(d + 24, su->unit.reg_base);
@@ -499,7 +499,7 @@ static struct ish_error *parse_unit(struct ish_snapshot_notes *n, const uint8_t 
 		if ((unsigned char)u.name[i] < 0x20 || (unsigned char)u.name[i] > 0x7e)
 			u.name[i] = '?';
 	u.segment = (uint16_t)(d[16] | d[17] << 8);
-	u.drhd_flags = d[18];
+	u.arch_flags = d[18];
 	u.size_pages = d[19];
 	u.reg_base = get64(d + 24);
 	err = ish_regfile_create(&rf);

@@ -558,7 +558,7 @@ struct ish_error *ish_target_kernel_units(struct ish_target *t)
 		const struct ish_kernel_vtd_unit *ku = &t->kunits[i];
 		struct ish_unit u = {
 			.segment = ku->segment,
-			.drhd_flags = ku->include_all ? 1 : 0,
+			.arch_flags = ku->include_all ? 1 : 0,
 			.reg_base = ku->reg_phys,
 		};
 

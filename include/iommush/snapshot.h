@@ -24,7 +24,7 @@
  *   ISH_NT_UNIT (2):	 one per remapping unit, in unit order:
  *			   0  char name[16]	NUL-padded
  *			  16  u16 segment
- *			  18  u8  drhd_flags	ACPI DRHD flags
+ *			  18  u8  arch_flags	the arch's unit flags (VT-d: DRHD flags)
  *			  19  u8  size_pages	DRHD size field, 0 = unknown
  *			  20  u32 nregs
  *			  24  u64 reg_base

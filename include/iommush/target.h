@@ -21,13 +21,17 @@ extern "C" {
 
 struct ish_target;
 
-/* One DMA-remapping hardware unit (a DRHD). */
+/*
+ * One IOMMU unit (a VT-d DRHD, an AMD-Vi IOMMU, an SMMUv3), as its
+ * architecture (iommush/arch.h) found it. Nothing here is one
+ * architecture's but arch_flags, whose meaning is the target's arch's.
+ */
 struct ish_unit {
 	unsigned index;		/* position in the target, 0.. */
-	char name[16];		/* "dmar0", as Linux names them */
+	char name[16];		/* the arch's unit_name_fmt ("dmar0", as Linux names them) */
 	uint16_t segment;	/* PCI segment */
-	uint8_t drhd_flags;	/* ACPI DRHD flags (bit 0: INCLUDE_PCI_ALL) */
-	uint8_t size_pages;	/* register block size from DRHD, 0 = unknown */
+	uint8_t arch_flags;	/* the arch's (VT-d: the DRHD flags, ISH_DRHD_*) */
+	uint8_t size_pages;	/* register block size from the firmware table, 0 = unknown */
 	uint64_t reg_base;	/* physical address of the register block */
 };
 
@@ -195,7 +199,11 @@ bool ish_target_units_from_kernel(const struct ish_target *t);
  * register file captured from the unit).
  */
 const char *ish_target_reg_source(const struct ish_target *t, unsigned unit, uint32_t offset);
-/* The raw ACPI DMAR table, or NULL if the target has none. */
+/*
+ * The raw firmware table that describes the units (ACPI DMAR; IVRS, IORT
+ * later: the target's arch's firmware_sig), or NULL if the target has none.
+ * The names are VT-d's for history: backends set whichever table they find.
+ */
 const void *ish_target_dmar(const struct ish_target *t, size_t *len);
 
 /*

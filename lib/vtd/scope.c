@@ -239,7 +239,7 @@ struct ish_error *ish_unit_scopes_lookup(struct ish_target *t, const struct ish_
 
 		if (un->segment != segment)
 			continue;
-		if (un->drhd_flags & ISH_DRHD_INCLUDE_PCI_ALL) {
+		if (un->arch_flags & ISH_DRHD_INCLUDE_PCI_ALL) {
 			*ret = u;
 			*how = ISH_COVER_PCI_ALL;
 			return NULL;

@@ -141,7 +141,7 @@ static void test_roundtrip(void)
 	memset(units, 0, sizeof(units));
 	snprintf(units[0].unit.name, sizeof(units[0].unit.name), "dmar0");
 	units[0].unit.reg_base = 0xfed90000;
-	units[0].unit.drhd_flags = 1;
+	units[0].unit.arch_flags = 1;
 	units[0].unit.size_pages = 1;
 	units[0].regs = rf0;
 	snprintf(units[1].unit.name, sizeof(units[1].unit.name), "gfx");
@@ -176,7 +176,7 @@ static void test_roundtrip(void)
 	CHECK_EQ(ish_target_nunits(t), 2);
 	CHECK_STR(ish_target_unit(t, 0)->name, "dmar0");
 	CHECK_EQ(ish_target_unit(t, 0)->reg_base, 0xfed90000);
-	CHECK_EQ(ish_target_unit(t, 0)->drhd_flags, 1);
+	CHECK_EQ(ish_target_unit(t, 0)->arch_flags, 1);
 	CHECK_EQ(ish_target_unit(t, 0)->size_pages, 1);
 	CHECK_STR(ish_target_unit(t, 1)->name, "gfx");
 	CHECK_EQ(ish_target_unit(t, 1)->segment, 2);
@@ -351,7 +351,7 @@ static void test_notes(void)
 	CHECK_EQ(n->nunits, 1);
 	CHECK_STR(n->units[0].name, "dmar9?");
 	CHECK_EQ(n->units[0].segment, 3);
-	CHECK_EQ(n->units[0].drhd_flags, 1);
+	CHECK_EQ(n->units[0].arch_flags, 1);
 	CHECK_EQ(n->units[0].reg_base, 0xfed9a000);
 	OK(ish_regfile_get(n->regs[0], 0x1c, 32, &v));
 	CHECK_EQ(v, 0x80000000);
