@@ -74,9 +74,8 @@ struct ish_target {
 	 * for units whose backend has no registers; units_from_kernel when the
 	 * units themselves came from dmar_drhd_units.
 	 */
-	struct ish_kernel_vtd_unit *kunits;
-	size_t nkunits;
-	unsigned kflags;
+	void *kstate;			/* the arch's kernel_open */
+	const struct ish_arch *kstate_arch;	/* whose kstate is */
 	bool kunits_read;
 	struct ish_error *kunits_err;	/* the walk failed: not walked again */
 	bool units_from_kernel;
@@ -443,7 +442,8 @@ void ish_target_close(struct ish_target *t)
 		t->backend->close(t);
 	if (t->wstate && t->wstate_destroy)
 		t->wstate_destroy(t->wstate);
-	free(t->kunits);
+	if (t->kstate)
+		t->kstate_arch->kernel_close(t->kstate);
 	ish_error_destroy(t->kunits_err);
 	ish_kernel_destroy(t->kernel);
 	ish_error_destroy(t->kernel_err);
@@ -524,17 +524,21 @@ static struct ish_error *kernel_regs(struct ish_target *t)
 		return NULL;
 	if (t->kunits_err)
 		return ish_error_create(t->kunits_err->code, t->kunits_err->message);
+	if (!t->arch->kernel_open)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED,
+					"the %s architecture reads no registers from the kernel",
+					t->arch->name);
 	err = ish_target_kernel(t, &k);
 	if (err)
 		return err;
-	err = ish_kernel_vtd_units(k, &t->kunits, &t->nkunits);
+	err = t->arch->kernel_open(k, &t->kstate);
 	if (err) {
 		if (err == &ish_enomem || err->code == ISH_ERROR_INTERRUPTED)
 			return err;
 		t->kunits_err = err;
 		return ish_error_create(err->code, err->message);
 	}
-	t->kflags = ish_kernel_vtd_reg_flags(k);
+	t->kstate_arch = t->arch;
 	t->kunits_read = true;
 	return NULL;
 }
@@ -554,24 +558,11 @@ struct ish_error *ish_target_kernel_units(struct ish_target *t)
 		}
 		return err;
 	}
-	for (size_t i = 0; i < t->nkunits; i++) {
-		const struct ish_kernel_vtd_unit *ku = &t->kunits[i];
-		struct ish_unit u = {
-			.segment = ku->segment,
-			.arch_flags = ku->include_all ? 1 : 0,
-			.reg_base = ku->reg_phys,
-		};
-
-		memcpy(u.name, ku->name, sizeof(u.name));
-		u.name[sizeof(u.name) - 1] = '\0';
-		err = ish_target_add_unit(t, &u, NULL);
-		if (err)
-			return err;
-	}
+	err = t->kstate_arch->kernel_units(t->kstate, add_dmar_unit, t);
 	t->units_from_kernel = t->nunits > 0;
-	if (!t->nunits)
-		return ish_error_create(ISH_ERROR_NOT_FOUND, "dmar_drhd_units is empty");
-	return NULL;
+	if (!err && !t->nunits)
+		return ish_error_create(ISH_ERROR_NOT_FOUND, "the kernel lists no units");
+	return err;
 }
 
 bool ish_target_units_from_kernel(const struct ish_target *t)
@@ -608,11 +599,7 @@ static struct ish_error *kernel_reg(struct ish_target *t, unsigned unit, uint32_
 
 	if (err)
 		return err;
-	for (size_t i = 0; i < t->nkunits; i++)
-		if (t->kunits[i].reg_phys == t->units[unit].reg_base)
-			return ish_kernel_vtd_reg(&t->kunits[i], t->kflags, offset, width, ret);
-	return ish_error_format(ISH_ERROR_NOT_FOUND,
-				"dmar_drhd_units has no unit at %#" PRIx64, t->units[unit].reg_base);
+	return t->kstate_arch->kernel_reg(t->kstate, t->units[unit].reg_base, offset, width, ret);
 }
 
 struct ish_write_state **ish_target_wstate(struct ish_target *t,

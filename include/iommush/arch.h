@@ -31,6 +31,7 @@
 extern "C" {
 #endif
 
+struct ish_kernel;
 struct ish_reg_def;
 struct ish_unit_owner;
 
@@ -107,6 +108,20 @@ struct ish_arch {
 	/* Who owns a unit of a live host, for the write gate (iommush/write.h). Optional. */
 	struct ish_error *(*unit_owner)(struct ish_target *t, unsigned unit,
 					struct ish_unit_owner *ret);
+	/*
+	 * The kernel's own copies of the units' registers (iommush/kernel.h:
+	 * a dump or kcore without MMIO). kernel_open reads the kernel's units
+	 * once into *ret (kernel_close frees it); kernel_units calls fn for
+	 * each, named as the kernel names them (NOT_FOUND when there are
+	 * none); kernel_reg answers a register of the unit at reg_base from
+	 * the copies. Optional (all four or none).
+	 */
+	struct ish_error *(*kernel_open)(struct ish_kernel *k, void **ret);
+	void (*kernel_close)(void *st);
+	struct ish_error *(*kernel_units)(void *st, ish_arch_unit_fn *fn, void *arg);
+	struct ish_error *(*kernel_reg)(void *st, uint64_t reg_base, uint32_t offset, unsigned width,
+					uint64_t *ret);
+
 	/*
 	 * The architecture's shell command group and Lua methods. NULL for
 	 * now: the shell and lua/ still call VT-d code directly.

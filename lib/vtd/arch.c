@@ -4,9 +4,12 @@
  * DMAR table's DRHDs are the units, CAP and ECAP identify them, the
  * register table is lib/regs.c's, device scopes choose a device's unit.
  */
+#include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <iommush/arch.h>
+#include <iommush/kernel.h>
 #include <iommush/regs.h>
 #include <iommush/vtd/dmar.h>
 #include <iommush/vtd/fault.h>
@@ -66,6 +69,76 @@ static struct ish_error *vtd_pci_start_buses(struct ish_target *t, uint16_t segm
 	return NULL;
 }
 
+/* The kernel's dmar_drhd_units and the flags that say how to read its copies. */
+struct vtd_kernel {
+	struct ish_kernel_vtd_unit *units;
+	size_t n;
+	unsigned flags;
+};
+
+static struct ish_error *vtd_kernel_open(struct ish_kernel *k, void **ret)
+{
+	struct vtd_kernel *st = calloc(1, sizeof(*st));
+	struct ish_error *err;
+
+	if (!st)
+		return &ish_enomem;
+	err = ish_kernel_vtd_units(k, &st->units, &st->n);
+	if (err) {
+		free(st);
+		return err;
+	}
+	st->flags = ish_kernel_vtd_reg_flags(k);
+	*ret = st;
+	return NULL;
+}
+
+static void vtd_kernel_close(void *arg)
+{
+	struct vtd_kernel *st = arg;
+
+	if (!st)
+		return;
+	free(st->units);
+	free(st);
+}
+
+static struct ish_error *vtd_kernel_units(void *arg, ish_arch_unit_fn *fn, void *fnarg)
+{
+	struct vtd_kernel *st = arg;
+
+	for (size_t i = 0; i < st->n; i++) {
+		const struct ish_kernel_vtd_unit *ku = &st->units[i];
+		struct ish_unit u = {
+			.segment = ku->segment,
+			.arch_flags = ku->include_all ? ISH_DRHD_INCLUDE_PCI_ALL : 0,
+			.reg_base = ku->reg_phys,
+		};
+		struct ish_error *err;
+
+		memcpy(u.name, ku->name, sizeof(u.name));
+		u.name[sizeof(u.name) - 1] = '\0';
+		err = fn(fnarg, &u);
+		if (err)
+			return err;
+	}
+	if (!st->n)
+		return ish_error_create(ISH_ERROR_NOT_FOUND, "dmar_drhd_units is empty");
+	return NULL;
+}
+
+static struct ish_error *vtd_kernel_reg(void *arg, uint64_t reg_base, uint32_t offset,
+					unsigned width, uint64_t *ret)
+{
+	struct vtd_kernel *st = arg;
+
+	for (size_t i = 0; i < st->n; i++)
+		if (st->units[i].reg_phys == reg_base)
+			return ish_kernel_vtd_reg(&st->units[i], st->flags, offset, width, ret);
+	return ish_error_format(ISH_ERROR_NOT_FOUND, "dmar_drhd_units has no unit at %#" PRIx64,
+				reg_base);
+}
+
 const struct ish_arch ish_arch_vtd = {
 	.name = "vtd",
 	.desc = "Intel VT-d",
@@ -79,6 +152,10 @@ const struct ish_arch ish_arch_vtd = {
 	.pci_start_buses = vtd_pci_start_buses,
 	.fault_text = ish_fault_reason_text,
 	.unit_owner = ish_unit_owner,
+	.kernel_open = vtd_kernel_open,
+	.kernel_close = vtd_kernel_close,
+	.kernel_units = vtd_kernel_units,
+	.kernel_reg = vtd_kernel_reg,
 	/* The shell's dmar/irte/iq/faults/invalidate and lua/ call VT-d code directly for now. */
 	.shell_group = NULL,
 	.lua_methods = NULL,
