@@ -67,7 +67,25 @@ def main():
 	for a, b in loops:
 		print(f'{a} <-> {b}: {edges[(a, b)]} / {edges[(b, a)]}')
 	print(f'{len(info)} files, {len(edges)} edges, {len(loops)} pairs in a loop')
-	return 1 if loops else 0
+	hloops = include_loops()
+	for a, b in hloops:
+		print(f'{a} <-> {b}: include each other')
+	print(f'{len(hloops)} header pairs that include each other')
+	return 1 if loops or hloops else 0
+
+
+def include_loops():
+	"""Header pairs of include/ that include each other."""
+	inc = {}
+	for root, _, names in os.walk('include'):
+		for n in names:
+			if n.endswith('.h'):
+				path = os.path.join(root, n)
+				with open(path) as f:
+					inc[os.path.relpath(path, 'include')] = set(
+						re.findall(r'#include <([^>]+)>', f.read()))
+	return sorted((a, b) for a in inc for b in inc[a]
+		      if a < b and b in inc and a in inc[b])
 
 
 sys.exit(main())

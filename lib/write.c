@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <iommush/arch.h>
 #include <iommush/vtd/invalidate.h>
 #include <iommush/regs.h>
 #include <iommush/vtd/vtd.h>
@@ -497,12 +498,13 @@ nomem:
 /*
  * A target that is not this host but a running system (a QEMU guest through
  * its gdbstub): a unit is driven by the guest's OS when its invalidation queue holds another
- * agent's descriptors (ish_queue_owner(): Linux always enables QI where the
+ * agent's descriptors (the arch's os_driven; VT-d: Linux always enables QI where the
  * unit has it and submits at once). Writing its registers or memory under
  * that OS is refused unless --force. Dumps cannot write at all.
  */
 static struct ish_error *check_os_owners(struct ish_target *t, int unit, unsigned kinds)
 {
+	const struct ish_arch *arch = ish_target_arch(t);
 	unsigned n = ish_target_nunits(t);
 
 	if (ish_target_flags(t) & ISH_OPEN_FORCE)
@@ -517,24 +519,27 @@ static struct ish_error *check_os_owners(struct ish_target *t, int unit, unsigne
 		return NULL;
 	if (kinds & ISH_WRITE_MEMORY)
 		unit = ISH_WRITE_ALL_UNITS;
+	if (!arch->os_driven)
+		return NULL;
 	for (unsigned i = 0; i < n; i++) {
-		struct ish_queue_owner o;
+		char evidence[512];
 		struct ish_error *err;
+		bool os = false;
 
 		if (unit >= 0 && (unsigned)unit != i)
 			continue;
-		err = ish_queue_owner(t, i, &o);
+		err = arch->os_driven(t, i, &os, evidence, sizeof(evidence));
 		if (err) {
 			/* A unit whose queue cannot be read is no evidence either way. */
 			ish_error_destroy(err);
 			continue;
 		}
-		if (o.agent == ISH_QUEUE_OS)
+		if (os)
 			return ish_error_format(ISH_ERROR_REFUSED,
 						"an operating system drives %s (%s): writing its %s "
 						"under it can hang or corrupt that system; give --force "
 						"(or 'open --force') to write anyway",
-						ish_target_unit(t, i)->name, o.evidence,
+						ish_target_unit(t, i)->name, evidence,
 						(kinds & ISH_WRITE_MEMORY) ? "memory" : "registers");
 	}
 	return NULL;
@@ -546,31 +551,19 @@ static struct ish_error *check_os_owners(struct ish_target *t, int unit, unsigne
  * lose all DMA for good. Refused even with --force; `invalidate` submits
  * cooperatively instead (lib/vtd/queue.c).
  */
+/*
+ * Register writes the architecture refuses even with --force because
+ * another agent drives the unit (VT-d: IQT and IQA of its queue: a write
+ * moves the queue under that agent's software tail, which is how a guest
+ * was measured to lose all DMA for good; `invalidate` submits
+ * cooperatively instead, lib/vtd/queue.c).
+ */
 static struct ish_error *check_queue_regs(struct ish_target *t, struct ish_write_state *w,
 					  unsigned unit, uint32_t offset)
 {
-	struct ish_queue_owner o;
-	struct ish_error *err;
+	const struct ish_arch *a = ish_target_arch(t);
 
-	if (offset != DMAR_IQT_REG && offset != DMAR_IQA_REG)
-		return NULL;
-	if (w->tail_ok && offset == DMAR_IQT_REG)
-		return NULL;
-	err = ish_queue_owner(t, unit, &o);
-	if (err) {
-		ish_error_destroy(err);
-		return NULL;
-	}
-	if (o.agent != ISH_QUEUE_OS)
-		return NULL;
-	return ish_error_format(ISH_ERROR_REFUSED,
-				"%s of %s is refused, even with --force: another agent drives its "
-				"invalidation queue (%s), and moving %s under it leaves that agent's "
-				"software tail behind, so its next invalidation is lost or hangs; "
-				"use 'invalidate' (with --force it submits cooperatively)",
-				offset == DMAR_IQT_REG ? "writing IQT" : "writing IQA",
-				ish_target_unit(t, unit)->name, o.evidence,
-				offset == DMAR_IQT_REG ? "the tail" : "the queue");
+	return a->os_reg_refusal ? a->os_reg_refusal(t, unit, offset, w->tail_ok) : NULL;
 }
 
 static struct ish_error *gate(struct ish_target *t, struct ish_write_state *w, int unit,

@@ -109,6 +109,23 @@ struct ish_arch {
 	struct ish_error *(*unit_owner)(struct ish_target *t, unsigned unit,
 					struct ish_unit_owner *ret);
 	/*
+	 * Does the running system's OS drive unit, judged from what the
+	 * unit's structures hold (VT-d: its invalidation queue holds another
+	 * agent's descriptors)? *ret says; evidence (len bytes) says why. An
+	 * error is no evidence either way. The write gate refuses writes
+	 * under such an OS without --force. Optional.
+	 */
+	struct ish_error *(*os_driven)(struct ish_target *t, unsigned unit, bool *ret,
+				       char *evidence, size_t len);
+	/*
+	 * A register write refused even with --force because another agent
+	 * drives unit (VT-d: IQT and IQA of its queue), or NULL; tail_ok
+	 * allows the one IQT write of a cooperative submission. Optional.
+	 */
+	struct ish_error *(*os_reg_refusal)(struct ish_target *t, unsigned unit, uint32_t offset,
+					    bool tail_ok);
+
+	/*
 	 * The kernel's own copies of the units' registers (iommush/kernel.h:
 	 * a dump or kcore without MMIO). kernel_open reads the kernel's units
 	 * once into *ret (kernel_close frees it); kernel_units calls fn for

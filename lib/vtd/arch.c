@@ -5,6 +5,7 @@
  * register table is lib/regs.c's, device scopes choose a device's unit.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include <iommush/regs.h>
 #include <iommush/vtd/dmar.h>
 #include <iommush/vtd/fault.h>
+#include <iommush/vtd/invalidate.h>
 #include <iommush/vtd/scope.h>
 #include <iommush/vtd/vtd.h>
 #include <iommush/write.h>
@@ -66,6 +68,47 @@ static struct ish_error *vtd_pci_start_buses(struct ish_target *t, uint16_t segm
 				add(arg, s->scopes[j].bus);
 	}
 	ish_dmar_destroy(d);
+	return NULL;
+}
+
+static struct ish_error *vtd_os_reg_refusal(struct ish_target *t, unsigned unit, uint32_t offset,
+					    bool tail_ok)
+{
+	struct ish_queue_owner o;
+	struct ish_error *err;
+
+	if (offset != DMAR_IQT_REG && offset != DMAR_IQA_REG)
+		return NULL;
+	if (tail_ok && offset == DMAR_IQT_REG)
+		return NULL;
+	err = ish_queue_owner(t, unit, &o);
+	if (err) {
+		ish_error_destroy(err);
+		return NULL;
+	}
+	if (o.agent != ISH_QUEUE_OS)
+		return NULL;
+	return ish_error_format(ISH_ERROR_REFUSED,
+				"%s of %s is refused, even with --force: another agent drives its "
+				"invalidation queue (%s), and moving %s under it leaves that agent's "
+				"software tail behind, so its next invalidation is lost or hangs; "
+				"use 'invalidate' (with --force it submits cooperatively)",
+				offset == DMAR_IQT_REG ? "writing IQT" : "writing IQA",
+				ish_target_unit(t, unit)->name, o.evidence,
+				offset == DMAR_IQT_REG ? "the tail" : "the queue");
+}
+
+/* An OS drives the unit when its queue holds another agent's descriptors. */
+static struct ish_error *vtd_os_driven(struct ish_target *t, unsigned unit, bool *ret,
+				       char *evidence, size_t len)
+{
+	struct ish_queue_owner o;
+	struct ish_error *err = ish_queue_owner(t, unit, &o);
+
+	if (err)
+		return err;
+	*ret = o.agent == ISH_QUEUE_OS;
+	snprintf(evidence, len, "%s", o.evidence);
 	return NULL;
 }
 
@@ -152,6 +195,8 @@ const struct ish_arch ish_arch_vtd = {
 	.pci_start_buses = vtd_pci_start_buses,
 	.fault_text = ish_fault_reason_text,
 	.unit_owner = ish_unit_owner,
+	.os_driven = vtd_os_driven,
+	.os_reg_refusal = vtd_os_reg_refusal,
 	.kernel_open = vtd_kernel_open,
 	.kernel_close = vtd_kernel_close,
 	.kernel_units = vtd_kernel_units,
