@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <iommush/arch.h>
+#include <iommush/backend.h>
 #include <iommush/kernel.h>
 #include <iommush/target.h>
 
@@ -356,12 +357,7 @@ struct ish_error *ish_target_open(const char *spec, const char *backend,
 			return ish_error_format(ISH_ERROR_NOT_FOUND, "no backend named '%s'", backend);
 		}
 	} else {
-		for (size_t i = 0; ish_backends[i]; i++) {
-			if (ish_backends[i]->detect && ish_backends[i]->detect(spec)) {
-				t->backend = ish_backends[i];
-				break;
-			}
-		}
+		t->backend = ish_backend_probe(spec);
 		if (!t->backend) {
 			free(t);
 			return ish_error_create(ISH_ERROR_NOT_FOUND,

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <iommush/arch.h>
+#include <iommush/backend.h>
 #include <iommush/vtd/invalidate.h>
 #include <iommush/regs.h>
 #include <iommush/vtd/vtd.h>

@@ -392,7 +392,7 @@ static int t_tostring(lua_State *L)
 		lua_pushfstring(L, "iommu.target (%s)", lt->host ? "none open" : "closed");
 	else
 		lua_pushfstring(L, "iommu.target (%s, %s backend, %d units)", ish_target_spec(t),
-				ish_target_backend(t)->name, (int)ish_target_nunits(t));
+				ish_backend_name(ish_target_backend(t)), (int)ish_target_nunits(t));
 	return 1;
 }
 
@@ -402,7 +402,7 @@ static int t_info(lua_State *L)
 
 	lua_createtable(L, 0, 6);
 	il_set_str(L, "spec", ish_target_spec(t));
-	il_set_str(L, "backend", ish_target_backend(t)->name);
+	il_set_str(L, "backend", ish_backend_name(ish_target_backend(t)));
 	il_set_int(L, "units", ish_target_nunits(t));
 	il_set_bool(L, "writable", ish_target_writable(t));
 	il_set_bool(L, "force", ish_target_flags(t) & ISH_OPEN_FORCE);
@@ -844,6 +844,7 @@ static const luaL_Reg target_meth[] = {
 static const luaL_Reg *const target_parts[] = {
 	target_meth, ish_lua_units_target_methods, ish_lua_tables_target_methods,
 	ish_lua_walk_target_methods, ish_lua_irq_target_methods, ish_lua_image_target_methods,
+	ish_lua_kernel_target_methods,
 };
 
 static const luaL_Reg *const unit_parts[] = {

@@ -78,6 +78,7 @@ int il_walk_tostring(lua_State *L);
 extern const luaL_Reg ish_lua_image_target_methods[];
 extern const luaL_Reg ish_lua_irq_target_methods[];
 extern const luaL_Reg ish_lua_irq_unit_methods[];
+extern const luaL_Reg ish_lua_kernel_target_methods[];
 extern const luaL_Reg ish_lua_tables_target_methods[];
 extern const luaL_Reg ish_lua_units_target_methods[];
 extern const luaL_Reg ish_lua_units_unit_methods[];

@@ -14,14 +14,21 @@
 --   write-exec        medium    a mapping is writable and executable
 --   irte-no-sid       medium    a present IRTE does not validate the source id (SVT=0)
 --   fault-disabled    low       a context (or RID_PASID) entry has FPD=1: faults are dropped
+--   kernel-view       high..low the kernel's own state (device_domain_info, dmar_domain) and
+--                               the context/RID_PASID entry disagree: detached (high), root
+--                               (high), did, mode, levels, pasid-dir, no-kernel-device
+--                               (medium), not-present (low). On targets that carry
+--                               VMCOREINFO (dumps, /proc/kcore), elsewhere with --kernel.
 local iommu = iommu or require "iommu"
 local lib = require "ishlib"
 
-local USAGE = "audit [--json] [TARGET]"
+local USAGE = "audit [--json] [--kernel] [TARGET]"
+local KERNEL_SEVERITY = { detached = "high", root = "high", ["not-present"] = "low" }
 local IDENTITY_MIN = 16 << 20
 local SEVERITY = { critical = 1, high = 2, medium = 3, low = 4 }
 
-local function audit(t)
+local function audit(t, opts)
+	opts = opts or {}
 	local findings = {}
 	local function add(sev, check, subject, msg)
 		findings[#findings + 1] = { severity = sev, check = check, subject = subject, message = msg }
@@ -183,6 +190,20 @@ local function audit(t)
 		end
 	end
 
+	-- The kernel's view against the tables: only where the kernel is at hand
+	-- (a note), or asked for (a gdbstub target: a scan of RAM).
+	if opts.kernel or t:vmcoreinfo() then
+		local views, err = t:kernel_devices()
+		if not views and opts.kernel then
+			add("low", "kernel-view", "kernel", "the kernel's view is not available: " .. tostring(err))
+		end
+		for _, v in ipairs(views or {}) do
+			for _, d in ipairs(v.disagreements) do
+				add(KERNEL_SEVERITY[d.kind] or "medium", "kernel-view", v.bdf, d.kind .. ": " .. d.message)
+			end
+		end
+	end
+
 	table.sort(findings, function(a, b)
 		if a.severity ~= b.severity then return SEVERITY[a.severity] < SEVERITY[b.severity] end
 		if a.check ~= b.check then return a.check < b.check end
@@ -196,9 +217,9 @@ end
 local args = { ... }
 if lib.is_target(args[1]) then return audit(args[1]) end
 
-local opts, pos = lib.getopt(args, { json = false }, USAGE)
+local opts, pos = lib.getopt(args, { json = false, kernel = false }, USAGE)
 local t = lib.target(pos[1])
-local findings = audit(t)
+local findings = audit(t, opts)
 for _, f in ipairs(findings) do
 	if opts.json then
 		print(iommu.json(f))

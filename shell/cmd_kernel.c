@@ -7,6 +7,7 @@
 
 #include <iommush/btf.h>
 #include <iommush/kernel.h>
+#include <iommush/vtd/kernel_domains.h>
 
 #include "json.h"
 #include "kernel_log.h"
@@ -302,6 +303,165 @@ static int kernel_type(struct ish_shell *sh, struct ish_kernel *k, const char *t
 	return err ? sh_report(sh, err) : 0;
 }
 
+static const char *domain_kind(const struct ish_kernel_vtd_device *d)
+{
+	if (!d->domain_va)
+		return "none";
+	if (d->identity)
+		return "identity";
+	return d->first_level ? "first-level" : "second-level";
+}
+
+static void kdev_json(struct json_writer *w, struct ish_target *t, const struct ish_vtd_view *v)
+{
+	const struct ish_kernel_vtd_device *d = &v->k;
+	const struct ish_xlate_tables *tb = &v->hw.tables;
+	char b[8];
+
+	json_begin_object(w);
+	json_kv_u64(w, "segment", v->segment);
+	json_kv_str(w, "bdf", fmt_bdf(v->bdf, b));
+	json_key(w, "kernel");
+	if (v->in_kernel) {
+		json_begin_object(w);
+		json_kv_str(w, "unit", d->unit);
+		json_kv_u64(w, "info", d->info_va);
+		json_kv_u64(w, "device", d->dev_va);
+		json_key(w, "domain");
+		if (d->domain_va)
+			json_u64(w, d->domain_va);
+		else
+			json_null(w);
+		json_kv_str(w, "kind", domain_kind(d));
+		if (d->domain_va) {
+			json_kv_u64(w, "type", d->domain_type);
+			json_key(w, "did");
+			if (d->have_did)
+				json_u64(w, d->did);
+			else
+				json_null(w);
+			json_kv_u64(w, "pgd", d->pgd_va);
+			json_pa(w, "pgd_pa", d->pgd_pa);
+			json_key(w, "gaw");
+			json_i64(w, d->gaw);
+			json_key(w, "agaw");
+			json_i64(w, d->agaw);
+			json_key(w, "levels");
+			json_i64(w, d->agaw + 2);
+			json_key(w, "flags");
+			json_i64(w, d->flags);
+		}
+		json_kv_bool(w, "pasid_enabled", d->pasid_enabled);
+		json_kv_bool(w, "ats_enabled", d->ats_enabled);
+		json_kv_bool(w, "pri_enabled", d->pri_enabled);
+		json_pa(w, "pasid_dir_pa", d->pasid_dir_pa);
+		json_kv_u64(w, "max_pasid", d->max_pasid);
+		json_end_object(w);
+	} else {
+		json_null(w);
+	}
+	json_key(w, "hardware");
+	if (v->in_hw) {
+		const struct ish_unit *un = ish_target_unit(t, v->hw.unit);
+
+		json_begin_object(w);
+		json_kv_str(w, "unit", un ? un->name : "?");
+		json_kv_bool(w, "scalable", v->hw.scalable);
+		json_kv_u64(w, "context_did", v->hw.ce.did);
+		json_kv_bool(w, "resolved", v->hw.have_tables);
+		if (v->hw.have_tables) {
+			static const char *const modes[] = { "second-level", "first-level", "nested",
+							     "pass-through" };
+
+			json_kv_u64(w, "did", tb->did);
+			json_kv_str(w, "mode", modes[tb->mode & 3]);
+			json_kv_u64(w, "root", tb->mode == ISH_XLATE_FL ? tb->fl_root : tb->sl_root);
+			json_kv_u64(w, "levels", tb->mode == ISH_XLATE_FL ? tb->fl_levels :
+								       tb->sl_levels);
+		}
+		if (v->hw.scalable)
+			json_kv_u64(w, "pasid_dir", v->hw.ce.pasiddirptr);
+		json_end_object(w);
+	} else {
+		json_null(w);
+	}
+	json_key(w, "disagreements");
+	json_begin_array(w);
+	for (unsigned i = 0; i < v->ndiffs; i++) {
+		json_begin_object(w);
+		json_kv_str(w, "kind", ish_view_diff_name(v->diffs[i].kind));
+		json_kv_str(w, "message", v->diffs[i].message);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_end_object(w);
+}
+
+static void kdev_text(struct ish_shell *sh, const struct ish_vtd_view *v)
+{
+	const struct ish_kernel_vtd_device *d = &v->k;
+	const struct ish_xlate_tables *tb = &v->hw.tables;
+	char b[8];
+
+	sh_printf(sh, "%04x:%s  ", v->segment, fmt_bdf(v->bdf, b));
+	if (!v->in_kernel)
+		sh_printf(sh, "%-40s", "-");
+	else if (!d->domain_va)
+		sh_printf(sh, "%-6s %-33s", d->unit, "no domain");
+	else if (d->have_did)
+		sh_printf(sh, "%-6s %-12s %5u %#10" PRIx64 " %d  ", d->unit, domain_kind(d), d->did,
+			  d->pgd_pa, d->agaw + 2);
+	else
+		sh_printf(sh, "%-6s %-12s %5s %#10" PRIx64 " %d  ", d->unit, domain_kind(d), "?",
+			  d->pgd_pa, d->agaw + 2);
+	if (!v->in_hw)
+		sh_printf(sh, "| -");
+	else if (!v->hw.have_tables)
+		sh_printf(sh, "| DID %u, not resolved", v->hw.ce.did);
+	else if (tb->mode == ISH_XLATE_PT)
+		sh_printf(sh, "| %5u pass-through", tb->did);
+	else
+		sh_printf(sh, "| %5u %#10" PRIx64 " %u", tb->did,
+			  tb->mode == ISH_XLATE_FL ? tb->fl_root : tb->sl_root,
+			  tb->mode == ISH_XLATE_FL ? tb->fl_levels : tb->sl_levels);
+	sh_printf(sh, "  %s\n", v->ndiffs ? "DIFFER" : "agree");
+	for (unsigned i = 0; i < v->ndiffs; i++)
+		sh_printf(sh, "    %s: %s\n", ish_view_diff_name(v->diffs[i].kind),
+			  v->diffs[i].message);
+}
+
+static int kernel_devices(struct ish_shell *sh, struct ish_kernel *k, struct ish_target *t)
+{
+	struct ish_vtd_view *v;
+	struct ish_error *err;
+	size_t n, ndiff = 0;
+
+	err = ish_kernel_vtd_compare(t, k, &v, &n);
+	if (err)
+		return sh_report(sh, err);
+	if (sh_json(sh))
+		json_begin_array(&sh->json);
+	else
+		sh_printf(sh, "%-14s%-7s%-13s%5s %10s %s  | %5s %10s %s\n", "DEVICE", "UNIT",
+			  "DOMAIN", "DID", "PGD", "LV", "DID", "ROOT", "LV");
+	for (size_t i = 0; i < n; i++) {
+		ndiff += v[i].ndiffs != 0;
+		if (sh_json(sh))
+			kdev_json(&sh->json, t, &v[i]);
+		else
+			kdev_text(sh, &v[i]);
+	}
+	if (sh_json(sh)) {
+		json_end_array(&sh->json);
+		json_end_line(&sh->json);
+	} else {
+		sh_printf(sh, "%zu device(s), %zu where the kernel and the tables disagree\n", n,
+			  ndiff);
+	}
+	free(v);
+	return 0;
+}
+
 static int cmd_kernel(struct ish_shell *sh, int argc, char **argv)
 {
 	struct ish_target *t = sh_target(sh);
@@ -311,7 +471,10 @@ static int cmd_kernel(struct ish_shell *sh, int argc, char **argv)
 
 	if (!t)
 		return 1;
-	if (argc > 1 && strcmp(argv[1], "sym") && strcmp(argv[1], "type"))
+	if (argc > 1 && strcmp(argv[1], "sym") && strcmp(argv[1], "type") &&
+	    strcmp(argv[1], "devices"))
+		return sh_usage(sh, kernel_cmd());
+	if (argc > 2 && !strcmp(argv[1], "devices"))
 		return sh_usage(sh, kernel_cmd());
 	if (argc > 1 && !strcmp(argv[1], "sym") && argc != 3)
 		return sh_usage(sh, kernel_cmd());
@@ -334,13 +497,15 @@ static int cmd_kernel(struct ish_shell *sh, int argc, char **argv)
 		status = kernel_summary(sh, k);
 	else if (!strcmp(argv[1], "sym"))
 		status = kernel_sym(sh, k, argv[2]);
+	else if (!strcmp(argv[1], "devices"))
+		status = kernel_devices(sh, k, t);
 	else
 		status = kernel_type(sh, k, type);
 	return status;
 }
 
 const struct ish_command ish_cmds_kernel[] = {
-	{ "kernel", NULL, "kernel [sym NAME | type TYPE]",
+	{ "kernel", NULL, "kernel [sym NAME | type TYPE | devices]",
 	  "the Linux kernel's own view: VMCOREINFO, symbols, types, its VT-d units",
 	  "Finds the Linux kernel in the target's memory and shows what it knows.\n"
 	  "VMCOREINFO comes from the target's note when it has one (an ELF dump made\n"
@@ -360,6 +525,14 @@ const struct ish_command ish_cmds_kernel[] = {
 	  "kernel sym NAME: the symbol's address (and physical address).\n"
 	  "kernel type TYPE: the members of \"struct NAME\" or \"union NAME\" with\n"
 	  "their offsets and sizes in bytes (bitfields: bits and bit position).\n"
+	  "kernel devices: the driver's view of every device (device_domain_info\n"
+	  "reached through devices_kset and dev->iommu, its dmar_domain: kind, domain\n"
+	  "id on its unit, pgd, levels (agaw + 2), PASID table) next to the context\n"
+	  "entry (legacy) or RID_PASID entry (scalable), and where they disagree:\n"
+	  "detached (context present, the kernel has no domain), no-kernel-device,\n"
+	  "not-present, did, root, levels, mode, pasid-dir. JSON: [{\"segment\",\n"
+	  "\"bdf\", \"kernel\": {...} or null, \"hardware\": {...} or null,\n"
+	  "\"disagreements\": [{\"kind\", \"message\"}]}].\n"
 	  "Exit status 1 when no kernel is found or something it names is missing.\n"
 	  "--json: {\"source\", \"osrelease\", \"kerneloffset\", \"phys_base\",\n"
 	  "\"page_offset_base\", \"symbols\", \"btf\": {\"size\", \"types\"}, \"units\":\n"

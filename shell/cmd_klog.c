@@ -94,7 +94,7 @@ int ish_cmd_log(struct ish_shell *sh, int argc, char **argv)
 			char msg[128];
 
 			regerror(rc, &re, msg, sizeof(msg));
-			return sh_error(sh, "log: bad pattern '%s': %s", argv[1], msg);
+			return sh_error(sh, "bad pattern '%s': %s", argv[1], msg);
 		}
 	}
 	err = read_log(t, &log);
@@ -243,7 +243,14 @@ int sh_log_faults(struct ish_shell *sh, struct ish_target *t, bool walk)
 		bool walked = false;
 
 		if (walk && !x->irq) {
-			err = ish_translate(t, -1, x->sid, x->pasid_present ? x->pasid : ISH_PASID_NONE,
+			/*
+			 * PASID 0 is Linux's RID_PASID (PASID_RID2PASID), never given
+			 * to a device; QEMU 7.2 records it for requests without PASID
+			 * (tests/edu/README.md): walked as such a request.
+			 */
+			bool with_pasid = x->pasid_present && x->pasid;
+
+			err = ish_translate(t, -1, x->sid, with_pasid ? x->pasid : ISH_PASID_NONE,
 					    x->addr, x->type == ISH_FAULT_WRITE ? ISH_ACCESS_WRITE : 0,
 					    &tr);
 			if (err) {

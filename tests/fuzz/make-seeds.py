@@ -205,8 +205,8 @@ def printk_seed(texts, count_bits=3, size_bits=9, wrap=False, states=None):
     first = (1 << count_bits) * 3           # ids past the first wrap of the ids
     descs, infos, data = PK_BASE + 0x100, PK_BASE + 0x400, PK_BASE + 0x800
     struct.pack_into('<Q', img, 0, PK_BASE + 0x10)
-    struct.pack_into('<IQQQQ', img, 0x10, count_bits, descs, infos, first + n - 1, first)
-    struct.pack_into('<IQ', img, 0x10 + 48, size_bits, data)
+    struct.pack_into('<IIQQQQ', img, 0x10, count_bits, 0, descs, infos, first + n - 1, first)
+    struct.pack_into('<IIQ', img, 0x10 + 48, size_bits, 0, data)
     lpos = (1 << size_bits) * 2
     for i, t in enumerate(texts):
         tid = first + i

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <iommush/arch.h>
+#include <iommush/backend.h>
 #include <iommush/mem.h>
 #include <iommush/pci.h>
 #include <iommush/target.h>
@@ -167,12 +168,13 @@ static void test_unit_cache_drop(void)
 	ish_target_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_registry();
-	test_from_table();
-	test_param();
-	test_unit_cache();
-	test_unit_cache_drop();
+	check_init(argc, argv);
+	CASE("registry") test_registry();
+	CASE("from_table") test_from_table();
+	CASE("param") test_param();
+	CASE("unit_cache") test_unit_cache();
+	CASE("unit_cache_drop") test_unit_cache_drop();
 	return check_report();
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <iommush/arch.h>
+#include <iommush/backend.h>
 #include <iommush/capture.h>
 #include <iommush/mem.h>
 #include <iommush/regfile.h>
@@ -570,19 +571,20 @@ static void test_arch_notes(void)
 	ish_target_close(demo);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ish-test-snap-XXXXXX");
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
 	}
-	test_roundtrip();
-	test_write_errors();
-	test_many_segments();
-	test_notes();
-	test_from_mem_target();
-	test_arch_notes();
+	check_init(argc, argv);
+	CASE("roundtrip") test_roundtrip();
+	CASE("write_errors") test_write_errors();
+	CASE("many_segments") test_many_segments();
+	CASE("notes") test_notes();
+	CASE("from_mem_target") test_from_mem_target();
+	CASE("arch_notes") test_arch_notes();
 	{
 		char cmd[128];
 
