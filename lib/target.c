@@ -71,9 +71,9 @@ struct ish_target {
 	struct ish_kernel *kernel;
 	struct ish_error *kernel_err;
 	/*
-	 * The kernel's copies of the registers (lib/kernel_vtd.c), read once,
-	 * for units whose backend has no registers; units_from_kernel when the
-	 * units themselves came from dmar_drhd_units.
+
+
+
 	 */
 	void *kstate;			/* the arch's kernel_open */
 	const struct ish_arch *kstate_arch;	/* whose kstate is */

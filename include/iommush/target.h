@@ -116,7 +116,8 @@ const struct ish_unit *ish_target_unit(const struct ish_target *t, unsigned inde
 /* By name ("dmar0") or index ("0"). */
 const struct ish_unit *ish_target_unit_by_name(const struct ish_target *t, const char *name);
 /*
- * The kernel's copies as a register source (lib/kernel_vtd.c). When a
+ * The kernel's copies as a register source (the arch's kernel hooks,
+ * iommush/arch.h; VT-d: lib/vtd/kernel.c). When a
  * backend has no register (ISH_ERROR_NOT_FOUND or ISH_ERROR_UNSUPPORTED:
  * a dump without dump.regs, kcore where devmem refuses MMIO) and the
  * kernel is in memory (ish_target_kernel), ish_read_reg() answers with the
