@@ -71,9 +71,10 @@ struct ish_target {
 	struct ish_kernel *kernel;
 	struct ish_error *kernel_err;
 	/*
-
-
-
+	 * The kernel's copies of the registers, read once through the arch's
+	 * kernel_open (VT-d: dmar_drhd_units), for units whose backend has
+	 * no registers; units_from_kernel when the units themselves came
+	 * from the kernel.
 	 */
 	void *kstate;			/* the arch's kernel_open */
 	const struct ish_arch *kstate_arch;	/* whose kstate is */
