@@ -352,7 +352,7 @@ static struct ish_error *unit_add(struct ish_target *t, struct ish_debugfs *d, c
 	for (size_t k = 0; k < drhd->n; k++) {
 		if (drhd->u[k].reg_base == u.reg_base) {
 			u.segment = drhd->u[k].segment;
-			u.drhd_flags = drhd->u[k].drhd_flags;
+			u.arch_flags = drhd->u[k].arch_flags;
 			u.size_pages = drhd->u[k].size_pages;
 			break;
 		}

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include <iommush/acpi.h>
-#include <iommush/vtd/dmar.h>
+#include <iommush/arch.h>
 #include <iommush/kernel.h>
 #include <iommush/regfile.h>
 #include <iommush/regs.h>
@@ -553,7 +553,7 @@ static struct ish_error *units_from_regsfile(struct ish_target *t, struct dump_p
 
 	if (dmar) {
 		/* A broken DMAR table is reported when the units come from it; here it only helps. */
-		struct ish_error *e = ish_dmar_units(dmar, dmar_len, collect_drhd, &drhd);
+		struct ish_error *e = ish_target_arch(t)->discover_units(dmar, dmar_len, collect_drhd, &drhd);
 
 		ish_error_destroy(e);
 	}
@@ -592,7 +592,7 @@ static struct ish_error *units_from_regsfile(struct ish_target *t, struct dump_p
 		for (size_t k = 0; k < drhd.n; k++) {
 			if (drhd.u[k].reg_base == u.reg_base) {
 				u.segment = drhd.u[k].segment;
-				u.drhd_flags = drhd.u[k].drhd_flags;
+				u.arch_flags = drhd.u[k].arch_flags;
 				u.size_pages = drhd.u[k].size_pages;
 				break;
 			}
@@ -719,6 +719,8 @@ static struct ish_error *dump_open_priv(struct ish_target *t, struct dump_priv *
 						ish_live_load_dmar(t, true);
 	} else if (notes && notes->dmar) {
 		err = ish_target_set_dmar(t, notes->dmar, notes->dmar_len);
+	} else if (notes && notes->nacpi) {
+		err = ish_target_set_dmar(t, notes->acpi[0].bytes, notes->acpi[0].len);
 	} else {
 		struct ish_acpi_table dmar;
 		struct ish_error *e = ish_acpi_find_table(t, "DMAR", &dmar);
@@ -729,6 +731,8 @@ static struct ish_error *dump_open_priv(struct ish_target *t, struct dump_priv *
 		ish_acpi_table_deinit(&dmar);
 		ish_error_destroy(e);
 	}
+	if (!err && notes && notes->arch[0])
+		err = ish_error_prefix(ish_target_set_arch(t, notes->arch), "snapshot");
 	if (err)
 		goto out;
 

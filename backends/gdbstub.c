@@ -141,7 +141,7 @@ static struct ish_error *find_units(struct ish_target *t)
 	struct ish_error *err;
 
 	if (regbase && *regbase) {
-		struct ish_unit u = { .drhd_flags = 1 };	/* INCLUDE_PCI_ALL: it covers everything */
+		struct ish_unit u = { .arch_flags = 1 };	/* INCLUDE_PCI_ALL: it covers everything */
 
 		err = ish_target_param_u64(t, "gdbstub.regbase", 0, &u.reg_base);
 		if (!err && (u.reg_base & (VTD_PAGE_SIZE - 1)))

@@ -251,7 +251,7 @@ struct ish_error *ish_mem_add_unit(struct ish_target *t, uint64_t reg_base, uint
 				   unsigned *ret)
 {
 	struct mem_priv *p = mem_priv(t);
-	struct ish_unit u = { .segment = segment, .reg_base = reg_base, .drhd_flags = 1 };
+	struct ish_unit u = { .segment = segment, .reg_base = reg_base, .arch_flags = 1 };
 	struct ish_regfile **regs;
 	struct ish_error *err;
 	unsigned index;

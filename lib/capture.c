@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <iommush/arch.h>
 #include <iommush/capture.h>
 #include <iommush/vtd/iq.h>
 #include <iommush/vtd/irte.h>
@@ -324,6 +325,7 @@ struct ish_error *ish_snapshot_capture(struct ish_target *t, const char *path,
 	struct ish_snapshot_unit *units = calloc(nunits ? nunits : 1, sizeof(*units));
 	struct ish_snapshot_range *ranges = NULL;
 	struct ish_snapshot snap = { 0 };
+	struct ish_snapshot_acpi fw = { 0 };
 	uint64_t *pages = NULL;
 	uint8_t *bytes = NULL;
 	size_t npages = 0;
@@ -364,6 +366,19 @@ struct ish_error *ish_snapshot_capture(struct ish_target *t, const char *path,
 	snap.units = units;
 	snap.nunits = nunits;
 	snap.dmar = ish_target_dmar(t, &snap.dmar_len);
+	snap.arch = ish_target_arch(t)->name;
+	/* A firmware table other than DMAR (later architectures') goes in the generic note. */
+	if (snap.dmar && (snap.dmar_len < 4 || memcmp(snap.dmar, "DMAR", 4))) {
+		fw.bytes = snap.dmar;
+		fw.len = snap.dmar_len;
+		memcpy(fw.signature, snap.dmar, snap.dmar_len < 4 ? snap.dmar_len : 4);
+		snap.dmar = NULL;
+		snap.dmar_len = 0;
+		if (fw.len >= 4) {
+			snap.acpi = &fw;
+			snap.nacpi = 1;
+		}
+	}
 	snap.pcicfg = c.cfg;
 	snap.npcicfg = c.ncfg;
 	err = ish_snapshot_write_elf(path, &snap);

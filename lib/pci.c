@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * PCI enumeration and DMAR device-scope resolution (VT-d 5.0 8.3.1). The
- * contracts, and the bounds against hostile config space, are in pci.h.
+ * PCI enumeration: the functions a target has, from the backend's list
+ * (libpci) or by scanning config space. The contracts, and the bounds
+ * against hostile config space, are in pci.h. Which unit translates a
+ * function is the architecture's (lib/vtd/scope.c for VT-d).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <iommush/arch.h>
 #include <iommush/pci.h>
-#include <iommush/vtd/vtd.h>
-#include <iommush/walk.h>
 
 #define BDF_FMT "%02x:%02x.%u"
 #define BDF_ARGS(bdf) ISH_BDF_BUS(bdf), ISH_BDF_DEV(bdf), ISH_BDF_FN(bdf)
@@ -227,8 +228,14 @@ static struct ish_error *scan_device(struct pci_build *b, struct bus_queue *q, u
 	return err;
 }
 
-static struct ish_error *scan_segment(struct pci_build *b, uint16_t seg, const struct ish_dmar *d)
+static void add_start_bus(void *arg, unsigned bus)
 {
+	enqueue(arg, bus);
+}
+
+static struct ish_error *scan_segment(struct pci_build *b, uint16_t seg)
+{
+	const struct ish_arch *arch = ish_target_arch(b->t);
 	struct bus_queue *q = calloc(1, sizeof(*q));
 	struct ish_error *err = NULL;
 
@@ -237,17 +244,17 @@ static struct ish_error *scan_segment(struct pci_build *b, uint16_t seg, const s
 	enqueue(q, 0);
 	for (int pass = 0; pass < 2 && !err; pass++) {
 		/*
-		 * Then the start buses of device scopes that no bridge led to (a
-		 * second host bridge): queued only now, so that reaching one through
-		 * a bridge is not taken for a loop.
+		 * Then the start buses the firmware table names that no bridge
+		 * led to (a second host bridge): queued only now, so that
+		 * reaching one through a bridge is not taken for a loop.
 		 */
-		for (size_t i = 0; pass && d && i < d->nstructs; i++) {
-			const struct ish_dmar_struct *s = &d->structs[i];
-
-			for (size_t j = 0; s->segment == seg && j < s->nscopes; j++)
-				if (s->scopes[j].type == ISH_DMAR_SCOPE_PCI_ENDPOINT ||
-				    s->scopes[j].type == ISH_DMAR_SCOPE_PCI_BRIDGE)
-					enqueue(q, s->scopes[j].bus);
+		if (pass && arch->pci_start_buses) {
+			err = arch->pci_start_buses(b->t, seg, add_start_bus, q);
+			if (err && !fatal(err)) {
+				/* A table that does not parse just gives no start buses. */
+				ish_error_destroy(err);
+				err = NULL;
+			}
 		}
 		while (q->head < q->tail && !err) {
 			unsigned bus = q->q[q->head++];
@@ -288,7 +295,6 @@ static int func_cmp(const void *a, const void *b)
 struct ish_error *ish_pci_enumerate(struct ish_target *t, struct ish_pci **ret)
 {
 	struct pci_build b = { .t = t };
-	struct ish_dmar *dmar = NULL;
 	struct ish_error *err;
 
 	b.p = calloc(1, sizeof(*b.p));
@@ -301,17 +307,10 @@ struct ish_error *ish_pci_enumerate(struct ish_target *t, struct ish_pci **ret)
 			err = read_header(&b, &b.p->funcs[i]);
 	} else if (err->code == ISH_ERROR_UNSUPPORTED && !b.p->n) {
 		uint16_t segs[257];
-		size_t nsegs = 1, len;
-		const void *tbl = ish_target_dmar(t, &len);
+		size_t nsegs = 1;
 
 		ish_error_destroy(err);
 		err = NULL;
-		/* A table that does not parse just gives no start buses. */
-		if (tbl && (err = ish_dmar_parse(tbl, len, &dmar))) {
-			ish_error_destroy(err);
-			err = NULL;
-			dmar = NULL;
-		}
 		segs[0] = 0;
 		for (unsigned u = 0; u < ish_target_nunits(t) && nsegs < 257; u++) {
 			uint16_t s = ish_target_unit(t, u)->segment;
@@ -323,7 +322,7 @@ struct ish_error *ish_pci_enumerate(struct ish_target *t, struct ish_pci **ret)
 				segs[nsegs++] = s;
 		}
 		for (size_t i = 0; i < nsegs && !err; i++) {
-			err = scan_segment(&b, segs[i], dmar);
+			err = scan_segment(&b, segs[i]);
 			/* The first segment without config space says the target has none. */
 			if (err && err->code == ISH_ERROR_UNSUPPORTED && i) {
 				ish_error_destroy(err);
@@ -331,7 +330,6 @@ struct ish_error *ish_pci_enumerate(struct ish_target *t, struct ish_pci **ret)
 			}
 		}
 	}
-	ish_dmar_destroy(dmar);
 	if (err) {
 		ish_pci_destroy(b.p);
 		return err;
@@ -360,335 +358,4 @@ const struct ish_pci_func *ish_pci_find(const struct ish_pci *p, uint16_t segmen
 	if (!p || !p->n)
 		return NULL;
 	return bsearch(&key, p->funcs, p->n, sizeof(*p->funcs), func_cmp);
-}
-
-/* --- device scopes --- */
-
-static struct ish_error *why(struct ish_scope_bdf *r, struct ish_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Records why a scope did not resolve; err (if any) is consumed unless fatal. */
-static struct ish_error *why(struct ish_scope_bdf *r, struct ish_error *err, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err && fatal(err))
-		return err;
-	va_start(ap, fmt);
-	n = vsnprintf(r->why, sizeof(r->why), fmt, ap);
-	va_end(ap);
-	if (err && n >= 0 && (size_t)n < sizeof(r->why))
-		snprintf(r->why + n, sizeof(r->why) - (size_t)n, ": %s", err->message);
-	ish_error_destroy(err);
-	return NULL;
-}
-
-struct ish_error *ish_dmar_scope_resolve(struct ish_target *t, uint16_t segment,
-					 const struct ish_dmar_scope *s, struct ish_scope_bdf *ret)
-{
-	unsigned bus = s->bus;
-	uint16_t bdf = 0;
-	uint32_t v;
-
-	memset(ret, 0, sizeof(*ret));
-	if (s->type != ISH_DMAR_SCOPE_PCI_ENDPOINT && s->type != ISH_DMAR_SCOPE_PCI_BRIDGE)
-		return why(ret, NULL, "not a PCI scope");
-	if (!s->npath)
-		return why(ret, NULL, "empty path");
-	for (size_t i = 0; i < s->npath; i++) {
-		const struct ish_dmar_path *h = &s->path[i];
-		struct ish_error *err;
-
-		if (h->dev > 31 || h->fn > 7)
-			return why(ret, NULL, "hop %zu names device %#x function %#x", i + 1, h->dev,
-				   h->fn);
-		bdf = ISH_BDF(bus, h->dev, h->fn);
-		if (i + 1 == s->npath)
-			break;
-		err = ish_read_config(t, segment, bdf, PCI_HEADER_TYPE & ~3u, 32, &v);
-		if (err)
-			return why(ret, err, "bridge " BDF_FMT " not readable", BDF_ARGS(bdf));
-		if ((v & 0xffff) == 0xffff)
-			return why(ret, NULL, "bridge " BDF_FMT " is absent", BDF_ARGS(bdf));
-		if (((v >> 16) & PCI_HEADER_TYPE_MASK) != PCI_HEADER_TYPE_BRIDGE)
-			return why(ret, NULL, BDF_FMT " is not a bridge (header type %u)", BDF_ARGS(bdf),
-				   (v >> 16) & PCI_HEADER_TYPE_MASK);
-		err = ish_read_config(t, segment, bdf, PCI_PRIMARY_BUS, 32, &v);
-		if (err)
-			return why(ret, err, "bridge " BDF_FMT " not readable", BDF_ARGS(bdf));
-		if (((v >> 8) & 0xff) <= bus)
-			return why(ret, NULL, "bridge " BDF_FMT ": secondary bus %02x is not above %02x",
-				   BDF_ARGS(bdf), (v >> 8) & 0xff, bus);
-		bus = (v >> 8) & 0xff;
-	}
-	ret->resolved = true;
-	ret->bdf = bdf;
-	if (s->type == ISH_DMAR_SCOPE_PCI_BRIDGE) {
-		struct ish_error *err = ish_read_config(t, segment, bdf, PCI_PRIMARY_BUS, 32, &v);
-		unsigned sec = (v >> 8) & 0xff, sub = (v >> 16) & 0xff;
-
-		if (err)
-			return why(ret, err, "bus range of " BDF_FMT " not readable", BDF_ARGS(bdf));
-		if (sec <= ISH_BDF_BUS(bdf) || sub < sec)
-			return why(ret, NULL, "bridge " BDF_FMT " has no valid bus range (%02x-%02x)",
-				   BDF_ARGS(bdf), sec, sub);
-		ret->has_range = true;
-		ret->secondary = (uint8_t)sec;
-		ret->subordinate = (uint8_t)sub;
-	}
-	return NULL;
-}
-
-/* --- which unit covers a device --- */
-
-struct unit_scope {
-	unsigned unit;
-	uint16_t segment;
-	uint8_t type;
-	struct ish_scope_bdf r;
-};
-
-struct ish_unit_scopes {
-	size_t n;
-	struct unit_scope *s;
-};
-
-const char *ish_cover_name(enum ish_cover how)
-{
-	switch (how) {
-	case ISH_COVER_ENDPOINT:
-		return "scope";
-	case ISH_COVER_BRIDGE:
-		return "bridge scope";
-	case ISH_COVER_PCI_ALL:
-		return "INCLUDE_PCI_ALL";
-	case ISH_COVER_ONLY_UNIT:
-		return "only unit";
-	case ISH_COVER_NONE:
-		break;
-	}
-	return "none";
-}
-
-static bool unit_by_base(struct ish_target *t, uint16_t segment, uint64_t base, unsigned *ret)
-{
-	for (unsigned u = 0; u < ish_target_nunits(t); u++) {
-		const struct ish_unit *un = ish_target_unit(t, u);
-
-		if (un->reg_base == base && un->segment == segment) {
-			*ret = u;
-			return true;
-		}
-	}
-	return false;
-}
-
-struct ish_error *ish_unit_scopes_create(struct ish_target *t, struct ish_unit_scopes **ret)
-{
-	struct ish_unit_scopes *us = calloc(1, sizeof(*us));
-	struct ish_error *err = NULL;
-	struct ish_dmar *d = NULL;
-	const void *tbl;
-	size_t len, cap = 0;
-
-	if (!us)
-		return &ish_enomem;
-	tbl = ish_target_dmar(t, &len);
-	if (tbl) {
-		err = ish_dmar_parse(tbl, len, &d);
-		/* A malformed table names no devices: units are chosen without it. */
-		if (err && err != &ish_enomem) {
-			ish_error_destroy(err);
-			err = NULL;
-			d = NULL;
-		}
-	}
-	for (size_t i = 0; d && i < d->nstructs && !err; i++) {
-		const struct ish_dmar_struct *s = &d->structs[i];
-		unsigned unit;
-
-		/* An INCLUDE_PCI_ALL unit lists only IOAPICs and HPETs (8.3). */
-		if (s->type != ISH_DMAR_TYPE_DRHD || (s->flags & ISH_DRHD_INCLUDE_PCI_ALL) ||
-		    !unit_by_base(t, s->segment, s->base, &unit))
-			continue;
-		for (size_t j = 0; j < s->nscopes && !err; j++) {
-			const struct ish_dmar_scope *sc = &s->scopes[j];
-			struct unit_scope *e;
-
-			if (sc->type != ISH_DMAR_SCOPE_PCI_ENDPOINT &&
-			    sc->type != ISH_DMAR_SCOPE_PCI_BRIDGE)
-				continue;
-			if (us->n == cap) {
-				size_t ncap = cap ? 2 * cap : 8;
-				void *n = realloc(us->s, ncap * sizeof(*us->s));
-
-				if (!n) {
-					err = &ish_enomem;
-					break;
-				}
-				us->s = n;
-				cap = ncap;
-			}
-			e = &us->s[us->n];
-			e->unit = unit;
-			e->segment = s->segment;
-			e->type = sc->type;
-			err = ish_dmar_scope_resolve(t, s->segment, sc, &e->r);
-			if (!err && e->r.resolved)
-				us->n++;
-		}
-	}
-	ish_dmar_destroy(d);
-	if (err) {
-		ish_unit_scopes_destroy(us);
-		return err;
-	}
-	*ret = us;
-	return NULL;
-}
-
-void ish_unit_scopes_destroy(struct ish_unit_scopes *s)
-{
-	if (!s)
-		return;
-	free(s->s);
-	free(s);
-}
-
-struct ish_error *ish_unit_scopes_lookup(struct ish_target *t, const struct ish_unit_scopes *s,
-					 uint16_t segment, uint16_t bdf, unsigned *ret,
-					 enum ish_cover *how)
-{
-	unsigned n = ish_target_nunits(t), in_seg = 0, last = 0;
-	enum ish_cover dummy;
-
-	if (!how)
-		how = &dummy;
-	/* Table order, as Linux dmar_find_matched_drhd_unit() does. */
-	for (size_t i = 0; s && i < s->n; i++) {
-		const struct unit_scope *e = &s->s[i];
-		unsigned b = ISH_BDF_BUS(bdf);
-
-		if (e->segment != segment)
-			continue;
-		if (e->r.bdf == bdf) {
-			*ret = e->unit;
-			*how = e->type == ISH_DMAR_SCOPE_PCI_BRIDGE ? ISH_COVER_BRIDGE :
-								     ISH_COVER_ENDPOINT;
-			return NULL;
-		}
-		if (e->r.has_range && b >= e->r.secondary && b <= e->r.subordinate) {
-			*ret = e->unit;
-			*how = ISH_COVER_BRIDGE;
-			return NULL;
-		}
-	}
-	for (unsigned u = 0; u < n; u++) {
-		const struct ish_unit *un = ish_target_unit(t, u);
-
-		if (un->segment != segment)
-			continue;
-		if (un->drhd_flags & ISH_DRHD_INCLUDE_PCI_ALL) {
-			*ret = u;
-			*how = ISH_COVER_PCI_ALL;
-			return NULL;
-		}
-		in_seg++;
-		last = u;
-	}
-	if (in_seg == 1 || n == 1) {
-		*ret = in_seg == 1 ? last : 0;
-		*how = ISH_COVER_ONLY_UNIT;
-		return NULL;
-	}
-	*how = ISH_COVER_NONE;
-	return ish_error_format(ISH_ERROR_NOT_FOUND,
-				"no remapping unit covers %04x:" BDF_FMT " (use --unit)", segment,
-				BDF_ARGS(bdf));
-}
-
-/* --- a function's context entry --- */
-
-struct ish_error *ish_pci_context(struct ish_target *t, const struct ish_unit_scopes *s,
-				  uint16_t segment, uint16_t bdf, struct ish_pci_context *ret)
-{
-	struct ish_translation *tr;
-	struct ish_unit_state us;
-	struct ish_error *err;
-
-	memset(ret, 0, sizeof(*ret));
-	err = ish_unit_scopes_lookup(t, s, segment, bdf, &ret->unit, &ret->how);
-	if (err) {
-		snprintf(ret->why, sizeof(ret->why), "%s", err->message);
-		ish_error_destroy(err);
-		return NULL;
-	}
-	ret->have_unit = true;
-	err = ish_unit_state_read(t, ret->unit, &us);
-	if (err && !fatal(err)) {
-		/* One unit's registers (not in a dump, say) do not hide the others. */
-		snprintf(ret->why, sizeof(ret->why), "%s", err->message);
-		ish_error_destroy(err);
-		return NULL;
-	}
-	if (err)
-		return err;
-	ret->scalable = us.scalable;
-	if (us.ttm != ISH_TTM_LEGACY && us.ttm != ISH_TTM_SCALABLE) {
-		snprintf(ret->why, sizeof(ret->why), "%s is in %s mode",
-			 ish_target_unit(t, ret->unit)->name,
-			 us.ttm == ISH_TTM_ABORT_DMA ? "abort-DMA" : "a reserved");
-		return NULL;
-	}
-	tr = malloc(sizeof(*tr));
-	if (!tr)
-		return &ish_enomem;
-	err = ish_resolve_tables(t, &us, bdf, ISH_PASID_NONE, 0, tr);
-	if (!err && tr->have_ce) {
-		ret->read = true;
-		ret->present = tr->ce.present;
-		if (ret->present && !us.scalable)
-			ret->type = ish_context_tt_name(tr->ce.tt);
-		else if (ret->present && tr->have_pe)
-			ret->type = ish_pgtt_name(tr->pe.pgtt);
-		if (tr->have_tables) {
-			ret->have_did = true;
-			ret->did = tr->tables.did;
-		}
-	} else if (!err) {
-		if (tr->unreadable)
-			snprintf(ret->why, sizeof(ret->why), "tables not readable at %#llx",
-				 (unsigned long long)tr->unreadable_addr);
-		else
-			snprintf(ret->why, sizeof(ret->why), "no context table (root entry not present)");
-	}
-	free(tr);
-	return err;
-}
-
-struct ish_error *ish_pci_each(struct ish_target *t, ish_pci_func_fn *fn, void *arg,
-			       struct ish_pci **ret)
-{
-	struct ish_unit_scopes *scopes;
-	struct ish_error *err;
-	struct ish_pci *p;
-
-	*ret = NULL;
-	err = ish_pci_enumerate(t, &p);
-	if (err)
-		return err;
-	*ret = p;
-	err = ish_unit_scopes_create(t, &scopes);
-	if (err)
-		return err;
-	for (size_t i = 0; i < p->n && !err; i++) {
-		struct ish_pci_context c;
-
-		err = ish_pci_context(t, scopes, p->funcs[i].segment, p->funcs[i].bdf, &c);
-		if (!err)
-			err = fn(arg, &p->funcs[i], &c);
-	}
-	ish_unit_scopes_destroy(scopes);
-	return err;
 }

@@ -160,7 +160,7 @@ static struct ish_error *build_notes(const struct ish_snapshot *snap, struct not
 			return err;
 		memcpy(d, su->unit.name, strnlen(su->unit.name, sizeof(su->unit.name) - 1));
 		put16(d + 16, su->unit.segment);
-		d[18] = su->unit.drhd_flags;
+		d[18] = su->unit.arch_flags;
 		d[19] = su->unit.size_pages;
 		put32(d + 20, f.n);
 		put64(d + 24, su->unit.reg_base);
@@ -182,6 +182,29 @@ static struct ish_error *build_notes(const struct ish_snapshot *snap, struct not
 		if (err)
 			return err;
 		memcpy(d, snap->dmar, snap->dmar_len);
+	}
+	if (snap->arch) {
+		size_t len = strlen(snap->arch);
+
+		if (!len || len >= ISH_NT_ARCH_LEN)
+			return ish_error_format(ISH_ERROR_INVALID, "architecture name '%s'", snap->arch);
+		err = nb_note(nb, ISH_NT_ARCH, ISH_NT_ARCH_LEN, &d);
+		if (err)
+			return err;
+		memcpy(d, snap->arch, len);
+	}
+	for (size_t i = 0; i < snap->nacpi; i++) {
+		const struct ish_snapshot_acpi *a = &snap->acpi[i];
+
+		if (a->len < 4 || a->len > UINT32_MAX)
+			return ish_error_create(ISH_ERROR_INVALID, "an ACPI table shorter than its signature");
+		for (size_t j = 0; j < i; j++)
+			if (!memcmp(snap->acpi[j].bytes, a->bytes, 4))
+				return ish_error_create(ISH_ERROR_INVALID, "two ACPI tables of one signature");
+		err = nb_note(nb, ISH_NT_ACPI, a->len, &d);
+		if (err)
+			return err;
+		memcpy(d, a->bytes, a->len);
 	}
 	for (size_t i = 0; i < snap->npcicfg; i++) {
 		const struct ish_snapshot_pcicfg *pc = &snap->pcicfg[i];
@@ -443,6 +466,9 @@ void ish_snapshot_notes_destroy(struct ish_snapshot_notes *notes)
 	for (size_t i = 0; i < notes->npcicfg; i++)
 		free((uint8_t *)notes->pcicfg[i].bytes);
 	free(notes->pcicfg);
+	for (size_t i = 0; i < notes->nacpi; i++)
+		free((uint8_t *)notes->acpi[i].bytes);
+	free(notes->acpi);
 	free(notes);
 }
 
@@ -473,7 +499,7 @@ static struct ish_error *parse_unit(struct ish_snapshot_notes *n, const uint8_t 
 		if ((unsigned char)u.name[i] < 0x20 || (unsigned char)u.name[i] > 0x7e)
 			u.name[i] = '?';
 	u.segment = (uint16_t)(d[16] | d[17] << 8);
-	u.drhd_flags = d[18];
+	u.arch_flags = d[18];
 	u.size_pages = d[19];
 	u.reg_base = get64(d + 24);
 	err = ish_regfile_create(&rf);
@@ -516,6 +542,43 @@ static struct ish_error *parse_unit(struct ish_snapshot_notes *n, const uint8_t 
 	return NULL;
 }
 
+static struct ish_error *parse_acpi(struct ish_snapshot_notes *n, const uint8_t *d, size_t descsz,
+				    size_t at)
+{
+	struct ish_snapshot_acpi *a;
+	uint8_t *bytes;
+
+	if (descsz < 4)
+		return ish_error_format(ISH_ERROR_FORMAT,
+					"snapshot note at %#zx: ACPI table shorter than its signature", at);
+	for (size_t i = 0; i < n->nacpi; i++)
+		if (!memcmp(n->acpi[i].bytes, d, 4))
+			return ish_error_format(ISH_ERROR_FORMAT,
+						"snapshot note at %#zx: a second %.4s table", at,
+						n->acpi[i].signature);
+	if (n->nacpi >= 64)
+		return ish_error_format(ISH_ERROR_FORMAT, "snapshot note at %#zx: too many ACPI tables",
+					at);
+	a = realloc(n->acpi, (n->nacpi + 1) * sizeof(*a));
+	if (!a)
+		return &ish_enomem;
+	n->acpi = a;
+	bytes = malloc(descsz);
+	if (!bytes)
+		return &ish_enomem;
+	memcpy(bytes, d, descsz);
+	a = &n->acpi[n->nacpi++];
+	memcpy(a->signature, d, 4);
+	a->signature[4] = '\0';
+	/* Printable in messages whatever the bytes. */
+	for (int i = 0; i < 4; i++)
+		if (a->signature[i] < 0x20 || a->signature[i] > 0x7e)
+			a->signature[i] = '?';
+	a->bytes = bytes;
+	a->len = descsz;
+	return NULL;
+}
+
 static struct ish_error *parse_note(struct ish_snapshot_notes *n, uint32_t type, const uint8_t *d,
 				    size_t descsz, size_t at)
 {
@@ -546,6 +609,21 @@ static struct ish_error *parse_note(struct ish_snapshot_notes *n, uint32_t type,
 		memcpy(n->dmar, d, descsz);
 		n->dmar_len = descsz;
 		return NULL;
+	case ISH_NT_ARCH:
+		if (n->arch[0])
+			return ish_error_format(ISH_ERROR_FORMAT,
+						"snapshot note at %#zx: a second architecture note", at);
+		if (descsz != ISH_NT_ARCH_LEN || !d[0] || memchr(d, 0, ISH_NT_ARCH_LEN) == NULL)
+			return ish_error_format(ISH_ERROR_FORMAT,
+						"snapshot note at %#zx: bad architecture note", at);
+		for (size_t i = 0; d[i]; i++)
+			if (d[i] < 0x21 || d[i] > 0x7e)
+				return ish_error_format(ISH_ERROR_FORMAT,
+							"snapshot note at %#zx: bad architecture note", at);
+		memcpy(n->arch, d, ISH_NT_ARCH_LEN);
+		return NULL;
+	case ISH_NT_ACPI:
+		return parse_acpi(n, d, descsz, at);
 	case ISH_NT_PCICFG: {
 		struct ish_snapshot_pcicfg *pc;
 		uint8_t *bytes;
@@ -617,6 +695,17 @@ struct ish_error *ish_snapshot_parse_notes(const void *buf, size_t len,
 			}
 		}
 		pos = end;
+	}
+	for (size_t i = 0; !n->dmar && i < n->nacpi; i++) {
+		if (memcmp(n->acpi[i].bytes, "DMAR", 4))
+			continue;
+		n->dmar = malloc(n->acpi[i].len);
+		if (!n->dmar) {
+			ish_snapshot_notes_destroy(n);
+			return &ish_enomem;
+		}
+		memcpy(n->dmar, n->acpi[i].bytes, n->acpi[i].len);
+		n->dmar_len = n->acpi[i].len;
 	}
 	*ret = n;
 	return NULL;

@@ -9,19 +9,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <iommush/arch.h>
 #include <iommush/backend.h>
-#include <iommush/vtd/dmar.h>
 #include <iommush/kernel.h>
-#include <iommush/regs.h>
 #include <iommush/target.h>
-#include <iommush/vtd/vtd.h>
 
-#include "write_internal.h"
+#include "target_internal.h"
 
 #define ISH_KREG_WORDS 1024u
+#define ISH_ID_REGS 4u		/* at most this many identification registers cached */
+
+/* The cache's page: 4 KiB whatever the IOMMU's own granules. */
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ULL << PAGE_SHIFT)
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+
+/* Unit-for-device answers cached before the cache is emptied. */
+#define DEVCACHE_MAX 4096u
 
 /* Parameters every target understands, whatever its backend. */
 static const struct ish_param_def generic_params[] = {
+	{ "arch", NULL,
+	  "IOMMU architecture (vtd; default: from the firmware table, else vtd)" },
 	{ "cache.pages", "8192", "pages the read cache holds before it is emptied" },
 	{ "walk.max_pages", "1048576", "table pages one walk may visit" },
 	{ "walk.max_mappings", "100000000", "mappings one walk may list" },
@@ -41,24 +50,34 @@ struct cache_slot {
 	uint8_t *data;
 };
 
+struct devcache_entry {
+	struct ish_devkey key;
+	unsigned unit;
+	enum ish_cover how;
+};
+
 struct ish_target {
 	const struct ish_backend *backend;
+	const struct ish_arch *arch;
+	bool arch_forced;		/* -O arch=NAME */
+	bool arch_from_backend;		/* ish_target_set_arch (a snapshot's note) */
 	char *spec;
 	void *priv;
 	bool writable;
 	unsigned flags;			/* ISH_OPEN_* */
 	struct ish_write_state *wstate;	/* lib/write.c, NULL until needed */
+	void (*wstate_destroy)(struct ish_write_state *w);
 	/* The kernel found in memory (lib/kernel.c): opened once, on first use. */
 	struct ish_kernel *kernel;
 	struct ish_error *kernel_err;
 	/*
-	 * The kernel's copies of the registers (lib/kernel_vtd.c), read once,
-	 * for units whose backend has no registers; units_from_kernel when the
-	 * units themselves came from dmar_drhd_units.
+	 * The kernel's copies of the registers, read once through the arch's
+	 * kernel_open (VT-d: dmar_drhd_units), for units whose backend has
+	 * no registers; units_from_kernel when the units themselves came
+	 * from the kernel.
 	 */
-	struct ish_kernel_vtd_unit *kunits;
-	size_t nkunits;
-	unsigned kflags;
+	void *kstate;			/* the arch's kernel_open */
+	const struct ish_arch *kstate_arch;	/* whose kstate is */
 	bool kunits_read;
 	struct ish_error *kunits_err;	/* the walk failed: not walked again */
 	bool units_from_kernel;
@@ -69,18 +88,23 @@ struct ish_target {
 	struct ish_unit *units;
 	unsigned nunits;
 	/*
-	 * CAP and ECAP of each unit once read: read-only capability registers,
-	 * and every walk starts by reading them (on a gdbstub a register read
-	 * is a round trip). Dropped with the page cache all the same.
+	 * The architecture's identification registers of each unit once read
+	 * (VT-d's CAP and ECAP): read-only, and every walk starts by reading
+	 * them (on a gdbstub a register read is a round trip). Dropped with
+	 * the page cache all the same.
 	 */
 	struct {
-		uint64_t cap, ecap;
-		bool have_cap, have_ecap;
+		uint64_t id[ISH_ID_REGS];
+		unsigned have_id;	/* bit i: id[i] is valid */
 		/* per dword of the first 4 KiB: the last read came from the kernel's copy */
 		uint32_t from_kernel[ISH_KREG_WORDS / 32];
 	} *idregs;
-	uint8_t *dmar;
+	uint8_t *dmar;		/* the firmware table (DMAR, IVRS, IORT) */
 	size_t dmar_len;
+
+	/* ish_target_unit_for_device() answers, dropped with the cache */
+	struct devcache_entry *devcache;
+	size_t ndevcache, devcache_cap;
 
 	/* open-addressing hash of page -> slot, capacity a power of two */
 	struct cache_slot *slots;
@@ -177,6 +201,131 @@ static struct ish_error *add_dmar_unit(void *arg, const struct ish_unit *u)
 	return ish_target_add_unit(arg, u, NULL);
 }
 
+/*
+ * -O arch=NAME, else the default until the backend has found its firmware
+ * table: units a backend adds while it opens are named by the default.
+ */
+static struct ish_error *choose_arch_param(struct ish_target *t)
+{
+	const char *name = ish_target_param(t, "arch");
+	char known[128];
+
+	if (!name || !*name) {
+		t->arch = ish_arches[0];
+		return NULL;
+	}
+	t->arch = ish_arch_find(name);
+	if (!t->arch)
+		return ish_error_format(ISH_ERROR_INVALID, "arch=%s: no such architecture (known: %s)",
+					name, ish_arch_names(known, sizeof(known)));
+	t->arch_forced = true;
+	return NULL;
+}
+
+static void name_unit(const struct ish_arch *arch, struct ish_unit *u)
+{
+	/* The format is a constant of the arch table, with one %u. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(u->name, sizeof(u->name), arch->unit_name_fmt, u->index);
+#pragma GCC diagnostic pop
+}
+
+/*
+ * The architecture whose firmware table the backend found; units the
+ * default named are renamed by it. A table no architecture claims keeps
+ * the default (decoding it then says what is wrong).
+ */
+static void switch_arch(struct ish_target *t, const struct ish_arch *a)
+{
+	for (unsigned i = 0; i < t->nunits; i++) {
+		struct ish_unit old = t->units[i];
+
+		name_unit(t->arch, &old);
+		if (!strcmp(old.name, t->units[i].name))
+			name_unit(a, &t->units[i]);
+	}
+	t->arch = a;
+}
+
+static void choose_arch_table(struct ish_target *t)
+{
+	const struct ish_arch *a = ish_arch_for_table(t->dmar, t->dmar_len);
+
+	if (t->arch_forced || t->arch_from_backend || !a || a == t->arch)
+		return;
+	switch_arch(t, a);
+}
+
+struct ish_error *ish_target_set_arch(struct ish_target *t, const char *name)
+{
+	const struct ish_arch *a = ish_arch_find(name);
+	char known[128];
+
+	if (!a)
+		return ish_error_format(ISH_ERROR_FORMAT,
+					"architecture '%s' is not one this build knows (known: %s)", name,
+					ish_arch_names(known, sizeof(known)));
+	/* -O arch=NAME is the user's word against the file's. */
+	if (t->arch_forced)
+		return NULL;
+	t->arch_from_backend = true;
+	if (a != t->arch)
+		switch_arch(t, a);
+	return NULL;
+}
+
+const struct ish_arch *ish_target_arch(const struct ish_target *t)
+{
+	return t->arch;
+}
+
+static struct ish_error *devcache_add(struct ish_target *t, const struct ish_devkey *key,
+				      unsigned unit, enum ish_cover how)
+{
+	if (t->ndevcache >= DEVCACHE_MAX)
+		t->ndevcache = 0;
+	if (t->ndevcache == t->devcache_cap) {
+		size_t cap = t->devcache_cap ? 2 * t->devcache_cap : 16;
+		struct devcache_entry *d = realloc(t->devcache, cap * sizeof(*d));
+
+		if (!d)
+			return &ish_enomem;
+		t->devcache = d;
+		t->devcache_cap = cap;
+	}
+	t->devcache[t->ndevcache++] = (struct devcache_entry){ *key, unit, how };
+	return NULL;
+}
+
+struct ish_error *ish_target_unit_for_device(struct ish_target *t, const struct ish_devkey *dev,
+					     unsigned *ret, enum ish_cover *how)
+{
+	enum ish_cover h = ISH_COVER_NONE;
+	struct ish_error *err;
+
+	for (size_t i = 0; i < t->ndevcache; i++) {
+		const struct devcache_entry *e = &t->devcache[i];
+
+		if (e->key.segment == dev->segment && e->key.rid == dev->rid) {
+			*ret = e->unit;
+			if (how)
+				*how = e->how;
+			return NULL;
+		}
+	}
+	if (!t->arch->unit_for_device)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED,
+					"the %s architecture cannot tell a device's unit", t->arch->name);
+	/* Not found is not cached: it is cheap to say again and costs a walk of nothing. */
+	err = t->arch->unit_for_device(t, dev, ret, &h);
+	if (err)
+		return err;
+	if (how)
+		*how = h;
+	return devcache_add(t, dev, *ret, h);
+}
+
 static bool has_vmcoreinfo(struct ish_target *t)
 {
 	char *text = NULL;
@@ -231,6 +380,11 @@ struct ish_error *ish_target_open(const char *spec, const char *backend,
 		return err;
 	}
 	t->cache_limit = limit;
+	err = choose_arch_param(t);
+	if (err) {
+		ish_target_close(t);
+		return err;
+	}
 	err = t->backend->open(t, spec);
 	if (err) {
 		/* The backend cleaned up after itself; don't call close. */
@@ -238,11 +392,14 @@ struct ish_error *ish_target_open(const char *spec, const char *backend,
 		ish_target_close(t);
 		return err;
 	}
-	if (!t->nunits && t->dmar) {
-		err = ish_dmar_units(t->dmar, t->dmar_len, add_dmar_unit, t);
+	choose_arch_table(t);
+	if (!t->nunits && t->dmar && t->arch->discover_units) {
+		err = t->arch->discover_units(t->dmar, t->dmar_len, add_dmar_unit, t);
 		if (err) {
+			const char *sig = t->arch->firmware_sig;	/* a const table's */
+
 			ish_target_close(t);
-			return ish_error_prefix(err, "DMAR table");
+			return ish_error_prefix(err, "%s table", sig);
 		}
 	}
 	/*
@@ -280,8 +437,10 @@ void ish_target_close(struct ish_target *t)
 		return;
 	if (t->backend && t->backend->close)
 		t->backend->close(t);
-	ish_write_state_destroy(t->wstate);
-	free(t->kunits);
+	if (t->wstate && t->wstate_destroy)
+		t->wstate_destroy(t->wstate);
+	if (t->kstate)
+		t->kstate_arch->kernel_close(t->kstate);
 	ish_error_destroy(t->kunits_err);
 	ish_kernel_destroy(t->kernel);
 	ish_error_destroy(t->kernel_err);
@@ -294,6 +453,7 @@ void ish_target_close(struct ish_target *t)
 	free(t->params);
 	free(t->units);
 	free(t->idregs);
+	free(t->devcache);
 	free(t->dmar);
 	free(t->spec);
 	free(t);
@@ -361,17 +521,21 @@ static struct ish_error *kernel_regs(struct ish_target *t)
 		return NULL;
 	if (t->kunits_err)
 		return ish_error_create(t->kunits_err->code, t->kunits_err->message);
+	if (!t->arch->kernel_open)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED,
+					"the %s architecture reads no registers from the kernel",
+					t->arch->name);
 	err = ish_target_kernel(t, &k);
 	if (err)
 		return err;
-	err = ish_kernel_vtd_units(k, &t->kunits, &t->nkunits);
+	err = t->arch->kernel_open(k, &t->kstate);
 	if (err) {
 		if (err == &ish_enomem || err->code == ISH_ERROR_INTERRUPTED)
 			return err;
 		t->kunits_err = err;
 		return ish_error_create(err->code, err->message);
 	}
-	t->kflags = ish_kernel_vtd_reg_flags(k);
+	t->kstate_arch = t->arch;
 	t->kunits_read = true;
 	return NULL;
 }
@@ -391,24 +555,11 @@ struct ish_error *ish_target_kernel_units(struct ish_target *t)
 		}
 		return err;
 	}
-	for (size_t i = 0; i < t->nkunits; i++) {
-		const struct ish_kernel_vtd_unit *ku = &t->kunits[i];
-		struct ish_unit u = {
-			.segment = ku->segment,
-			.drhd_flags = ku->include_all ? 1 : 0,
-			.reg_base = ku->reg_phys,
-		};
-
-		memcpy(u.name, ku->name, sizeof(u.name));
-		u.name[sizeof(u.name) - 1] = '\0';
-		err = ish_target_add_unit(t, &u, NULL);
-		if (err)
-			return err;
-	}
+	err = t->kstate_arch->kernel_units(t->kstate, add_dmar_unit, t);
 	t->units_from_kernel = t->nunits > 0;
-	if (!t->nunits)
-		return ish_error_create(ISH_ERROR_NOT_FOUND, "dmar_drhd_units is empty");
-	return NULL;
+	if (!err && !t->nunits)
+		return ish_error_create(ISH_ERROR_NOT_FOUND, "the kernel lists no units");
+	return err;
 }
 
 bool ish_target_units_from_kernel(const struct ish_target *t)
@@ -445,15 +596,13 @@ static struct ish_error *kernel_reg(struct ish_target *t, unsigned unit, uint32_
 
 	if (err)
 		return err;
-	for (size_t i = 0; i < t->nkunits; i++)
-		if (t->kunits[i].reg_phys == t->units[unit].reg_base)
-			return ish_kernel_vtd_reg(&t->kunits[i], t->kflags, offset, width, ret);
-	return ish_error_format(ISH_ERROR_NOT_FOUND,
-				"dmar_drhd_units has no unit at %#" PRIx64, t->units[unit].reg_base);
+	return t->kstate_arch->kernel_reg(t->kstate, t->units[unit].reg_base, offset, width, ret);
 }
 
-struct ish_write_state **ish_target_wstate(struct ish_target *t)
+struct ish_write_state **ish_target_wstate(struct ish_target *t,
+					   void (*destroy)(struct ish_write_state *w))
 {
+	t->wstate_destroy = destroy;
 	return &t->wstate;
 }
 
@@ -518,7 +667,7 @@ struct ish_error *ish_target_add_unit(struct ish_target *t, const struct ish_uni
 	units[t->nunits] = *unit;
 	units[t->nunits].index = t->nunits;
 	if (!units[t->nunits].name[0])
-		snprintf(units[t->nunits].name, sizeof(units[t->nunits].name), "dmar%u", t->nunits);
+		name_unit(t->arch ? t->arch : ish_arches[0], &units[t->nunits]);
 	if (ret)
 		*ret = t->nunits;
 	t->nunits++;
@@ -570,7 +719,7 @@ void ish_target_stats(const struct ish_target *t, struct ish_target_stats *ret)
 
 static size_t cache_hash(uint64_t page, size_t cap)
 {
-	uint64_t h = (page >> VTD_PAGE_SHIFT) * 0x9e3779b97f4a7c15ULL;
+	uint64_t h = (page >> PAGE_SHIFT) * 0x9e3779b97f4a7c15ULL;
 
 	return (size_t)(h >> 20) & (cap - 1);
 }
@@ -579,6 +728,7 @@ void ish_target_cache_drop(struct ish_target *t)
 {
 	if (t->idregs)
 		memset(t->idregs, 0, t->nunits * sizeof(*t->idregs));
+	t->ndevcache = 0;
 	for (size_t i = 0; i < t->cache_cap; i++)
 		t->slots[i].page = ~0ULL;
 	t->cache_used = 0;
@@ -620,7 +770,7 @@ static struct cache_slot *cache_insert(struct ish_target *t, uint64_t page)
 	     i = (i + 1) & (t->cache_cap - 1))
 		;
 	if (!t->slots[i].data) {
-		t->slots[i].data = malloc(VTD_PAGE_SIZE);
+		t->slots[i].data = malloc(PAGE_SIZE);
 		if (!t->slots[i].data)
 			return NULL;
 	}
@@ -673,12 +823,12 @@ static struct ish_error *rec_range(struct ish_target *t, uint64_t addr, size_t l
 {
 	if (!t->rec || !len)
 		return NULL;
-	for (uint64_t p = addr & VTD_PAGE_MASK; p <= ((addr + len - 1) & VTD_PAGE_MASK); p += VTD_PAGE_SIZE) {
+	for (uint64_t p = addr & PAGE_MASK; p <= ((addr + len - 1) & PAGE_MASK); p += PAGE_SIZE) {
 		struct ish_error *err = rec_add(t, p);
 
 		if (err)
 			return err;
-		if (p + VTD_PAGE_SIZE < p)
+		if (p + PAGE_SIZE < p)
 			break;
 	}
 	return NULL;
@@ -739,8 +889,8 @@ static struct ish_error *read_phys(struct ish_target *t, uint64_t addr, void *bu
 	if (t->backend->flags & ISH_BACKEND_NOCACHE)
 		return backend_read(t, addr, buf, len);
 	while (len) {
-		uint64_t page = addr & VTD_PAGE_MASK;
-		size_t off = addr - page, n = VTD_PAGE_SIZE - off;
+		uint64_t page = addr & PAGE_MASK;
+		size_t off = addr - page, n = PAGE_SIZE - off;
 		struct cache_slot *slot;
 		struct ish_error *err;
 
@@ -753,7 +903,7 @@ static struct ish_error *read_phys(struct ish_target *t, uint64_t addr, void *bu
 		} else {
 			t->stats.cache_misses++;
 			slot = cache_insert(t, page);
-			err = slot ? backend_read(t, page, slot->data, VTD_PAGE_SIZE) : NULL;
+			err = slot ? backend_read(t, page, slot->data, PAGE_SIZE) : NULL;
 			if (slot && !err) {
 				slot->page = page;
 				t->cache_used++;
@@ -832,16 +982,8 @@ struct ish_error *ish_read_u64(struct ish_target *t, uint64_t addr, uint64_t *re
 	return NULL;
 }
 
-struct ish_error *ish_write_phys(struct ish_target *t, uint64_t addr, const void *buf, size_t len)
-{
-	if (len && addr + len - 1 < addr)
-		return ish_error_fault(addr, "write of %zu bytes at %#" PRIx64 " wraps around", len,
-				       addr);
-	return ish_write_phys_gated(t, addr, buf, len);
-}
-
-static struct ish_error *check_reg(struct ish_target *t, unsigned unit, uint32_t offset,
-				   unsigned width)
+struct ish_error *ish_target_check_reg(const struct ish_target *t, unsigned unit, uint32_t offset,
+				       unsigned width)
 {
 	if (unit >= t->nunits)
 		return ish_error_format(ISH_ERROR_NOT_FOUND, "no remapping unit %u", unit);
@@ -852,10 +994,22 @@ static struct ish_error *check_reg(struct ish_target *t, unsigned unit, uint32_t
 	return NULL;
 }
 
+/* Which of the architecture's identification registers offset is, or -1. */
+static int id_reg_index(const struct ish_target *t, uint32_t offset)
+{
+	const uint32_t *id = t->arch->id_regs;
+
+	for (unsigned i = 0; id && i < ISH_ID_REGS && id[i] != ~0u; i++)
+		if (id[i] == offset)
+			return (int)i;
+	return -1;
+}
+
 struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t offset, unsigned width,
 			       uint64_t *ret)
 {
-	struct ish_error *err = check_reg(t, unit, offset, width);
+	struct ish_error *err = ish_target_check_reg(t, unit, offset, width);
+	int id;
 
 	if (err)
 		return err;
@@ -866,15 +1020,12 @@ struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t off
 		mark_source(t, unit, offset, width, true);
 		return NULL;
 	}
+	id = width == 64 ? id_reg_index(t, offset) : -1;
 	if (!t->backend->read_reg)
 		err = ish_error_format(ISH_ERROR_UNSUPPORTED, "the %s backend has no registers",
 				       t->backend->name);
-	else if (width == 64 && offset == DMAR_CAP_REG && t->idregs[unit].have_cap) {
-		*ret = t->idregs[unit].cap;
-		return NULL;
-	}
-	if (width == 64 && offset == DMAR_ECAP_REG && t->idregs[unit].have_ecap) {
-		*ret = t->idregs[unit].ecap;
+	else if (id >= 0 && t->idregs[unit].have_id & (1u << id)) {
+		*ret = t->idregs[unit].id[id];
 		return NULL;
 	}
 	if (!err) {
@@ -904,39 +1055,11 @@ struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t off
 	if (err)
 		return ish_error_prefix(err, "%s", t->units[unit].name);
 	mark_source(t, unit, offset, width, false);
-	if (width == 64 && offset == DMAR_CAP_REG) {
-		t->idregs[unit].cap = *ret;
-		t->idregs[unit].have_cap = true;
-	} else if (width == 64 && offset == DMAR_ECAP_REG) {
-		t->idregs[unit].ecap = *ret;
-		t->idregs[unit].have_ecap = true;
+	if (id >= 0) {
+		t->idregs[unit].id[id] = *ret;
+		t->idregs[unit].have_id |= 1u << id;
 	}
 	return NULL;
-}
-
-struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t offset,
-				unsigned width, uint64_t value)
-{
-	struct ish_error *err = check_reg(t, unit, offset, width);
-
-	if (err)
-		return err;
-	if (width == 32 && value > 0xffffffffu)
-		return ish_error_format(ISH_ERROR_INVALID,
-					"%#" PRIx64 " does not fit a 32-bit register access", value);
-	/*
-	 * A 32-bit register takes no 64-bit store (VT-d 10.2): undefined on
-	 * hardware, and QEMU 7.2 aborts on it. Refused for every backend.
-	 */
-	if (width == 64) {
-		const struct ish_reg_def *r = ish_reg_at(offset, 0, 0, NULL);
-
-		if (r && r->loc == ISH_REG_FIXED && r->width == 32)
-			return ish_error_format(ISH_ERROR_INVALID,
-						"%s at %#x is a 32-bit register: refusing a 64-bit "
-						"write", r->name, offset);
-	}
-	return ish_write_reg_gated(t, unit, offset, width, value);
 }
 
 struct ish_error *ish_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,

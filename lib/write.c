@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <iommush/arch.h>
 #include <iommush/backend.h>
 #include <iommush/vtd/invalidate.h>
 #include <iommush/regs.h>
@@ -49,9 +50,11 @@ struct ish_write_state {
 	bool syslog;
 };
 
+static void write_state_destroy(struct ish_write_state *w);
+
 static struct ish_write_state *wstate(struct ish_target *t)
 {
-	struct ish_write_state **pw = ish_target_wstate(t);
+	struct ish_write_state **pw = ish_target_wstate(t, write_state_destroy);
 
 	if (!*pw) {
 		*pw = calloc(1, sizeof(**pw));
@@ -61,7 +64,7 @@ static struct ish_write_state *wstate(struct ish_target *t)
 	return *pw;
 }
 
-void ish_write_state_destroy(struct ish_write_state *w)
+static void write_state_destroy(struct ish_write_state *w)
 {
 	if (!w)
 		return;
@@ -496,12 +499,13 @@ nomem:
 /*
  * A target that is not this host but a running system (a QEMU guest through
  * its gdbstub): a unit is driven by the guest's OS when its invalidation queue holds another
- * agent's descriptors (ish_queue_owner(): Linux always enables QI where the
+ * agent's descriptors (the arch's os_driven; VT-d: Linux always enables QI where the
  * unit has it and submits at once). Writing its registers or memory under
  * that OS is refused unless --force. Dumps cannot write at all.
  */
 static struct ish_error *check_os_owners(struct ish_target *t, int unit, unsigned kinds)
 {
+	const struct ish_arch *arch = ish_target_arch(t);
 	unsigned n = ish_target_nunits(t);
 
 	if (ish_target_flags(t) & ISH_OPEN_FORCE)
@@ -516,24 +520,27 @@ static struct ish_error *check_os_owners(struct ish_target *t, int unit, unsigne
 		return NULL;
 	if (kinds & ISH_WRITE_MEMORY)
 		unit = ISH_WRITE_ALL_UNITS;
+	if (!arch->os_driven)
+		return NULL;
 	for (unsigned i = 0; i < n; i++) {
-		struct ish_queue_owner o;
+		char evidence[512];
 		struct ish_error *err;
+		bool os = false;
 
 		if (unit >= 0 && (unsigned)unit != i)
 			continue;
-		err = ish_queue_owner(t, i, &o);
+		err = arch->os_driven(t, i, &os, evidence, sizeof(evidence));
 		if (err) {
 			/* A unit whose queue cannot be read is no evidence either way. */
 			ish_error_destroy(err);
 			continue;
 		}
-		if (o.agent == ISH_QUEUE_OS)
+		if (os)
 			return ish_error_format(ISH_ERROR_REFUSED,
 						"an operating system drives %s (%s): writing its %s "
 						"under it can hang or corrupt that system; give --force "
 						"(or 'open --force') to write anyway",
-						ish_target_unit(t, i)->name, o.evidence,
+						ish_target_unit(t, i)->name, evidence,
 						(kinds & ISH_WRITE_MEMORY) ? "memory" : "registers");
 	}
 	return NULL;
@@ -545,31 +552,19 @@ static struct ish_error *check_os_owners(struct ish_target *t, int unit, unsigne
  * lose all DMA for good. Refused even with --force; `invalidate` submits
  * cooperatively instead (lib/vtd/queue.c).
  */
+/*
+ * Register writes the architecture refuses even with --force because
+ * another agent drives the unit (VT-d: IQT and IQA of its queue: a write
+ * moves the queue under that agent's software tail, which is how a guest
+ * was measured to lose all DMA for good; `invalidate` submits
+ * cooperatively instead, lib/vtd/queue.c).
+ */
 static struct ish_error *check_queue_regs(struct ish_target *t, struct ish_write_state *w,
 					  unsigned unit, uint32_t offset)
 {
-	struct ish_queue_owner o;
-	struct ish_error *err;
+	const struct ish_arch *a = ish_target_arch(t);
 
-	if (offset != DMAR_IQT_REG && offset != DMAR_IQA_REG)
-		return NULL;
-	if (w->tail_ok && offset == DMAR_IQT_REG)
-		return NULL;
-	err = ish_queue_owner(t, unit, &o);
-	if (err) {
-		ish_error_destroy(err);
-		return NULL;
-	}
-	if (o.agent != ISH_QUEUE_OS)
-		return NULL;
-	return ish_error_format(ISH_ERROR_REFUSED,
-				"%s of %s is refused, even with --force: another agent drives its "
-				"invalidation queue (%s), and moving %s under it leaves that agent's "
-				"software tail behind, so its next invalidation is lost or hangs; "
-				"use 'invalidate' (with --force it submits cooperatively)",
-				offset == DMAR_IQT_REG ? "writing IQT" : "writing IQA",
-				ish_target_unit(t, unit)->name, o.evidence,
-				offset == DMAR_IQT_REG ? "the tail" : "the queue");
+	return a->os_reg_refusal ? a->os_reg_refusal(t, unit, offset, w->tail_ok) : NULL;
 }
 
 static struct ish_error *gate(struct ish_target *t, struct ish_write_state *w, int unit,
@@ -664,7 +659,7 @@ struct ish_error *ish_write_begin(struct ish_target *t, int unit, unsigned kinds
 
 void ish_write_end(struct ish_target *t)
 {
-	struct ish_write_state *w = *ish_target_wstate(t);
+	struct ish_write_state *w = *ish_target_wstate(t, write_state_destroy);
 
 	if (!w || !w->depth || --w->depth)
 		return;
@@ -823,7 +818,7 @@ static struct ish_error *enter(struct ish_target *t, struct ish_write_state *w, 
 	return err;
 }
 
-struct ish_error *ish_write_reg_gated(struct ish_target *t, unsigned unit, uint32_t offset,
+static struct ish_error *write_reg_gated(struct ish_target *t, unsigned unit, uint32_t offset,
 				      unsigned width, uint64_t value)
 {
 	struct ish_write_state *w = wstate(t);
@@ -874,7 +869,7 @@ struct ish_error *ish_write_reg_gated(struct ish_target *t, unsigned unit, uint3
 	return err;
 }
 
-struct ish_error *ish_write_phys_gated(struct ish_target *t, uint64_t addr, const void *buf,
+static struct ish_error *write_phys_gated(struct ish_target *t, uint64_t addr, const void *buf,
 				       size_t len)
 {
 	struct ish_write_state *w = wstate(t);
@@ -938,4 +933,39 @@ void ish_write_log_refusal(struct ish_target *t, int unit, const char *op,
 		ish_error_destroy(e);
 	else
 		log_refusal(t, w, unit, op, err);
+}
+
+/* --- the public write API: argument checks, then the gate --- */
+
+struct ish_error *ish_write_phys(struct ish_target *t, uint64_t addr, const void *buf, size_t len)
+{
+	if (len && addr + len - 1 < addr)
+		return ish_error_fault(addr, "write of %zu bytes at %#" PRIx64 " wraps around", len,
+				       addr);
+	return write_phys_gated(t, addr, buf, len);
+}
+
+struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t offset,
+				unsigned width, uint64_t value)
+{
+	struct ish_error *err = ish_target_check_reg(t, unit, offset, width);
+
+	if (err)
+		return err;
+	if (width == 32 && value > 0xffffffffu)
+		return ish_error_format(ISH_ERROR_INVALID,
+					"%#" PRIx64 " does not fit a 32-bit register access", value);
+	/*
+	 * A 32-bit register takes no 64-bit store (VT-d 10.2): undefined on
+	 * hardware, and QEMU 7.2 aborts on it. Refused for every backend.
+	 */
+	if (width == 64) {
+		const struct ish_reg_def *r = ish_reg_at(offset, 0, 0, NULL);
+
+		if (r && r->loc == ISH_REG_FIXED && r->width == 32)
+			return ish_error_format(ISH_ERROR_INVALID,
+						"%s at %#x is a 32-bit register: refusing a 64-bit "
+						"write", r->name, offset);
+	}
+	return write_reg_gated(t, unit, offset, width, value);
 }

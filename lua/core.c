@@ -35,6 +35,7 @@
 #include <iommush/pci.h>
 #include <iommush/regs.h>
 #include <iommush/target.h>
+#include <iommush/write.h>
 #include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 

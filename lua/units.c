@@ -94,7 +94,7 @@ int il_u_index(lua_State *L)
 	else if (!strcmp(k, "base"))
 		lua_pushinteger(L, (lua_Integer)u->reg_base);
 	else if (!strcmp(k, "include_pci_all"))
-		lua_pushboolean(L, u->drhd_flags & ISH_DRHD_INCLUDE_PCI_ALL);
+		lua_pushboolean(L, u->arch_flags & ISH_DRHD_INCLUDE_PCI_ALL);
 	else {
 		/* methods */
 		luaL_getmetatable(L, UNIT_MT);

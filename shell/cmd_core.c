@@ -216,7 +216,7 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 			json_kv_u64(&sh->json, "index", u->index);
 			json_kv_u64(&sh->json, "segment", u->segment);
 			json_kv_u64(&sh->json, "base", u->reg_base);
-			json_kv_bool(&sh->json, "include_pci_all", u->drhd_flags & 1);
+			json_kv_bool(&sh->json, "include_pci_all", u->arch_flags & 1);
 			if (ish_target_units_from_kernel(t))
 				json_kv_str(&sh->json, "from", "kernel dmar_drhd_units");
 			if (!e2 && kernel_regs)
@@ -233,7 +233,7 @@ static int cmd_units(struct ish_shell *sh, int argc, char **argv)
 				  u->reg_base, e1 || ver == ~0ULL ? "?" : verbuf,
 				  e2 ? "?" : (gsts & DMA_GSTS_TES) ? "enabled" : "disabled",
 				  e3 ? "?" : ttm[DMA_RTADDR_TTM(rtaddr)],
-				  u->drhd_flags & 1 ? "INCLUDE_PCI_ALL" : "");
+				  u->arch_flags & 1 ? "INCLUDE_PCI_ALL" : "");
 		}
 		/* A '?' says little: keep the first reason, say it after the table. */
 		if (!why && (e1 || e2 || e3)) {

@@ -8,6 +8,7 @@
 
 #include <iommush/vtd/dmar.h>
 #include <iommush/pci.h>
+#include <iommush/vtd/scope.h>
 #include <iommush/regs.h>
 #include <iommush/vtd/vtd.h>
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommush/vtd/vtd.h>
+#include <iommush/pci.h>	/* ISH_BDF() */
 
 #include "shell.h"
 
@@ -109,8 +109,9 @@ bool parse_range(const char *s, uint64_t *lo, uint64_t *hi)
 	if (!sep) {
 		if (!parse_u64(s, &a))
 			return false;
-		*lo = a & VTD_PAGE_MASK;
-		*hi = *lo + VTD_PAGE_SIZE - 1;
+		/* One address names its 4-KiB page, the smallest every IOMMU maps. */
+		*lo = a & ~0xfffULL;
+		*hi = *lo + 0xfff;
 		return true;
 	}
 	memcpy(buf, s, (size_t)(sep - s));

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <iommush/vtd/dmar.h>
+#include <iommush/arch.h>
 #include <iommush/error.h>
 #include <iommush/target.h>
 
@@ -34,6 +34,13 @@ extern "C" {
 #endif
 
 /* Type 0/1 configuration header offsets (PCI Local Bus 3.0 6.1, Linux pci_regs.h). */
+/* PCI requester id */
+#define ISH_BDF(bus, dev, fn) ((uint16_t)(((bus) << 8) | ((dev) << 3) | (fn)))
+#define ISH_BDF_BUS(bdf) (((bdf) >> 8) & 0xff)
+#define ISH_BDF_DEV(bdf) (((bdf) >> 3) & 0x1f)
+#define ISH_BDF_FN(bdf) ((bdf) & 0x7)
+#define ISH_BDF_DEVFN(bdf) ((bdf) & 0xff)
+
 #define PCI_VENDOR_ID		0x00
 #define PCI_CLASS_REVISION	0x08	/* class code in bits 31:8 */
 #define PCI_HEADER_TYPE		0x0e
@@ -82,60 +89,13 @@ void ish_pci_destroy(struct ish_pci *p);
 /* The function at segment:bdf in p, or NULL. */
 const struct ish_pci_func *ish_pci_find(const struct ish_pci *p, uint16_t segment, uint16_t bdf);
 
-/* What one device scope resolves to. */
-struct ish_scope_bdf {
-	bool resolved;		/* bdf is what the path names */
-	uint16_t bdf;
-	bool has_range;		/* a PCI sub-hierarchy whose bus range is known */
-	uint8_t secondary, subordinate;
-	char why[112];		/* if !resolved, or a sub-hierarchy without range */
-};
-
-/*
- * Follows the path of a PCI endpoint or sub-hierarchy scope of segment
- * through config space. Anything that keeps it from resolving (a hop that is
- * not a bridge or cannot be read, a device or function number out of range,
- * a secondary bus not above the bridge's own) is put in ret->why, not
- * returned; errors are only those that stop everything (see above).
- */
-struct ish_error *ish_dmar_scope_resolve(struct ish_target *t, uint16_t segment,
-					 const struct ish_dmar_scope *scope,
-					 struct ish_scope_bdf *ret);
-
-/* How a unit covers a device. */
-enum ish_cover {
-	ISH_COVER_NONE,
-	ISH_COVER_ENDPOINT,	/* a PCI endpoint scope names it */
-	ISH_COVER_BRIDGE,	/* a PCI sub-hierarchy scope names it or its bus */
-	ISH_COVER_PCI_ALL,	/* the segment's INCLUDE_PCI_ALL unit */
-	ISH_COVER_ONLY_UNIT,	/* the only unit of the segment (or target): no DMAR says */
-};
-
-const char *ish_cover_name(enum ish_cover how);	/* "scope", "INCLUDE_PCI_ALL", ... */
-
-/*
- * The DRHD device scopes of a target, resolved once. Built from the
- * target's DMAR table through ish_dmar_parse(); a table that does not parse
- * gives no scopes (units are then chosen by INCLUDE_PCI_ALL or as the only
- * unit), never an error.
- */
-struct ish_unit_scopes;
-struct ish_error *ish_unit_scopes_create(struct ish_target *t, struct ish_unit_scopes **ret);
-void ish_unit_scopes_destroy(struct ish_unit_scopes *s);
-/*
- * The unit covering segment:bdf, in ish_unit_for_device()'s order (walk.h);
- * ISH_ERROR_NOT_FOUND if none does.
- */
-struct ish_error *ish_unit_scopes_lookup(struct ish_target *t, const struct ish_unit_scopes *s,
-					 uint16_t segment, uint16_t bdf, unsigned *ret,
-					 enum ish_cover *how);
-
 /*
  * What the tables say about one function: its unit (and how it was chosen)
  * and its context entry (VT-d 5.0 9.3 legacy, 9.4 scalable), decoded as
  * `devices` does. Not knowing (no unit covers it, its registers or tables
  * unreadable) is said in why, not returned; errors are only those that
  * stop everything (out of memory, interrupted, timeout, protocol).
+ * Filled by the architecture (VT-d: lib/vtd/scope.c).
  */
 struct ish_pci_context {
 	bool have_unit;
@@ -149,9 +109,6 @@ struct ish_pci_context {
 	uint16_t did;
 	char why[112];		/* when !have_unit or !read */
 };
-
-struct ish_error *ish_pci_context(struct ish_target *t, const struct ish_unit_scopes *s,
-				  uint16_t segment, uint16_t bdf, struct ish_pci_context *ret);
 
 /*
  * Every function ish_pci_enumerate() finds, in its order, with its context

@@ -24,7 +24,7 @@
  *   ISH_NT_UNIT (2):	 one per remapping unit, in unit order:
  *			   0  char name[16]	NUL-padded
  *			  16  u16 segment
- *			  18  u8  drhd_flags	ACPI DRHD flags
+ *			  18  u8  arch_flags	the arch's unit flags (VT-d: DRHD flags)
  *			  19  u8  size_pages	DRHD size field, 0 = unknown
  *			  20  u32 nregs
  *			  24  u64 reg_base
@@ -33,6 +33,15 @@
  *   ISH_NT_PCICFG (4):	 PCI configuration space of one device, as read from the
  *			 target (ECAM): u16 segment, u16 bdf, u32 len (<= 4096),
  *			 then len bytes. Lets a snapshot name its devices.
+ *   ISH_NT_ARCH (5):	 char name[16], NUL-padded: the IOMMU architecture of the
+ *			 units (iommush/arch.h: "vtd"), at most once. A snapshot
+ *			 without it (every 1.0 writer before it, the demo) is vtd.
+ *   ISH_NT_ACPI (6):	 one raw ACPI table (its signature in bytes 0-3), at most
+ *			 one per signature: the firmware table of architectures
+ *			 after VT-d (IVRS, IORT). VT-d's DMAR stays in ISH_NT_DMAR,
+ *			 which every 1.0 reader knows; a reader that finds an
+ *			 ACPI note with signature DMAR and no ISH_NT_DMAR takes it
+ *			 as the DMAR table.
  *
  * A reader accepts a larger version number only if its major part (bits
  * 31..16) is the same; new note types are ignored.
@@ -55,6 +64,17 @@ enum {
 	ISH_NT_UNIT = 2,
 	ISH_NT_DMAR = 3,
 	ISH_NT_PCICFG = 4,
+	ISH_NT_ARCH = 5,
+	ISH_NT_ACPI = 6,
+};
+
+#define ISH_NT_ARCH_LEN 16u
+
+/* One raw ACPI table. */
+struct ish_snapshot_acpi {
+	char signature[5];	/* from the table's first 4 bytes, NUL-terminated */
+	const uint8_t *bytes;
+	size_t len;
 };
 
 #define ISH_PCICFG_MAX 4096u
@@ -98,6 +118,9 @@ struct ish_snapshot {
 	size_t dmar_len;
 	const struct ish_snapshot_pcicfg *pcicfg;
 	size_t npcicfg;
+	const char *arch;		/* NULL: no arch note (read as vtd) */
+	const struct ish_snapshot_acpi *acpi;	/* ACPI notes, signatures distinct */
+	size_t nacpi;
 };
 
 /*
@@ -120,6 +143,9 @@ struct ish_snapshot_notes {
 	size_t dmar_len;
 	struct ish_snapshot_pcicfg *pcicfg;	/* bytes owned by the notes */
 	size_t npcicfg;
+	char arch[ISH_NT_ARCH_LEN];	/* "" if there was no arch note (vtd) */
+	struct ish_snapshot_acpi *acpi;	/* bytes owned by the notes */
+	size_t nacpi;
 };
 
 /*

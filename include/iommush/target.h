@@ -22,13 +22,17 @@ extern "C" {
 
 struct ish_target;
 
-/* One DMA-remapping hardware unit (a DRHD). */
+/*
+ * One IOMMU unit (a VT-d DRHD, an AMD-Vi IOMMU, an SMMUv3), as its
+ * architecture (iommush/arch.h) found it. Nothing here is one
+ * architecture's but arch_flags, whose meaning is the target's arch's.
+ */
 struct ish_unit {
 	unsigned index;		/* position in the target, 0.. */
-	char name[16];		/* "dmar0", as Linux names them */
+	char name[16];		/* the arch's unit_name_fmt ("dmar0", as Linux names them) */
 	uint16_t segment;	/* PCI segment */
-	uint8_t drhd_flags;	/* ACPI DRHD flags (bit 0: INCLUDE_PCI_ALL) */
-	uint8_t size_pages;	/* register block size from DRHD, 0 = unknown */
+	uint8_t arch_flags;	/* the arch's (VT-d: the DRHD flags, ISH_DRHD_*) */
+	uint8_t size_pages;	/* register block size from the firmware table, 0 = unknown */
 	uint64_t reg_base;	/* physical address of the register block */
 };
 
@@ -112,7 +116,8 @@ const struct ish_unit *ish_target_unit(const struct ish_target *t, unsigned inde
 /* By name ("dmar0") or index ("0"). */
 const struct ish_unit *ish_target_unit_by_name(const struct ish_target *t, const char *name);
 /*
- * The kernel's copies as a register source (lib/kernel_vtd.c). When a
+ * The kernel's copies as a register source (the arch's kernel hooks,
+ * iommush/arch.h; VT-d: lib/vtd/kernel.c). When a
  * backend has no register (ISH_ERROR_NOT_FOUND or ISH_ERROR_UNSUPPORTED:
  * a dump without dump.regs, kcore where devmem refuses MMIO) and the
  * kernel is in memory (ish_target_kernel), ish_read_reg() answers with the
@@ -133,10 +138,17 @@ bool ish_target_units_from_kernel(const struct ish_target *t);
  * register file captured from the unit).
  */
 const char *ish_target_reg_source(const struct ish_target *t, unsigned unit, uint32_t offset);
-/* The raw ACPI DMAR table, or NULL if the target has none. */
+/*
+ * The raw firmware table that describes the units (ACPI DMAR; IVRS, IORT
+ * later: the target's arch's firmware_sig), or NULL if the target has none.
+ * The names are VT-d's for history: backends set whichever table they find.
+ */
 const void *ish_target_dmar(const struct ish_target *t, size_t *len);
 
-/* Physical memory and registers, through the cache. */
+/*
+ * Physical memory and registers, through the cache. Writes
+ * (ish_write_phys, ish_write_reg) are iommush/write.h's.
+ */
 struct ish_error *ish_read_phys(struct ish_target *t, uint64_t addr, void *buf, size_t len);
 struct ish_error *ish_read_u64(struct ish_target *t, uint64_t addr, uint64_t *ret);
 /*
@@ -155,15 +167,8 @@ struct ish_error *ish_read_phys_uncached(struct ish_target *t, uint64_t addr, vo
  */
 struct ish_error *ish_read_phys_scatter(struct ish_target *t, const uint64_t *addrs, size_t n,
 					size_t len, uint8_t *out, bool *ok);
-/*
- * Writes pass the gate of iommush/write.h (write mode, unit ownership,
- * confirmation) and are logged.
- */
-struct ish_error *ish_write_phys(struct ish_target *t, uint64_t addr, const void *buf, size_t len);
 struct ish_error *ish_read_reg(struct ish_target *t, unsigned unit, uint32_t offset, unsigned width,
 			       uint64_t *ret);
-struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t offset,
-				unsigned width, uint64_t value);
 struct ish_error *ish_read_config(struct ish_target *t, uint16_t segment, uint16_t bdf,
 				  uint32_t offset, unsigned width, uint32_t *ret);
 /* ISH_ERROR_UNSUPPORTED when the backend cannot list functions (scan instead). */

@@ -99,6 +99,14 @@ void ish_write_end(struct ish_target *t);
 struct ish_error *ish_write_reg_check(struct ish_target *t, unsigned unit, uint32_t offset,
 				      unsigned width, uint64_t value, const char *what);
 
+/*
+ * Memory and register writes. They pass the gate above (write mode, unit
+ * ownership, confirmation), are logged, and drop the target's cache.
+ */
+struct ish_error *ish_write_phys(struct ish_target *t, uint64_t addr, const void *buf, size_t len);
+struct ish_error *ish_write_reg(struct ish_target *t, unsigned unit, uint32_t offset,
+				unsigned width, uint64_t value);
+
 /* Who owns a unit of a live host, and what its GSTS says. */
 struct ish_unit_owner {
 	bool live;		/* the target is this host (else nothing below is known) */

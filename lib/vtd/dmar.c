@@ -456,7 +456,7 @@ struct ish_error *ish_dmar_units(const void *buf, size_t len,
 			continue;
 		memset(&u, 0, sizeof(u));
 		u.segment = s->segment;
-		u.drhd_flags = s->flags;
+		u.arch_flags = s->flags;
 		u.size_pages = sz < 8 ? (uint8_t)(1u << sz) : 0;
 		u.reg_base = s->base;
 		err = fn(arg, &u);

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include <iommush/pci.h>
+#include <iommush/vtd/scope.h>
 #include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 

@@ -12,6 +12,7 @@
 
 #include <iommush/backend.h>
 #include <iommush/vtd/dmar.h>
+#include <iommush/vtd/scope.h>
 #include <iommush/mem.h>
 #include <iommush/pci.h>
 #include <iommush/vtd/vtd.h>

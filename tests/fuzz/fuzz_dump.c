@@ -143,7 +143,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	err = ish_snapshot_parse_notes(data, size, &notes);
 	if (!err) {
-		sink += notes->nunits + notes->dmar_len + notes->version;
+		sink += notes->nunits + notes->dmar_len + notes->version + notes->nacpi +
+			(unsigned char)notes->arch[0];
 		ish_snapshot_notes_destroy(notes);
 	}
 	ish_error_destroy(err);

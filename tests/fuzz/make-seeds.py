@@ -247,3 +247,18 @@ put('printk', 'ring-wrapped', printk_seed(PK_LINES[:4], wrap=True))
 put('printk', 'ring-states', printk_seed(PK_LINES, states=[2, 0, 1, 3, 2]))
 put('printk', 'ring-multiline', printk_seed([b'iommu: line one\nline two', b'',
                                              b'AMD-Vi: x']))
+
+
+# --- dump: a bare note segment with the arch and generic ACPI notes -----------
+# (the harness also hands its input to ish_snapshot_parse_notes)
+
+def ish_note(ntype, desc):
+    pad = (-len(desc)) % 4
+    return struct.pack('<III', 8, len(desc), ntype) + b'IOMMUSH\0' + desc + b'\0' * pad
+
+
+notes = (ish_note(1, struct.pack('<II', 0x00010000, 0)) +
+         ish_note(5, b'vtd'.ljust(16, b'\0')) +
+         ish_note(6, b'IVRS' + struct.pack('<I', 40) + bytes(32)) +
+         ish_note(6, b'DMAR' + struct.pack('<I', 48) + bytes(40)))
+put('dump', 'notes-arch-acpi', b'\x00' + notes)

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include <iommush/target.h>
+#include <iommush/write.h>
 
 #include "../../backends/rsp.h"
 
@@ -83,7 +84,7 @@ int main(int argc, char **argv)
 				const struct ish_unit *un = ish_target_unit(t, u);
 
 				printf("unit %u base=%#" PRIx64 " segment=%u flags=%u\n", u, un->reg_base,
-				       un->segment, un->drhd_flags);
+				       un->segment, un->arch_flags);
 			}
 		} else if (!strcmp(a, "reg") && i + 3 < argc) {
 			uint64_t v;

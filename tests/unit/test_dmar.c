@@ -288,7 +288,7 @@ static void test_qemu(void)
 	CHECK_EQ(us.n, 1);
 	CHECK_EQ(us.u[0].reg_base, 0xfed90000);
 	CHECK_EQ(us.u[0].segment, 0);
-	CHECK_EQ(us.u[0].drhd_flags, 0);
+	CHECK_EQ(us.u[0].arch_flags, 0);
 	CHECK_EQ(us.u[0].size_pages, 1);	/* Size 0: one page */
 	free(buf);
 }
@@ -304,7 +304,7 @@ static void test_units(void)
 	CHECK_EQ(us.u[0].reg_base, 0xfed90000);
 	CHECK_EQ(us.u[1].reg_base, 0xfed91000);
 	CHECK_EQ(us.u[1].segment, 1);
-	CHECK_EQ(us.u[1].drhd_flags, ISH_DRHD_INCLUDE_PCI_ALL);
+	CHECK_EQ(us.u[1].arch_flags, ISH_DRHD_INCLUDE_PCI_ALL);
 	/* The callback's error stops the walk and comes back unchanged. */
 	memset(&us, 0, sizeof(us));
 	us.stop_after = 1;

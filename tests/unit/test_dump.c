@@ -15,6 +15,7 @@
 #include <iommush/acpi.h>
 #include <iommush/mem.h>
 #include <iommush/target.h>
+#include <iommush/write.h>
 #include <iommush/vtd/vtd.h>
 
 #include "check.h"
@@ -478,7 +479,7 @@ static void test_qemu_like_core(void)
 	CHECK_EQ(ish_target_nunits(t), 2);
 	CHECK_EQ(ish_target_unit(t, 0)->reg_base, 0xfed90000);
 	CHECK_EQ(ish_target_unit(t, 1)->reg_base, 0xfed91000);
-	CHECK_EQ(ish_target_unit(t, 1)->drhd_flags, 1);
+	CHECK_EQ(ish_target_unit(t, 1)->arch_flags, 1);
 	CHECK_STR(ish_target_unit(t, 1)->name, "dmar1");
 	/* memory, within and across pages */
 	OK(ish_read_phys(t, 0x5ff0, buf, 32));
@@ -510,7 +511,7 @@ static void test_qemu_like_core(void)
 		CHECK_EQ(ish_target_nunits(t), 2);
 		CHECK_STR(ish_target_unit(t, 1)->name, "dmar1");
 		CHECK_EQ(ish_target_unit(t, 1)->reg_base, 0xfed91000);
-		CHECK_EQ(ish_target_unit(t, 1)->drhd_flags, 1);
+		CHECK_EQ(ish_target_unit(t, 1)->arch_flags, 1);
 		OK(ish_read_reg(t, 0, DMAR_GSTS_REG, 32, &v));
 		CHECK_EQ(v, 0xc7000000);
 		OK(ish_read_reg(t, 1, DMAR_RTADDR_REG, 64, &v));
@@ -776,7 +777,7 @@ static void test_raw(void)
 		CHECK_EQ(ish_target_nunits(t), 2);
 		CHECK_STR(ish_target_unit(t, 1)->name, "b");
 		CHECK_EQ(ish_target_unit(t, 1)->reg_base, 0xfed91000);
-		CHECK_EQ(ish_target_unit(t, 1)->drhd_flags, 1);
+		CHECK_EQ(ish_target_unit(t, 1)->arch_flags, 1);
 		OK(ish_read_reg(t, 1, DMAR_VER_REG, 32, &v));
 		CHECK_EQ(v, 2);
 		ish_target_close(t);
@@ -809,7 +810,7 @@ static void test_real_firmware(void)
 	CHECK_EQ(ish_target_nunits(t), 1);
 	CHECK_EQ(ish_target_unit(t, 0)->reg_base, 0xfed90000);
 	CHECK_EQ(ish_target_unit(t, 0)->segment, 0);
-	CHECK_EQ(ish_target_unit(t, 0)->drhd_flags, 0);	/* QEMU lists device scopes */
+	CHECK_EQ(ish_target_unit(t, 0)->arch_flags, 0);	/* QEMU lists device scopes */
 	FAILS(ish_read_reg(t, 0, DMAR_VER_REG, 32, &v), ISH_ERROR_NOT_FOUND);
 	ish_target_close(t);
 

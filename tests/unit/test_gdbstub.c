@@ -7,6 +7,7 @@
  */
 #include <iommush/backend.h>
 #include <iommush/target.h>
+#include <iommush/write.h>
 #include <iommush/vtd/vtd.h>
 
 #include "check.h"
@@ -159,7 +160,7 @@ static void test_open_and_read(void)
 	u = ish_target_unit(t, 0);
 	CHECK_EQ(u->reg_base, REG_BASE);
 	CHECK_EQ(u->segment, 0);
-	CHECK_EQ(u->drhd_flags, 1);
+	CHECK_EQ(u->arch_flags, 1);
 	CHECK_STR(u->name, "dmar0");
 	CHECK(ish_target_dmar(t, &dlen) != NULL);
 	CHECK_EQ(dlen, 64);
@@ -262,7 +263,7 @@ static void test_writes_and_resume(void)
 	OK(open_fake(&f, NULL, 0, ISH_OPEN_WRITE | ISH_OPEN_FORCE, &t));
 	CHECK_EQ(ish_target_nunits(t), 2);
 	CHECK_EQ(ish_target_unit(t, 1)->reg_base, REG_BASE2);
-	CHECK_EQ(ish_target_unit(t, 1)->drhd_flags, 1);
+	CHECK_EQ(ish_target_unit(t, 1)->arch_flags, 1);
 	OK(ish_read_reg(t, 1, DMAR_VER_REG, 32, &v));
 	CHECK_EQ(v, 0x60);
 

@@ -605,7 +605,7 @@ static void test_kernel_regs(void)
 	CHECK(ish_target_units_from_kernel(t));
 	CHECK_STR(ish_target_unit(t, 0)->name, "dmar0");
 	CHECK_EQ(ish_target_unit(t, 0)->reg_base, 0xfed90000);
-	CHECK_EQ(ish_target_unit(t, 0)->drhd_flags, 1);
+	CHECK_EQ(ish_target_unit(t, 0)->arch_flags, 1);
 	CHECK_EQ(kreg(t, DMAR_CAP_REG, 64), 0xd2008c22260286ULL);
 	CHECK_EQ(kreg(t, DMAR_ECAP_REG, 64), 0xf00f5e);
 	/* gcmd TE|QIE|IRE, RTPS and IRTPS from root_entry and ir_table */

@@ -8,6 +8,7 @@
 #include <iommush/backend.h>
 #include <iommush/mem.h>
 #include <iommush/pci.h>
+#include <iommush/vtd/scope.h>
 #include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 

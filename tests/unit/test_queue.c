@@ -12,6 +12,7 @@
 #include <iommush/vtd/iq.h>
 #include <iommush/kernel.h>
 #include <iommush/mem.h>
+#include <iommush/write.h>
 #include <iommush/vtd/vtd.h>
 
 #include "check.h"

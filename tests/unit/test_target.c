@@ -3,6 +3,7 @@
 #include <iommush/backend.h>
 #include <iommush/mem.h>
 #include <iommush/target.h>
+#include <iommush/write.h>
 #include <iommush/vtd/vtd.h>
 
 #include "check.h"

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <iommush/bits.h>
+#include <iommush/pci.h>	/* ISH_BDF() */
 
 #define VTD_PAGE_SHIFT 12
 #define VTD_PAGE_SIZE 4096ULL
@@ -110,12 +111,5 @@ static inline unsigned ecap_smts(uint64_t e) { return (unsigned)ISH_BIT(e, 43); 
 static inline unsigned ecap_slts(uint64_t e) { return (unsigned)ISH_BIT(e, 46); }
 static inline unsigned ecap_flts(uint64_t e) { return (unsigned)ISH_BIT(e, 47); }
 static inline unsigned ecap_slads(uint64_t e) { return (unsigned)ISH_BIT(e, 45); }
-
-/* PCI requester id */
-#define ISH_BDF(bus, dev, fn) ((uint16_t)(((bus) << 8) | ((dev) << 3) | (fn)))
-#define ISH_BDF_BUS(bdf) (((bdf) >> 8) & 0xff)
-#define ISH_BDF_DEV(bdf) (((bdf) >> 3) & 0x1f)
-#define ISH_BDF_FN(bdf) ((bdf) & 0x7)
-#define ISH_BDF_DEVFN(bdf) ((bdf) & 0xff)
 
 #endif
