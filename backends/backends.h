@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include <iommush/debugfs.h>
-#include <iommush/target.h>
+#include <iommush/backend.h>
 
 extern const struct ish_backend ish_backend_gdbstub;
 extern const struct ish_backend ish_backend_live;
@@ -57,7 +57,7 @@ struct ish_error *ish_hostpci_functions(struct ish_target *t, struct ish_hostpci
 void ish_hostpci_destroy(struct ish_hostpci *hp);
 
 /*
- * Reads the ACPI DMAR table named by acpi.dmar into the target. A missing
+ * hostfiles.c, for the live-host backends. Reads the ACPI DMAR table named by acpi.dmar into the target. A missing
  * file is an error only when required.
  */
 struct ish_error *ish_live_load_dmar(struct ish_target *t, bool required);
@@ -69,6 +69,11 @@ struct ish_error *ish_live_drhds(struct ish_target *t, struct ish_unit **ret, si
  * the file gives ("registers and RAM").
  */
 char *ish_live_explain_open(struct ish_target *t, const char *path, int errnum);
+/*
+ * Opens path O_RDWR | O_SYNC into *fd unless *fd is open already; the
+ * error says why in ish_live_explain_open's words.
+ */
+struct ish_error *ish_open_for_writing(struct ish_target *t, const char *path, int *fd);
 
 /* debugfs.c: the rebuilt image, also used by live.c. */
 struct ish_debugfs;
@@ -81,13 +86,15 @@ struct ish_error *ish_debugfs_read_reg(const struct ish_debugfs *d, const struct
 				       uint32_t offset, unsigned width, uint64_t *ret);
 
 /*
- * devmem.c: register blocks mapped from devmem.path, one per unit, read
+ * mmio.c: register blocks mapped from devmem.path, one per unit, read
  * with volatile loads of exactly the register's width. Also used by kcore.c.
  */
 struct ish_devmem_regs;
 struct ish_error *ish_devmem_map(struct ish_target *t, const struct ish_unit *units, size_t n,
 				 struct ish_devmem_regs **ret);
 void ish_devmem_unmap(struct ish_devmem_regs *m);
+/* The length mapped for unit, 0 when none is. */
+size_t ish_devmem_block_len(const struct ish_devmem_regs *m, unsigned unit);
 struct ish_error *ish_devmem_reg(const struct ish_devmem_regs *m, unsigned unit, uint32_t offset,
 				 unsigned width, uint64_t *ret);
 /*
@@ -103,14 +110,18 @@ struct ish_error *ish_devmem_write_reg(struct ish_target *t, struct ish_devmem_r
 /* kcore.c: where a kcore target's registers come from ("devmem", ...). */
 const char *ish_kcore_regs_from(const struct ish_target *t, void *priv);
 
-/* live.c: the backend live chose and that backend's private data. */
-const struct ish_backend *ish_live_impl(const struct ish_target *t, void **priv);
-
 /*
- * Reads fd to its end (at most max bytes, else ISH_ERROR_LIMIT naming where)
- * into a malloc'd NUL-terminated buffer; closes fd in every case.
+ * fileio.c. Reads fd to its end (at most max bytes, else ISH_ERROR_LIMIT
+ * naming where) into a malloc'd NUL-terminated buffer; closes fd in every
+ * case.
  */
 struct ish_error *ish_backend_read_fd(int fd, const char *where, size_t max, char **ret,
 				     size_t *len);
+/*
+ * pread() until len bytes at off are in buf, through short reads and EINTR.
+ * Returns 0 when they are, 1 at the end of the file, -1 on an error (errno
+ * says which); *done (may be NULL) is the count read before it stopped.
+ */
+int ish_pread_all(int fd, void *buf, size_t len, uint64_t off, size_t *done);
 
 #endif

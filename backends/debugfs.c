@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -1167,17 +1168,79 @@ static struct ish_error *debugfs_read_reg(struct ish_target *t, const struct ish
 	return ish_debugfs_read_reg(ish_target_priv(t), u, offset, width, ret);
 }
 
+struct debugfs_stats_sink {
+	struct ish_debugfs_stats *st;
+	bool found;
+};
+
+static void stats_item(void *arg, const struct ish_describe_item *it)
+{
+	static const struct { const char *key; size_t off; } fields[] = {
+		{ "root_entries", offsetof(struct ish_debugfs_stats, root_entries) },
+		{ "context_entries", offsetof(struct ish_debugfs_stats, context_entries) },
+		{ "pasid_entries", offsetof(struct ish_debugfs_stats, pasid_entries) },
+		{ "ptes", offsetof(struct ish_debugfs_stats, ptes) },
+		{ "irtes", offsetof(struct ish_debugfs_stats, irtes) },
+		{ "iq_descriptors", offsetof(struct ish_debugfs_stats, iq_descriptors) },
+		{ "pages", offsetof(struct ish_debugfs_stats, pages) },
+		{ "synthetic_pages", offsetof(struct ish_debugfs_stats, synthetic_pages) },
+		{ "conflicts", offsetof(struct ish_debugfs_stats, conflicts) },
+		{ "skipped_lines", offsetof(struct ish_debugfs_stats, skipped_lines) },
+	};
+	struct debugfs_stats_sink *s = arg;
+
+	if (it->text)
+		return;
+	if (!strcmp(it->key, "files")) {
+		s->st->files = (unsigned)it->count;
+		s->found = true;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (!strcmp(it->key, fields[i].key))
+			*(uint64_t *)((char *)s->st + fields[i].off) = it->count;
+}
+
+/*
+ * Through the describe hook, so a live target that chose debugfs answers
+ * too without this file knowing live's private data.
+ */
 struct ish_error *ish_debugfs_stats(const struct ish_target *t, struct ish_debugfs_stats *ret)
 {
-	const struct ish_backend *b = ish_target_backend(t);
-	void *priv = ish_target_priv(t);
+	struct debugfs_stats_sink s = { ret, false };
 
-	if (b == &ish_backend_live)
-		b = ish_live_impl(t, &priv);
-	if (b != &ish_backend_debugfs || !priv)
+	*ret = (struct ish_debugfs_stats){ 0 };
+	ish_target_describe((struct ish_target *)t, stats_item, &s);
+	if (!s.found)
 		return ish_error_create(ISH_ERROR_UNSUPPORTED, "not a debugfs target");
-	*ret = ((struct ish_debugfs *)priv)->stats;
 	return NULL;
+}
+
+/* The counts of what the rebuild placed, for `show stats`. */
+static void debugfs_describe(struct ish_target *t, ish_describe_fn *fn, void *arg)
+{
+	const struct ish_debugfs *d = ish_target_priv(t);
+	const struct ish_debugfs_stats *s;
+
+	if (!d)
+		return;
+	s = &d->stats;
+	const struct { const char *key; uint64_t n; } counts[] = {
+		{ "files", s->files },
+		{ "root_entries", s->root_entries },
+		{ "context_entries", s->context_entries },
+		{ "pasid_entries", s->pasid_entries },
+		{ "ptes", s->ptes },
+		{ "irtes", s->irtes },
+		{ "iq_descriptors", s->iq_descriptors },
+		{ "pages", s->pages },
+		{ "synthetic_pages", s->synthetic_pages },
+		{ "conflicts", s->conflicts },
+		{ "skipped_lines", s->skipped_lines },
+	};
+
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		fn(arg, &(struct ish_describe_item){ .key = counts[i].key, .count = counts[i].n });
 }
 
 /* Only this host's own devices may be named by this host's sysfs. */
@@ -1230,4 +1293,5 @@ const struct ish_backend ish_backend_debugfs = {
 	.read_config = debugfs_read_config,
 	.pci_functions = debugfs_pci_functions,
 	.write_refusal = debugfs_write_refusal,
+	.describe = debugfs_describe,
 };

@@ -136,21 +136,17 @@ static struct ish_error *seg_read(struct dump_priv *p, const struct dump_seg *s,
 					       s->paddr + off, s->phdr, s->offset + off, p->file_size);
 		if (chunk > s->avail - off)
 			chunk = (size_t)(s->avail - off);
-		while (chunk) {
-			ssize_t r = pread(p->fd, buf, chunk, (off_t)(s->offset + off));
+		size_t done;
+		int rc = ish_pread_all(p->fd, buf, chunk, s->offset + off, &done);
 
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				return ish_error_errno(errno, "reading the dump at file offset %#" PRIx64,
-						       s->offset + off);
-			if (!r)
-				return shrunk(p, s, off);
-			buf += r;
-			off += (uint64_t)r;
-			n -= (size_t)r;
-			chunk -= (size_t)r;
-		}
+		off += done;
+		if (rc < 0)
+			return ish_error_errno(errno, "reading the dump at file offset %#" PRIx64,
+					       s->offset + off);
+		if (rc > 0)
+			return shrunk(p, s, off);
+		buf += chunk;
+		n -= chunk;
 	}
 	return NULL;
 }
@@ -357,7 +353,8 @@ static struct ish_error *read_notes(struct dump_priv *p, const GElf_Phdr *ph, si
 	struct ish_snapshot_notes *n;
 	struct ish_error *err;
 	uint8_t *buf;
-	size_t done = 0;
+	size_t done;
+	int rc;
 
 	if (!ph->p_filesz)
 		return NULL;
@@ -370,16 +367,10 @@ static struct ish_error *read_notes(struct dump_priv *p, const GElf_Phdr *ph, si
 	buf = malloc(ph->p_filesz);
 	if (!buf)
 		return &ish_enomem;
-	while (done < ph->p_filesz) {
-		ssize_t r = pread(p->fd, buf + done, ph->p_filesz - done, (off_t)(ph->p_offset + done));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			free(buf);
-			return ish_error_errno(r < 0 ? errno : EIO, "reading PT_NOTE %zu", i);
-		}
-		done += (size_t)r;
+	rc = ish_pread_all(p->fd, buf, ph->p_filesz, ph->p_offset, &done);
+	if (rc) {
+		free(buf);
+		return ish_error_errno(rc < 0 ? errno : EIO, "reading PT_NOTE %zu", i);
 	}
 	if (!p->vmcoreinfo) {
 		const char *desc;

@@ -16,13 +16,14 @@
  * physical memory are the same memory seen twice (the text inside RAM):
  * the larger is kept.
  *
- * The ELF headers are read by hand with pread(): the file reports a size
- * of the whole virtual address space (128 TiB), which a general ELF reader
- * may try to map.
+ * The ELF headers are read through libelf, as the dump backend reads its
+ * cores, with ELF_C_READ (pread() as asked, never a mapping: the file
+ * reports a size of the whole virtual address space, 128 TiB); the notes
+ * and RAM with ish_pread_all.
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,22 +87,14 @@ static void kcore_close(struct ish_target *t)
 
 static struct ish_error *full_pread(struct kcore_priv *p, void *buf, size_t len, uint64_t off)
 {
-	uint8_t *b = buf;
+	size_t done;
+	int rc = ish_pread_all(p->fd, buf, len, off, &done);
 
-	while (len) {
-		ssize_t r = pread(p->fd, b, len, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return ish_error_errno(errno, "reading %s at offset %#" PRIx64, p->path, off);
-		if (!r)
-			return ish_error_format(ISH_ERROR_FORMAT, "%s ends at offset %#" PRIx64, p->path,
-						off);
-		b += r;
-		off += (uint64_t)r;
-		len -= (size_t)r;
-	}
+	if (rc < 0)
+		return ish_error_errno(errno, "reading %s at offset %#" PRIx64, p->path, off + done);
+	if (rc > 0)
+		return ish_error_format(ISH_ERROR_FORMAT, "%s ends at offset %#" PRIx64, p->path,
+					off + done);
 	return NULL;
 }
 
@@ -117,7 +110,7 @@ static int cmp_seg(const void *a, const void *b)
 /* The notes /proc/kcore carries are small (prstatus, prpsinfo, the task, VMCOREINFO). */
 #define KCORE_MAX_NOTES (1u << 20)
 
-static struct ish_error *read_vmcoreinfo(struct kcore_priv *p, const Elf64_Phdr *ph)
+static struct ish_error *read_vmcoreinfo(struct kcore_priv *p, const GElf_Phdr *ph)
 {
 	struct ish_error *err;
 	const char *desc;
@@ -155,49 +148,55 @@ static struct ish_error *load_elf(struct ish_target *t, struct kcore_priv *p)
 	const char *po = ish_target_param(t, "kcore.page_offset");
 	static const uint64_t auto_po[] = { 0xffff888000000000ULL, 0xffff880000000000ULL };
 	struct ish_error *err;
-	Elf64_Ehdr eh;
-	Elf64_Phdr *ph;
+	GElf_Ehdr eh;
+	GElf_Phdr *ph = NULL;
+	Elf *e = NULL;
 	size_t phnum, kept = 0;
 	bool by_paddr = false;
 	uint64_t page_offset = 0;
 	bool po_given = false;
 
-	err = full_pread(p, &eh, sizeof(eh), 0);
-	if (err)
-		return err;
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_ident[EI_DATA] != ELFDATA2LSB)
-		return ish_error_format(ISH_ERROR_FORMAT, "%s is not a 64-bit little-endian ELF file",
-					p->path);
-	if (eh.e_type != ET_CORE)
-		return ish_error_format(ISH_ERROR_FORMAT, "%s is not an ELF core (e_type %u)", p->path,
-					eh.e_type);
-	if (eh.e_phentsize != sizeof(Elf64_Phdr))
-		return ish_error_format(ISH_ERROR_FORMAT, "%s: program headers of %u bytes", p->path,
-					eh.e_phentsize);
-	phnum = eh.e_phnum;
-	if (phnum == PN_XNUM) {
-		/* The real count is in section header 0's sh_info (gABI). */
-		Elf64_Shdr sh;
-
-		if (!eh.e_shoff)
-			return ish_error_format(ISH_ERROR_FORMAT, "%s: PN_XNUM without section 0", p->path);
-		err = full_pread(p, &sh, sizeof(sh), eh.e_shoff);
-		if (err)
-			return err;
-		phnum = sh.sh_info;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return ish_error_format(ISH_ERROR_UNSUPPORTED, "libelf: %s", elf_errmsg(-1));
+	e = elf_begin(p->fd, ELF_C_READ, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB) {
+		err = ish_error_format(ISH_ERROR_FORMAT, "%s is not a 64-bit little-endian ELF file",
+				       p->path);
+		goto out;
 	}
-	if (!phnum || phnum > KCORE_MAX_PHDRS)
-		return ish_error_format(ISH_ERROR_FORMAT, "%s: %zu program headers", p->path, phnum);
+	if (eh.e_type != ET_CORE) {
+		err = ish_error_format(ISH_ERROR_FORMAT, "%s is not an ELF core (e_type %u)", p->path,
+				       eh.e_type);
+		goto out;
+	}
+	if (eh.e_phentsize != sizeof(Elf64_Phdr)) {
+		err = ish_error_format(ISH_ERROR_FORMAT, "%s: program headers of %u bytes", p->path,
+				       eh.e_phentsize);
+		goto out;
+	}
+	/* PN_XNUM: libelf takes the real count from section header 0 (gABI). */
+	if (elf_getphdrnum(e, &phnum)) {
+		err = ish_error_format(ISH_ERROR_FORMAT, "%s: program headers: %s", p->path,
+				       elf_errmsg(-1));
+		goto out;
+	}
+	if (!phnum || phnum > KCORE_MAX_PHDRS) {
+		err = ish_error_format(ISH_ERROR_FORMAT, "%s: %zu program headers", p->path, phnum);
+		goto out;
+	}
 	ph = calloc(phnum, sizeof(*ph));
 	p->segs = calloc(phnum, sizeof(*p->segs));
 	if (!ph || !p->segs) {
-		free(ph);
-		return &ish_enomem;
-	}
-	err = full_pread(p, ph, phnum * sizeof(*ph), eh.e_phoff);
-	if (err)
+		err = &ish_enomem;
 		goto out;
+	}
+	for (size_t i = 0; i < phnum; i++)
+		if (!gelf_getphdr(e, (int)i, &ph[i])) {
+			err = ish_error_format(ISH_ERROR_FORMAT, "%s: program header %zu: %s", p->path,
+					       i, elf_errmsg(-1));
+			goto out;
+		}
 	for (size_t i = 0; i < phnum && !p->vmcoreinfo; i++) {
 		err = read_vmcoreinfo(p, &ph[i]);
 		if (err)
@@ -272,6 +271,7 @@ static struct ish_error *load_elf(struct ish_target *t, struct kcore_priv *p)
 	}
 out:
 	free(ph);
+	elf_end(e);
 	return err;
 }
 
@@ -301,8 +301,8 @@ static struct ish_error *kcore_read_phys(struct ish_target *t, uint64_t addr, vo
 	while (len) {
 		const struct kcore_seg *s = find_seg(p, addr);
 		uint64_t off;
-		size_t n;
-		ssize_t r;
+		size_t n, done;
+		int rc;
 
 		if (!s)
 			return ish_error_fault(addr,
@@ -310,18 +310,16 @@ static struct ish_error *kcore_read_phys(struct ish_target *t, uint64_t addr, vo
 					       "shows only the kernel's direct map)", addr, p->path);
 		off = addr - s->paddr;
 		n = s->len - off < len ? (size_t)(s->len - off) : len;
-		r = pread(p->fd, out, n, (off_t)(s->offset + off));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
+		rc = ish_pread_all(p->fd, out, n, s->offset + off, &done);
+		addr += done;
+		if (rc < 0)
 			return ish_error_fault(addr, "reading %#" PRIx64 " through %s: %s", addr, p->path,
 					       strerror(errno));
-		if (!r)
+		if (rc > 0)
 			return ish_error_fault(addr, "%s ends before physical address %#" PRIx64, p->path,
 					       addr);
-		out += r;
-		addr += (uint64_t)r;
-		len -= (size_t)r;
+		out += n;
+		len -= n;
 	}
 	return NULL;
 }

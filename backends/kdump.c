@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "backends.h"
 #include "kdump.h"
 
 #ifdef ISH_HAVE_ZLIB
@@ -175,22 +176,16 @@ static struct ish_error *file_pread(struct ish_kdump *kd, uint64_t pos, void *bu
 					"the dump is truncated: %zu bytes at file offset %#" PRIx64
 					" lie past its end (%" PRIu64 " bytes)",
 					n, pos, kd->file_size);
-	while (n) {
-		ssize_t r = pread(kd->fd, out, n, (off_t)pos);
+	size_t done;
+	int rc = ish_pread_all(kd->fd, out, n, pos, &done);
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return ish_error_errno(errno, "reading the dump at file offset %#" PRIx64, pos);
-		if (!r)
-			return ish_error_format(ISH_ERROR_FORMAT,
-						"the dump is truncated at file offset %#" PRIx64
-						" (it shrank while open?)",
-						pos);
-		out += r;
-		pos += (uint64_t)r;
-		n -= (size_t)r;
-	}
+	if (rc < 0)
+		return ish_error_errno(errno, "reading the dump at file offset %#" PRIx64, pos + done);
+	if (rc > 0)
+		return ish_error_format(ISH_ERROR_FORMAT,
+					"the dump is truncated at file offset %#" PRIx64
+					" (it shrank while open?)",
+					pos + done);
 	return NULL;
 }
 

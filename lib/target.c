@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <iommush/backend.h>
 #include <iommush/vtd/dmar.h>
 #include <iommush/kernel.h>
 #include <iommush/regs.h>
@@ -208,12 +209,7 @@ struct ish_error *ish_target_open(const char *spec, const char *backend,
 			return ish_error_format(ISH_ERROR_NOT_FOUND, "no backend named '%s'", backend);
 		}
 	} else {
-		for (size_t i = 0; ish_backends[i]; i++) {
-			if (ish_backends[i]->detect && ish_backends[i]->detect(spec)) {
-				t->backend = ish_backends[i];
-				break;
-			}
-		}
+		t->backend = ish_backend_probe(spec);
 		if (!t->backend) {
 			free(t);
 			return ish_error_create(ISH_ERROR_NOT_FOUND,

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <iommush/backend.h>
 #include <iommush/vtd/invalidate.h>
 #include <iommush/regs.h>
 #include <iommush/vtd/vtd.h>

@@ -391,7 +391,7 @@ static int t_tostring(lua_State *L)
 		lua_pushfstring(L, "iommu.target (%s)", lt->host ? "none open" : "closed");
 	else
 		lua_pushfstring(L, "iommu.target (%s, %s backend, %d units)", ish_target_spec(t),
-				ish_target_backend(t)->name, (int)ish_target_nunits(t));
+				ish_backend_name(ish_target_backend(t)), (int)ish_target_nunits(t));
 	return 1;
 }
 
@@ -401,7 +401,7 @@ static int t_info(lua_State *L)
 
 	lua_createtable(L, 0, 6);
 	il_set_str(L, "spec", ish_target_spec(t));
-	il_set_str(L, "backend", ish_target_backend(t)->name);
+	il_set_str(L, "backend", ish_backend_name(ish_target_backend(t)));
 	il_set_int(L, "units", ish_target_nunits(t));
 	il_set_bool(L, "writable", ish_target_writable(t));
 	il_set_bool(L, "force", ish_target_flags(t) & ISH_OPEN_FORCE);

@@ -12,6 +12,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include <iommush/backend.h>
 #include <iommush/capture.h>
 #include <iommush/vtd/context.h>
 #include <iommush/vtd/dmar.h>

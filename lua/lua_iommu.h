@@ -44,10 +44,10 @@ void ish_lua_set_confirm(lua_State *L, ish_confirm_fn *fn, void *arg);
  * dispatcher: a table that ends with { NULL }, or NULL when there are none.
  * It moves when a command is added, so callers must not keep the pointer
  * across commands. Defined in shell/cmd_lua.c; the first call loads the
- * plugin files (see ish_lua_plugin_dirs below). Weak, so a shell built
- * without Lua links.
+ * plugin files (see ish_lua_plugin_dirs below). A shell built without
+ * Lua has shell/nolua.c's, which returns NULL.
  */
-const struct ish_command *ish_lua_commands(void) __attribute__((weak));
+const struct ish_command *ish_lua_commands(void);
 
 /*
  * The directories plugins are loaded from, in order, separated by ':':

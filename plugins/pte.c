@@ -22,7 +22,7 @@ static int cmd_pte(struct ish_shell *sh, int argc, char **argv)
 		{ "--slee", false, NULL },
 		{ "--haw", true, NULL },
 	};
-	const struct ish_command *self = &ish_cmds_plugin_pte[0];
+	const struct ish_command *self = sh->cmd;
 	struct ish_walk_caps caps = { .haw = 48, .sllps = 3, .fl1gp = true, .snp = true };
 	uint64_t raw, level = 1, haw = 48;
 	struct ish_pte p;

@@ -216,7 +216,7 @@ static void msi_report(struct ish_shell *sh, const struct ish_msi_remap *r)
 
 static int cmd_irte(struct ish_shell *sh, int argc, char **argv)
 {
-	const struct ish_command *self = &ish_cmds_irq[0];
+	const struct ish_command *self = sh->cmd;
 	struct sh_opt opts[] = {
 		{ "--unit", true, NULL }, { "--msi", true, NULL }, { "--sid", true, NULL },
 	};
@@ -388,7 +388,7 @@ static struct ish_error *iq_slots(struct ish_shell *sh, struct ish_target *t,
 
 static int cmd_iq(struct ish_shell *sh, int argc, char **argv)
 {
-	const struct ish_command *self = &ish_cmds_irq[1];
+	const struct ish_command *self = sh->cmd;
 	struct sh_opt opts[] = {
 		{ "--unit", true, NULL }, { "--all", false, NULL }, { "--history", true, NULL },
 	};
@@ -561,7 +561,7 @@ static void fault_json(struct json_writer *w, const struct ish_faults *f,
 
 static int cmd_faults(struct ish_shell *sh, int argc, char **argv)
 {
-	const struct ish_command *self = &ish_cmds_irq[2];
+	const struct ish_command *self = sh->cmd;
 	struct sh_opt opts[] = { { "--unit", true, NULL }, { "--log", false, NULL },
 				 { "--walk", false, NULL } };
 	static const struct { const char *name; uint32_t bit; } fsts_bits[] = {

@@ -25,8 +25,6 @@
 #define COMMANDS_KEY "iommush.commands"	/* registry: name -> plugin function */
 #define HOOK_COUNT 10000
 
-extern const struct ish_command ish_cmds_lua[];
-
 static lua_State *G_L;
 static struct ish_shell *G_sh;	/* the shell of the command running, for iommu.target() */
 
@@ -519,7 +517,7 @@ static int cmd_lua(struct ish_shell *sh, int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return sh_usage(sh, &ish_cmds_lua[0]);
+		return sh_usage(sh, sh->cmd);
 	L = lua_state();
 	if (!L)
 		return sh_error(sh, "cannot start Lua: out of memory");
@@ -557,7 +555,7 @@ static int cmd_lua(struct ish_shell *sh, int argc, char **argv)
 static int cmd_script(struct ish_shell *sh, int argc, char **argv)
 {
 	if (argc < 2)
-		return sh_usage(sh, &ish_cmds_lua[1]);
+		return sh_usage(sh, sh->cmd);
 	return ish_lua_run(sh, NULL, argv[1], argc - 2, argv + 2);
 }
 

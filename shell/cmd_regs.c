@@ -692,7 +692,7 @@ static int cmd_dmar(struct ish_shell *sh, int argc, char **argv)
 		buf = ish_target_dmar(t, &len);
 		if (!buf)
 			return sh_error(sh, "the target has no DMAR table (the %s backend did not find one)",
-					ish_target_backend(t)->name);
+					ish_backend_name(ish_target_backend(t)));
 	}
 	err = ish_dmar_parse(buf, len, &d);
 	free(owned);

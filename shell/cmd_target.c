@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include <iommush/capture.h>
-#include <iommush/debugfs.h>
 
 #include "shell.h"
 
@@ -32,16 +31,11 @@ static bool param_for(const struct ish_param *p, const struct ish_backend *b)
 static struct ish_error *open_filtered(struct ish_shell *sh, const char *spec,
 				       const char *backend)
 {
-	const struct ish_backend *b = backend ? ish_backend_find(backend) : NULL;
+	const struct ish_backend *b = backend ? ish_backend_find(backend) : ish_backend_probe(spec);
 	struct ish_param *all = sh->params, *mine;
 	size_t nall = sh->nparams, n = 0;
 	struct ish_error *err;
 
-	for (size_t i = 0; !backend && ish_backends[i]; i++)
-		if (ish_backends[i]->detect && ish_backends[i]->detect(spec)) {
-			b = ish_backends[i];
-			break;
-		}
 	mine = calloc(nall ? nall : 1, sizeof(*mine));
 	if (!mine)
 		return &ish_enomem;
@@ -60,7 +54,7 @@ static struct ish_error *open_filtered(struct ish_shell *sh, const char *spec,
 static int cmd_open(struct ish_shell *sh, int argc, char **argv)
 {
 	struct sh_opt opts[] = { { "--backend", true, NULL }, { "--force", false, NULL } };
-	const struct ish_command *self = &ish_cmds_target[0];
+	const struct ish_command *self = sh->cmd;
 	struct ish_error *err;
 	bool force = sh->force;
 
@@ -76,12 +70,10 @@ static int cmd_open(struct ish_shell *sh, int argc, char **argv)
 	if (err)
 		return sh_report(sh, ish_error_prefix(err, "%s", argv[1]));
 	if (!sh_json(sh)) {
-		const char *why = ish_live_choice(sh->target);
-
-		sh_printf(sh, "%s: %s backend, %u unit%s\n", argv[1], ish_target_backend(sh->target)->name,
-			  ish_target_nunits(sh->target), ish_target_nunits(sh->target) == 1 ? "" : "s");
-		if (why)
-			sh_printf(sh, "%s\n", why);
+		sh_printf(sh, "%s: %s backend, %u unit%s\n", argv[1],
+			  ish_backend_name(ish_target_backend(sh->target)), ish_target_nunits(sh->target),
+			  ish_target_nunits(sh->target) == 1 ? "" : "s");
+		sh_describe(sh, SH_DESCRIBE_TEXT, false, NULL);
 	}
 	return 0;
 }
@@ -90,7 +82,7 @@ static int cmd_close(struct ish_shell *sh, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1)
-		return sh_usage(sh, &ish_cmds_target[1]);
+		return sh_usage(sh, sh->cmd);
 	ish_target_close(sh->target);
 	sh->target = NULL;
 	return 0;
@@ -103,7 +95,7 @@ static int cmd_snapshot(struct ish_shell *sh, int argc, char **argv)
 	struct stat sb;
 
 	if (argc != 2)
-		return sh_usage(sh, &ish_cmds_target[2]);
+		return sh_usage(sh, sh->cmd);
 	err = ish_snapshot_capture(sh->target, argv[1], &st);
 	if (err)
 		return sh_report(sh, ish_error_prefix(err, "%s", argv[1]));

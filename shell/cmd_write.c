@@ -177,8 +177,6 @@ static void show_result(struct ish_shell *sh, const struct ish_unit *u,
 	}
 }
 
-static const struct ish_command *inval_cmd(void);
-
 static int cmd_invalidate(struct ish_shell *sh, int argc, char **argv)
 {
 	struct sh_opt opts[] = {
@@ -189,7 +187,7 @@ static int cmd_invalidate(struct ish_shell *sh, int argc, char **argv)
 		{ "--status-addr", true, NULL }, { "--timeout", true, NULL },
 	};
 	enum { O_UNIT, O_QUEUED, O_REGISTER, O_AM, O_IH, O_FM, O_IM, O_NODRAIN, O_STATUS, O_TIMEOUT };
-	const struct ish_command *self = inval_cmd();
+	const struct ish_command *self = sh->cmd;
 	struct ish_inval_req req = { 0 };
 	enum ish_inval_method method = ISH_INVAL_AUTO;
 	struct ish_target *t = sh->target;
@@ -498,8 +496,8 @@ static int run_control(struct ish_shell *sh, int argc, bool stop)
 		fprintf(stderr, "usage: %s\n", stop ? "stop" : "cont");
 		return 2;
 	}
-	if (!(stop ? b->stop : b->resume))
-		return sh_error(sh, "the %s backend has nothing to %s", b->name,
+	if (!ish_backend_can_stop(b))
+		return sh_error(sh, "the %s backend has nothing to %s", ish_backend_name(b),
 				stop ? "stop" : "resume");
 	err = stop ? ish_target_stop(t) : ish_target_resume(t);
 	if (err)
@@ -583,8 +581,3 @@ const struct ish_command ish_cmds_write[] = {
 	  cmd_cont, CMD_NEEDS_TARGET, COMPLETE_NONE },
 	{ NULL },
 };
-
-static const struct ish_command *inval_cmd(void)
-{
-	return &ish_cmds_write[0];
-}

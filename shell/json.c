@@ -14,6 +14,7 @@ void out_buf_init(struct out_buf *b, FILE *f)
 
 	b->f = f;
 	b->len = 0;
+	b->limit = OUT_BUF_SIZE - OUT_BUF_ROOM_MAX;
 	b->err = 0;
 	b->tty = fd >= 0 && isatty(fd);
 }
@@ -77,7 +78,7 @@ void json_init(struct json_writer *w, FILE *f)
 	w->depth = 0;
 	w->first[0] = true;
 	w->after_key = false;
-	w->lines_depth = -1;
+	w->lines = 0;
 	w->buf = NULL;
 }
 
@@ -93,7 +94,7 @@ static void sep(struct json_writer *w)
 		w->after_key = false;
 		return;
 	}
-	if (!w->first[w->depth] && w->depth != w->lines_depth)
+	if (!w->first[w->depth] && w->depth + 1 != w->lines)
 		emit_c(w, ',');
 	w->first[w->depth] = false;
 }
@@ -101,7 +102,7 @@ static void sep(struct json_writer *w)
 /* After a complete value: a JSON Lines value ends its line. */
 static void done(struct json_writer *w)
 {
-	if (w->depth != w->lines_depth)
+	if (w->depth + 1 != w->lines)
 		return;
 	emit_c(w, '\n');
 	if (w->buf)
@@ -147,13 +148,13 @@ void json_end_array(struct json_writer *w)
 
 void json_lines_begin(struct json_writer *w)
 {
-	w->lines_depth = w->depth;
+	w->lines = w->depth + 1;
 	w->first[w->depth] = true;
 }
 
 void json_lines_end(struct json_writer *w)
 {
-	w->lines_depth = -1;
+	w->lines = 0;
 }
 
 /* Bytes that need no escape: printable ASCII but '"' and '\\'. */
@@ -276,7 +277,7 @@ void json_end_line(struct json_writer *w)
 	w->depth = 0;
 	w->first[0] = true;
 	w->after_key = false;
-	w->lines_depth = -1;
+	w->lines = 0;
 }
 
 void json_kv_u64(struct json_writer *w, const char *key, uint64_t v)

@@ -39,6 +39,7 @@
 struct out_buf {
 	FILE *f;
 	size_t len;
+	size_t limit;	/* a line end with this much buffered flushes (out_buf_init: nearly full) */
 	int err;	/* errno of the first failed write; 0 while all is well */
 	bool tty;	/* f is a terminal: flush at each line end */
 	char data[OUT_BUF_SIZE];
@@ -64,10 +65,10 @@ static inline void out_buf_commit(struct out_buf *b, char *end)
 		out_buf_flush(b);
 }
 
-/* Ends a line: on a terminal, the line goes out now. */
+/* Ends a line: on a terminal the line goes out now, elsewhere once limit is reached. */
 static inline void out_buf_line(struct out_buf *b)
 {
-	if (b->tty)
+	if (b->tty || b->len >= b->limit)
 		out_buf_flush(b);
 }
 
@@ -76,7 +77,7 @@ struct json_writer {
 	int depth;
 	bool first[JSON_MAX_DEPTH];	/* no member written yet at this depth */
 	bool after_key;
-	int lines_depth;		/* depth whose values are JSON Lines, or -1 */
+	int lines;			/* 1 + the depth whose values are JSON Lines; 0: none */
 	struct out_buf *buf;		/* when set, output goes here instead of f */
 };
 

@@ -42,6 +42,9 @@ void sh_stream_begin(struct ish_shell *sh, struct out_buf *b)
 {
 	fflush(sh->out);
 	out_buf_init(b, sh->out);
+	/* The pager shows a screenful: give it one soon, as stdio's 4 KiB pipe buffer did. */
+	if (sh->out == sh->pager_file)
+		b->limit = 4096;
 	sh->stream = b;
 	json_set_buffer(&sh->json, b);
 }
@@ -60,8 +63,11 @@ int sh_stream_end(struct ish_shell *sh)
 int sh_stream_failed(struct ish_shell *sh, int errnum)
 {
 	if (errnum == EPIPE) {
-		/* The reader has what it wanted: no message, and nobody reads what would follow. */
-		if (sh->out != sh->pager_file)
+		/*
+		 * The reader has what it wanted: no message. Without a prompt
+		 * nobody reads what would follow; at one, the user goes on.
+		 */
+		if (sh->out != sh->pager_file && !sh->interactive)
 			sh->quit = true;
 		return 0;
 	}

@@ -42,6 +42,7 @@ struct ish_shell {
 	struct json_writer json;	/* writes to out in OUT_JSON mode */
 	struct out_buf *stream;		/* the buffer of the listing running (sh_stream_begin), or NULL */
 	const char *cmd_name;		/* the command running, for messages */
+	const struct ish_command *cmd;	/* the command running, for its usage */
 	struct ish_param *params;	/* -O settings, kept for `open` */
 	size_t nparams;
 	volatile sig_atomic_t interrupted;	/* set by SIGINT */
@@ -85,17 +86,41 @@ extern const struct ish_command ish_cmds_regs[];	/* regs, dmar */
 extern const struct ish_command ish_cmds_walk[];	/* devices, context, pasid, translate, mappings, who-maps */
 extern const struct ish_command ish_cmds_irq[];	/* irte, iq, faults */
 extern const struct ish_command ish_cmds_target[];	/* open, close, snapshot, invalidate, stop, cont */
+extern const struct ish_command ish_cmds_write[];	/* invalidate, stop, cont */
+extern const struct ish_command ish_cmds_pci[];	/* pci */
+extern const struct ish_command ish_cmds_kernel[];	/* kernel */
+extern const struct ish_command ish_cmds_lua[];	/* lua, script (only with Lua) */
+/* The C plugins compiled in (plugins/meson.build generates it); ends with NULL. */
+extern const struct ish_command *const ish_plugin_groups[];
+/*
+ * Commands registered by Lua plugins, or NULL: shell/cmd_lua.c, or
+ * shell/nolua.c in a build without Lua (lua/lua_iommu.h has the contract).
+ */
+const struct ish_command *ish_lua_commands(void);
 
 const struct ish_command *ish_command_find(const char *name, bool *ambiguous);
 /* Every command in table order: pass NULL first, then the previous one. */
 const struct ish_command *ish_command_next(const struct ish_command *prev);
 
+/* --- the session (shell/session.c) --- */
 /* Run one command line; returns its status (0, 1, 2). */
 int ish_shell_run_line(struct ish_shell *sh, const char *line);
 /* Run a command file ("-" = stdin) or a .lua script; returns 0 or the last failure. */
 int ish_shell_run_file(struct ish_shell *sh, const char *path);
 /* Open TARGET (closing the current one on success). */
 struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const char *backend);
+/* PATH names a Lua script (ends in .lua). */
+bool sh_is_lua_file(const char *path);
+/*
+ * What the target's backend says about it (ish_target_describe): its
+ * sentences, one line each after indent, or its counts on one line after
+ * indent ("files 3, ptes 40"); with json, one member each of the object
+ * being written to sh->json. Returns whether there was any.
+ */
+enum sh_describe { SH_DESCRIBE_TEXT, SH_DESCRIBE_COUNTS };
+bool sh_describe(struct ish_shell *sh, enum sh_describe what, bool json, const char *indent);
+/* Clears the progress line of the command that ran, if it showed one. */
+void sh_end_progress(struct ish_shell *sh);
 /*
  * The confirmation the library asks for before a write to a live host
  * (iommush/write.h; shell/cmd_write.c): --yes answers yes; otherwise a
@@ -103,11 +128,14 @@ struct ish_error *ish_shell_open(struct ish_shell *sh, const char *spec, const c
  */
 struct ish_write_question;
 struct ish_error *ish_shell_confirm(void *arg, const struct ish_write_question *q);
-/* `set reg [UNIT] NAME VALUE` (shell/cmd_write.c; weak until it lands). argv[0] is "reg". */
-int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv) __attribute__((weak));
-/* Lua (shell/cmd_lua.c; weak: absent when built without Lua). */
+/* `set reg [UNIT] NAME VALUE` (shell/cmd_write.c). argv[0] is "reg". */
+int ish_cmd_set_reg(struct ish_shell *sh, int argc, char **argv);
+/*
+ * Runs a Lua chunk or file (shell/cmd_lua.c); in a build without Lua
+ * (shell/nolua.c) it reports that and returns 1.
+ */
 int ish_lua_run(struct ish_shell *sh, const char *chunk, const char *file, int argc,
-		char **argv) __attribute__((weak));
+		char **argv);
 
 /* --- output (shell/out.c) --- */
 /* Text output to sh->out. */
@@ -144,9 +172,9 @@ static inline bool sh_stream_broken(const struct ish_shell *sh)
 }
 /*
  * After a failed write (errnum): a closed pipe (`| head`, the pager quit)
- * ends the command quietly with status 0 and, unless it was the pager, the
- * session too (nobody reads any more); any other error (disk full) is
- * reported and gives 1.
+ * ends the command quietly with status 0 and, without a prompt (-c, -f, a
+ * script on stdin), the session too (nobody reads any more); any other
+ * error (disk full) is reported and gives 1.
  */
 int sh_stream_failed(struct ish_shell *sh, int errnum);
 /* Sends everything written so far (streamed or not) to sh->out's file. */

@@ -62,12 +62,9 @@ struct ish_debugfs_stats {
  * target. ISH_ERROR_UNSUPPORTED for any other target.
  */
 struct ish_error *ish_debugfs_stats(const struct ish_target *t, struct ish_debugfs_stats *ret);
-
 /*
- * For a target opened by the live backend: which backend it chose and why
- * (one line, e.g. "devmem: /dev/mem reads registers and RAM"); NULL for any
- * other target. Owned by the target.
+ * A live target says which backend it chose and why through
+ * ish_target_describe (item "choice"); a debugfs one says these counts there.
  */
-const char *ish_live_choice(const struct ish_target *t);
 
 #endif

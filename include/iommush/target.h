@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Targets and backends. A target is one opened system (dump, live host,
- * QEMU guest). Every decoder sees only ish_read_phys() and ish_read_reg();
- * the target layer puts a page-granular cache in front of slow backends and
- * drops it on any write and on resume.
+ * Targets, for their consumers (the shell, Lua, tools). A target is one
+ * opened system (dump, live host, QEMU guest). Every decoder sees only
+ * ish_read_phys() and ish_read_reg(); the target layer puts a page-granular
+ * cache in front of slow backends and drops it on any write and on resume.
+ * Backends themselves are written against iommush/backend.h.
  */
 #ifndef IOMMUSH_TARGET_H
 #define IOMMUSH_TARGET_H
@@ -58,87 +59,24 @@ struct ish_param {
 	const char *value;
 };
 
-enum {
-	/* Reads are cheap (memory, mmap): do not cache them. */
-	ISH_BACKEND_NOCACHE = 1u << 0,
-	/*
-	 * Reaches the running host this process runs on: writes are confirmed,
-	 * refused on units the kernel's driver owns, and logged (iommush/write.h).
-	 */
-	ISH_BACKEND_LIVE = 1u << 1,
-	/*
-	 * When open() finds no units, look for the kernel in memory and take
-	 * its dmar_drhd_units (dumps, kcore): ish_target_kernel_units().
-	 */
-	ISH_BACKEND_KERNEL_UNITS = 1u << 2,
-};
-
-/*
- * A backend: one const table of hooks plus private data hung off the target
- * (ish_target_priv). A NULL write hook means the backend is read-only.
- */
-struct ish_backend {
-	const char *name;
-	const char *help;			/* one line */
-	const struct ish_param_def *params;	/* ends with {NULL} */
-	unsigned flags;
-	/* Does spec (the TARGET argument) name something this backend opens? */
-	bool (*detect)(const char *spec);
-	/* Fill units (ish_target_add_unit) and the DMAR table if known. */
-	struct ish_error *(*open)(struct ish_target *t, const char *spec);
-	void (*close)(struct ish_target *t);
-	struct ish_error *(*read_phys)(struct ish_target *t, uint64_t addr, void *buf, size_t len);
-	struct ish_error *(*write_phys)(struct ish_target *t, uint64_t addr, const void *buf,
-					size_t len);
-	/* width is 32 or 64; offset is from the unit's register base. */
-	struct ish_error *(*read_reg)(struct ish_target *t, const struct ish_unit *u, uint32_t offset,
-				      unsigned width, uint64_t *ret);
-	struct ish_error *(*write_reg)(struct ish_target *t, const struct ish_unit *u,
-				       uint32_t offset, unsigned width, uint64_t value);
-	/* Optional: stop/resume a running system (gdbstub). */
-	struct ish_error *(*stop)(struct ish_target *t);
-	struct ish_error *(*resume)(struct ish_target *t);
-	/* Optional: PCI config space (ECAM, libpci). */
-	struct ish_error *(*read_config)(struct ish_target *t, uint16_t segment, uint16_t bdf,
-					 uint32_t offset, unsigned width, uint32_t *ret);
-	/*
-	 * Optional: every PCI function the system knows, one call each (libpci on
-	 * live hosts). Without it, ish_pci_enumerate() scans config space.
-	 */
-	struct ish_error *(*pci_functions)(struct ish_target *t, ish_pci_ident_fn *fn, void *arg);
-	/*
-	 * Optional: why this target cannot write registers (reg) or memory
-	 * (!reg) although the hook exists or is missing for a reason worth
-	 * saying ("debugfs shows the driver's state, never changes it"); NULL
-	 * if it can. Asked before a write is confirmed; the write hooks refuse
-	 * the same way.
-	 */
-	const char *(*write_refusal)(struct ish_target *t, bool reg);
-	/*
-	 * Optional: the text (desc) of the kernel's VMCOREINFO ELF note when the
-	 * target carries one (an ELF core's PT_NOTE, /proc/kcore's); *ret is
-	 * malloc'd and NUL-terminated, *where names it ("ELF note").
-	 * ISH_ERROR_NOT_FOUND when the target has none.
-	 */
-	struct ish_error *(*vmcoreinfo)(struct ish_target *t, char **ret, size_t *len,
-					const char **where);
-	/*
-	 * Optional: the target's RAM as sorted, disjoint ranges; *ret is
-	 * malloc'd (free() it). Used to bound scans of memory.
-	 */
-	struct ish_error *(*ram_ranges)(struct ish_target *t, struct ish_ram_range **ret, size_t *n);
-	/*
-	 * Optional: len bytes at each of n addresses into out (n * len), as a
-	 * scan wants them (the gdbstub keeps requests in flight); ok[i] false
-	 * where the address cannot be read. Without it, one read each.
-	 */
-	struct ish_error *(*read_phys_scatter)(struct ish_target *t, const uint64_t *addrs, size_t n,
-					       size_t len, uint8_t *out, bool *ok);
-};
+/* A backend (iommush/backend.h); consumers see it through the calls below. */
+struct ish_backend;
 
 /* The ordered backend registry, NULL-terminated; the order is the probe order. */
 extern const struct ish_backend *const ish_backends[];
 const struct ish_backend *ish_backend_find(const char *name);
+/* The first backend in the registry whose detect() claims spec, or NULL. */
+const struct ish_backend *ish_backend_probe(const char *spec);
+const char *ish_backend_name(const struct ish_backend *b);
+const char *ish_backend_help(const struct ish_backend *b);	/* one line */
+/* Its -O parameters, ending with { NULL }; NULL when it has none. */
+const struct ish_param_def *ish_backend_params(const struct ish_backend *b);
+/* It has no write hook at all. */
+bool ish_backend_read_only(const struct ish_backend *b);
+/* It can stop and resume the system behind it (ish_target_stop). */
+bool ish_backend_can_stop(const struct ish_backend *b);
+/* Its reads are cheap (memory, mmap): nothing is cached, no progress is worth showing. */
+bool ish_backend_cheap(const struct ish_backend *b);
 
 enum {
 	ISH_OPEN_WRITE = 1u << 0,	/* allow writes to the target */
@@ -237,6 +175,22 @@ struct ish_error *ish_target_ram_ranges(struct ish_target *t, struct ish_ram_ran
 					size_t *n);
 struct ish_error *ish_target_stop(struct ish_target *t);
 struct ish_error *ish_target_resume(struct ish_target *t);
+/*
+ * What the backend says about this target beyond reads and registers, one
+ * item a call: a sentence (text set: "devmem: registers and RAM", which
+ * backend `live` chose and why) or a count (text NULL: the debugfs
+ * backend's files parsed, entries placed, ...). Keys are lower-case words
+ * with underscores, fit for JSON. Calls nothing for a backend with nothing
+ * to say. A text is the target's and lasts while it is open.
+ */
+struct ish_describe_item {
+	const char *key;
+	const char *text;	/* NULL: a count */
+	uint64_t count;
+};
+typedef void ish_describe_fn(void *arg, const struct ish_describe_item *item);
+void ish_target_describe(struct ish_target *t, ish_describe_fn *fn, void *arg);
+
 /* Forgets cached pages and the cached CAP/ECAP of every unit. */
 void ish_target_cache_drop(struct ish_target *t);
 
@@ -268,15 +222,6 @@ void ish_target_set_progress(struct ish_target *t, ish_progress_fn *fn, void *ar
  */
 struct ish_error *ish_target_record_start(struct ish_target *t);
 struct ish_error *ish_target_record_stop(struct ish_target *t, uint64_t **ret, size_t *nret);
-
-/* For backends only. */
-void *ish_target_priv(const struct ish_target *t);
-void ish_target_set_priv(struct ish_target *t, void *priv);
-/* Adds a unit (index and, if empty, name are assigned); ret may be NULL. */
-struct ish_error *ish_target_add_unit(struct ish_target *t, const struct ish_unit *unit,
-				      unsigned *ret);
-/* Copies the table. */
-struct ish_error *ish_target_set_dmar(struct ish_target *t, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <iommush/backend.h>
 #include <iommush/vtd/invalidate.h>
 #include <iommush/vtd/iq.h>
 #include <iommush/kernel.h>

@@ -58,11 +58,13 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'gdbstub'))
-import test_qemu as gdbstub_test  # noqa: E402  (its QEMU driver)
-
 SKIP = 77
-FAILURES = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import ishtest  # noqa: E402
+ishtest.use('gdbstub')
+import test_qemu as gdbstub_test  # noqa: E402  (its QEMU driver)
+check = ishtest.Checks()
+FAILURES = check.failures
 
 ECAM = 0xb0000000
 EDU_ID = 0x11e81234           # device 0x11e8, vendor 0x1234
@@ -78,12 +80,6 @@ OFF = 0x80                    # DMA offset inside the page
 LEN = 64
 PATTERN = bytes((0xa5 ^ (i * 7)) & 0xff for i in range(LEN))
 
-
-def check(cond, what):
-    print(('ok     ' if cond else 'FAILED ') + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
 
 
 class Rsp:

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <iommush/backend.h>
 #include <iommush/vtd/dmar.h>
 #include <iommush/mem.h>
 #include <iommush/pci.h>

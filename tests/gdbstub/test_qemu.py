@@ -35,13 +35,11 @@ import tempfile
 import time
 
 SKIP = 77
-FAILURES = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import ishtest  # noqa: E402
+check = ishtest.Checks()
+FAILURES = check.failures
 
-
-def check(cond, what):
-    print(("ok     " if cond else "FAILED ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
 
 
 def die_with_parent():

@@ -44,7 +44,9 @@ import sys
 import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "qemu"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import ishtest  # noqa: E402
+ishtest.use('qemu')
 import lab  # noqa: E402
 
 BEGIN = "ISH-GUEST-BEGIN "

@@ -47,9 +47,9 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "qemu"))
-sys.path.insert(0, os.path.join(HERE, "..", "guest"))
-sys.path.insert(0, os.path.join(HERE, "..", "edu"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import ishtest  # noqa: E402
+ishtest.use('qemu', 'guest', 'edu')
 import lab  # noqa: E402
 from test_guest import shared_libs  # noqa: E402
 from test_edu import Rsp, find_edu, ECAM, EDU_BUF  # noqa: E402

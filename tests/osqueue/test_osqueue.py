@@ -43,7 +43,9 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "qemu"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import ishtest  # noqa: E402
+ishtest.use('qemu')
 import lab  # noqa: E402
 
 WINDOW = 15.0       # seconds of heartbeat watched after each command

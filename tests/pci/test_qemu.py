@@ -31,7 +31,9 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'gdbstub'))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import ishtest  # noqa: E402
+ishtest.use('gdbstub')
 from test_qemu import Qemu, check, FAILURES  # noqa: E402  (the gdbstub test's QEMU driver)
 
 SKIP = 77

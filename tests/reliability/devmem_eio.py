@@ -26,10 +26,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import ishtest  # noqa: E402
+
 BASE = 0xFED90000
 RTADDR = 0x2000      # a direct block (lblk 2) of an ext2 inode
 BLOCKS = 4096        # 16 MiB of 4 KiB blocks
-SANITIZER = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
+SANITIZER = ishtest.SANITIZER
 REGS = {"VER": (0x00, 4), "CAP": (0x08, 8), "ECAP": (0x10, 8), "GSTS": (0x1C, 4),
         "RTADDR": (0x20, 8), "IQA": (0x90, 8), "IRTA": (0xB8, 8)}
 

@@ -36,11 +36,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from images import CAP, ECAP, RTPS, TES, Image, elf_core, unit_note  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import ishtest  # noqa: E402
+
 SKIP = 77
 ROOT, CTX, L3, L2, L1 = (0x6000000 + i * 0x1000 for i in range(5))
 HPA = 0x40000000
-SANITIZER = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-             "runtime error:")
+SANITIZER = ishtest.SANITIZER
 # How a dead peer shows, depending on where the read was when the socket went.
 DEAD = ("iommush: mappings: the gdbstub closed the connection",
         "iommush: mappings: reading from the gdbstub: Connection reset by peer",

@@ -22,6 +22,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, '..'))
+import ishtest  # noqa: E402
 from images import (BASE, CAP, ECAP, IRES, IRTPS, QIES, RTPS, TES, Image, dev_scope,  # noqa: E402
                     dmar_table, drhd, elf_core, unit_note)
 
@@ -29,8 +31,7 @@ TIMEOUT = 60
 IOMMUSH = None
 TMP = None
 RESULTS = []
-SANITIZER = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-             "runtime error:")
+SANITIZER = ishtest.SANITIZER
 
 
 def sha(path):

@@ -10,7 +10,8 @@ per line (Python's json module, line by line, and jq -c when installed), and
 line i equals element i of the same command's --json array (for irte, entry
 i of the units' "irtes", with its unit); the text of the big listing is,
 line by line, what the image holds; a reader that closes the pipe early ends
-iommush quietly with status 0 and nothing runs after it.
+iommush quietly with status 0 and nothing runs after it, while a full disk
+is reported with status 1.
 """
 import json
 import os
@@ -162,6 +163,12 @@ def main():
         pages = 2 + (n + 511) // 512 // 512 + 1 + (n + 511) // 512
         check(text[n:] == [f"{n} ranges, {n} leaf entries, {pages} table pages", ""],
               f"big mappings text: the summary line ({text[n:]!r})")
+
+        # Any other write error is one: reported, status 1.
+        if os.path.exists("/dev/full"):
+            rc, _, err = run(big + ["-c", "output /dev/full", "-c", "mappings 00:01.0"])
+            check(rc == 1 and err == b"iommush: mappings: write error: No space left on device\n",
+                  f"a full disk is reported, status 1 (got {rc}, {err[:200]!r})")
 
         # A reader that stops early: quiet, status 0, and the session ends.
         for mode in ([], ["--json"], ["--jsonl"]):

@@ -1,8 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A tiny test harness for unit tests: CHECK() records a failure with its
- * line and goes on; each test program prints "N passed, N failed" and exits
- * non-zero on any failure. OK() asserts that a libiommush call succeeded.
+ * line (on stderr) and goes on; OK() asserts that a libiommush call
+ * succeeded. A program's checks are grouped in named cases,
+ *
+ *	int main(int argc, char **argv)
+ *	{
+ *		check_init(argc, argv);
+ *		CASE("root") test_root();
+ *		...
+ *		return check_report();
+ *	}
+ *
+ * and it speaks TAP on stdout (meson's protocol: 'tap'): "ok N - name" or
+ * "not ok N - name" per case, then the plan. `test_NAME PATTERN` runs only
+ * the cases whose name contains PATTERN (the others are not run at all);
+ * `meson test -C build --suite unit NAME --test-args PATTERN` does the same.
+ * A failure outside every case (in shared set-up) is one more "not ok".
  */
 #ifndef IOMMUSH_CHECK_H
 #define IOMMUSH_CHECK_H
@@ -13,6 +27,7 @@
 #include <string.h>
 
 #include <iommush/error.h>
+#include <iommush/target.h>
 
 static unsigned check_passed, check_failed;
 
@@ -80,10 +95,82 @@ static unsigned check_passed, check_failed;
 		ish_error_destroy(f_err_);                                            \
 	} while (0)
 
+static const char *check_filter;
+static unsigned check_ncases, check_case_failed_before, check_failed_in_cases;
+
+/* Takes the filter, if any, from argv[1]. */
+static inline void check_init(int argc, char **argv)
+{
+	if (argc > 1 && argv[1][0])
+		check_filter = argv[1];
+}
+
+static inline bool check_case_begin(const char *name)
+{
+	if (check_filter && !strstr(name, check_filter))
+		return false;
+	check_case_failed_before = check_failed;
+	return true;
+}
+
+static inline int check_case_end(const char *name)
+{
+	unsigned failed = check_failed - check_case_failed_before;
+
+	check_failed_in_cases += failed;
+	printf("%sok %u - %s\n", failed ? "not " : "", ++check_ncases, name);
+	fflush(stdout);
+	return 0;
+}
+
+/* Runs the statement after it as the case NAME, unless the filter leaves it out. */
+#define CASE(name)                                                                    \
+	for (int case_once_ = check_case_begin(name); case_once_;                    \
+	     case_once_ = check_case_end(name))
+
+/* Ends the TAP stream; the program's exit status. */
 static inline int check_report(void)
 {
-	printf("%u passed, %u failed\n", check_passed, check_failed);
+	if (check_failed > check_failed_in_cases)
+		printf("not ok %u - checks outside the cases\n", ++check_ncases);
+	printf("1..%u\n# %u passed, %u failed\n", check_ncases, check_passed, check_failed);
 	return check_failed ? 1 : 0;
+}
+
+struct check_describe {
+	const char *key;
+	const char *text;
+	uint64_t count;
+	bool found;
+};
+
+static inline void check_describe_item(void *arg, const struct ish_describe_item *it)
+{
+	struct check_describe *c = arg;
+
+	if (!c->found && !strcmp(it->key, c->key)) {
+		c->text = it->text;
+		c->count = it->count;
+		c->found = true;
+	}
+}
+
+/* The text the target's backend says under key (ish_target_describe), or NULL. */
+static inline const char *describe_text(struct ish_target *t, const char *key)
+{
+	struct check_describe c = { .key = key };
+
+	ish_target_describe(t, check_describe_item, &c);
+	return c.text;
+}
+
+/* The count the target's backend says under key, or ~0 when it says none. */
+static inline uint64_t describe_count(struct ish_target *t, const char *key)
+{
+	struct check_describe c = { .key = key };
+
+	ish_target_describe(t, check_describe_item, &c);
+	return c.found && !c.text ? c.count : ~(uint64_t)0;
 }
 
 #endif

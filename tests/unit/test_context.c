@@ -228,12 +228,13 @@ static void test_readers(void)
 	ish_target_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_root();
-	test_context();
-	test_pasid();
-	test_fields();
-	test_readers();
+	check_init(argc, argv);
+	CASE("root") test_root();
+	CASE("context") test_context();
+	CASE("pasid") test_pasid();
+	CASE("fields") test_fields();
+	CASE("readers") test_readers();
 	return check_report();
 }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <iommush/backend.h>
 #include <iommush/vtd/context.h>
 #include <iommush/debugfs.h>
 #include <iommush/target.h>
@@ -217,7 +218,13 @@ static void test_legacy(void)
 	CHECK_EQ(st.synthetic_pages, 0);
 	/* root, ctx, 5 PT pages, IRT (256), IQ */
 	CHECK_EQ(st.pages, 2 + 5 + 256 + 1);
-	CHECK(ish_live_choice(t) == NULL);
+	/* The same counts through the generic describe hook, as `show stats` prints them. */
+	CHECK_EQ(describe_count(t, "files"), st.files);
+	CHECK_EQ(describe_count(t, "ptes"), st.ptes);
+	CHECK_EQ(describe_count(t, "pages"), st.pages);
+	CHECK_EQ(describe_count(t, "skipped_lines"), st.skipped_lines);
+	CHECK_EQ(describe_count(t, "no_such_count"), ~(uint64_t)0);
+	CHECK(describe_text(t, "choice") == NULL);
 	ish_target_close(t);
 
 	/* The same tree as TARGET. */
@@ -548,7 +555,7 @@ static void test_fuzz(void)
 	CHECK(1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char cmd[600];
 
@@ -557,12 +564,13 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	test_legacy();
-	test_scalable();
-	test_no_regset();
-	test_formats_agree();
-	test_hostile();
-	test_fuzz();
+	check_init(argc, argv);
+	CASE("legacy") test_legacy();
+	CASE("scalable") test_scalable();
+	CASE("no_regset") test_no_regset();
+	CASE("formats_agree") test_formats_agree();
+	CASE("hostile") test_hostile();
+	CASE("fuzz") test_fuzz();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd))
 		fprintf(stderr, "could not remove %s\n", base);

@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <iommush/backend.h>
 #include <iommush/pci.h>
 #include <iommush/vtd/vtd.h>
 
@@ -308,7 +309,7 @@ static void test_pci(struct ish_target *dump)
 	free(root);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct ish_target *dump;
 	char cmd[600];
@@ -319,9 +320,10 @@ int main(void)
 	OK(ish_target_open(DEMO, NULL, NULL, 0, 0, &dump));
 	nsegs = demo_segments(DEMO, segs, 256);
 	build(dump);
-	test_same_as_dump(dump);
-	test_pci(dump);
-	test_refusals();
+	check_init(argc, argv);
+	CASE("same_as_dump") test_same_as_dump(dump);
+	CASE("pci") test_pci(dump);
+	CASE("refusals") test_refusals();
 	ish_target_close(dump);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))

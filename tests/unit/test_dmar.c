@@ -586,14 +586,15 @@ static void test_names(void)
 	CHECK(ish_dmar_scope_type_name(6) == NULL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_full();
-	test_qemu();
-	test_units();
-	test_synthetic();
-	test_findings();
-	test_hostile();
-	test_names();
+	check_init(argc, argv);
+	CASE("full") test_full();
+	CASE("qemu") test_qemu();
+	CASE("units") test_units();
+	CASE("synthetic") test_synthetic();
+	CASE("findings") test_findings();
+	CASE("hostile") test_hostile();
+	CASE("names") test_names();
 	return check_report();
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <iommush/backend.h>
 #include <iommush/acpi.h>
 #include <iommush/mem.h>
 #include <iommush/target.h>
@@ -907,20 +908,21 @@ static void test_hostile(void)
 	CHECK_EQ(unexpected, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ish-test-dump-XXXXXX");
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
 	}
-	test_acpi();
-	test_detect();
-	test_real_firmware();
-	test_qemu_like_core();
-	test_segments();
-	test_raw();
-	test_hostile();
+	check_init(argc, argv);
+	CASE("acpi") test_acpi();
+	CASE("detect") test_detect();
+	CASE("real_firmware") test_real_firmware();
+	CASE("qemu_like_core") test_qemu_like_core();
+	CASE("segments") test_segments();
+	CASE("raw") test_raw();
+	CASE("hostile") test_hostile();
 	{
 		char cmd[128];
 

@@ -197,11 +197,12 @@ static void test_faults_hostile(void)
 	ish_target_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_reason_texts();
-	test_decode_record();
-	test_faults_read();
-	test_faults_hostile();
+	check_init(argc, argv);
+	CASE("reason_texts") test_reason_texts();
+	CASE("decode_record") test_decode_record();
+	CASE("faults_read") test_faults_read();
+	CASE("faults_hostile") test_faults_hostile();
 	return check_report();
 }

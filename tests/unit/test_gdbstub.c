@@ -5,6 +5,7 @@
  * ACPI tables (RSDP, RSDT, DMAR) as firmware leaves them, a VT-d register
  * block at 0xfed90000 and an ECAM window at 0xb0000000 (both MMIO).
  */
+#include <iommush/backend.h>
 #include <iommush/target.h>
 #include <iommush/vtd/vtd.h>
 
@@ -461,13 +462,14 @@ static void test_params_and_failures(void)
 	fake_join(&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_open_and_read();
-	test_writes_and_resume();
-	test_regbase();
-	test_no_dmar();
-	test_leave();
-	test_params_and_failures();
+	check_init(argc, argv);
+	CASE("open_and_read") test_open_and_read();
+	CASE("writes_and_resume") test_writes_and_resume();
+	CASE("regbase") test_regbase();
+	CASE("no_dmar") test_no_dmar();
+	CASE("leave") test_leave();
+	CASE("params_and_failures") test_params_and_failures();
 	return check_report();
 }

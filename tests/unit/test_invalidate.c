@@ -466,12 +466,13 @@ static void test_queued_256(void)
 	ish_target_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_encode_reg();
-	test_encode_desc();
-	test_registers();
-	test_queued();
-	test_queued_256();
+	check_init(argc, argv);
+	CASE("encode_reg") test_encode_reg();
+	CASE("encode_desc") test_encode_desc();
+	CASE("registers") test_registers();
+	CASE("queued") test_queued();
+	CASE("queued_256") test_queued_256();
 	return check_report();
 }

@@ -413,12 +413,13 @@ static void test_encode(void)
 	FAILS(ish_qi_encode_wait(false, false, false, 1, 0, qw), ISH_ERROR_INVALID);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_decode_types();
-	test_queue_128();
-	test_queue_256();
-	test_queue_hostile();
-	test_encode();
+	check_init(argc, argv);
+	CASE("decode_types") test_decode_types();
+	CASE("queue_128") test_queue_128();
+	CASE("queue_256") test_queue_256();
+	CASE("queue_hostile") test_queue_hostile();
+	CASE("encode") test_encode();
 	return check_report();
 }

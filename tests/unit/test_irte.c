@@ -366,12 +366,13 @@ static void test_msi(void)
 	ish_target_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_irta();
-	test_decode();
-	test_pid();
-	test_read_table();
-	test_msi();
+	check_init(argc, argv);
+	CASE("irta") test_irta();
+	CASE("decode") test_decode();
+	CASE("pid") test_pid();
+	CASE("read_table") test_read_table();
+	CASE("msi") test_msi();
 	return check_report();
 }

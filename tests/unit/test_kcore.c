@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <iommush/backend.h>
 #include <iommush/debugfs.h>
 #include <iommush/vtd/vtd.h>
 #include <iommush/write.h>
@@ -261,7 +262,7 @@ static bool live_io_strict(void *arg)
 		fprintf(stderr, "live: %s\n", err->message);
 		return false;
 	}
-	why = ish_live_choice(t);
+	why = describe_text(t, "choice");
 	if (getenv("VERBOSE"))
 		fprintf(stderr, "live: %s\n", why);
 	ok = why && !strncmp(why, "kcore: RAM through kcore, registers through debugfs iommu_regset "
@@ -288,7 +289,7 @@ static void test_live(struct ish_target *dump)
 	/* A file laid out like /dev/mem gives registers and RAM: devmem, first in order. */
 	OK(ish_target_open("live", NULL, p, 5, 0, &t));
 	CHECK_STR(ish_target_backend(t)->name, "live");
-	CHECK_STR(ish_live_choice(t), "devmem: registers and RAM");
+	CHECK_STR(describe_text(t, "choice"), "devmem: registers and RAM");
 	ish_target_close(t);
 	/* IO_STRICT_DEVMEM: kcore, with the registers from debugfs. */
 	if (asprintf(&dfs, "%s/debugfs", dir) < 0 || asprintf(&regset, "%s/iommu_regset", dfs) < 0)
@@ -437,7 +438,7 @@ static void test_writes(struct ish_target *dump)
 	free(cur);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct ish_target *dump;
 	char cmd[600];
@@ -449,10 +450,11 @@ int main(void)
 	nsegs = demo_segments(DEMO, segs, 256);
 	dmar_path = write_dmar(dump, dir);
 	make_regs(dump);
-	test_formats(dump);
-	test_live(dump);
-	test_hostile();
-	test_writes(dump);
+	check_init(argc, argv);
+	CASE("formats") test_formats(dump);
+	CASE("live") test_live(dump);
+	CASE("hostile") test_hostile();
+	CASE("writes") test_writes(dump);
 	ish_target_close(dump);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <iommush/backend.h>
 #include <iommush/target.h>
 
 #include "check.h"
@@ -520,7 +521,7 @@ static void write_seeds(const char *dir)
 	free(im.b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	if (getenv("FZ_KDUMP_SEEDS"))
 		write_seeds(getenv("FZ_KDUMP_SEEDS"));
@@ -529,10 +530,11 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	test_plain();
-	test_flat();
-	test_elf_filtered(true);
-	test_elf_filtered(false);
+	check_init(argc, argv);
+	CASE("plain") test_plain();
+	CASE("flat") test_flat();
+	CASE("elf_filtered_note") test_elf_filtered(true);
+	CASE("elf_filtered_no_note") test_elf_filtered(false);
 	{
 		char cmd[128];
 

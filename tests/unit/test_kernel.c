@@ -662,15 +662,15 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--write-seeds"))
 		return write_seeds(argv[2]);
-	test_vmcoreinfo_text();
-	test_vmcoreinfo_note();
-	test_btf();
-	test_kernel_open();
-	test_kernel_regs();
-	test_scan();
-	test_no_kernel();
-	test_mtree();
-	test_cores();
-	printf("%u passed, %u failed\n", check_passed, check_failed);
-	return check_failed ? 1 : 0;
+	check_init(argc, argv);
+	CASE("vmcoreinfo_text") test_vmcoreinfo_text();
+	CASE("vmcoreinfo_note") test_vmcoreinfo_note();
+	CASE("btf") test_btf();
+	CASE("kernel_open") test_kernel_open();
+	CASE("kernel_regs") test_kernel_regs();
+	CASE("scan") test_scan();
+	CASE("no_kernel") test_no_kernel();
+	CASE("mtree") test_mtree();
+	CASE("cores") test_cores();
+	return check_report();
 }

@@ -9,6 +9,7 @@
 #include <iommush/walk.h>
 
 #include "check.h"
+#include "image.h"
 
 #define CAP_ALL ((0xeULL << 8) | (47ULL << 16) | (3ULL << 34) | (1ULL << 56))
 #define ECAP_ALL ((1ULL << 6) | (1ULL << 7) | (1ULL << 26) | (1ULL << 40) | (1ULL << 43) | \
@@ -18,54 +19,26 @@ static struct ish_target *t;
 static uint64_t next = 0x100000;
 static uint64_t nsl_root;	/* the nested PASID's second-level table */
 
-static uint64_t get(uint64_t a)
-{
-	uint64_t v = 0;
-	uint8_t *p = ish_mem_ptr(t, a, 8);
-
-	for (int i = 7; p && i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static void put(uint64_t a, uint64_t v)
 {
-	if (!ish_mem_put64(t, a, v))
-		exit(1);
+	img_put(t, a, v);
 }
 
 static uint64_t page(void)
 {
-	next += 4096;
-	return next - 4096;
+	return img_page(&next);
 }
 
 static void map(uint64_t root, unsigned levels, uint64_t iova, uint64_t hpa, uint64_t bits,
 		unsigned leaf_level)
 {
-	uint64_t table = root;
-
-	for (unsigned level = levels; level > leaf_level; level--) {
-		uint64_t e = table + ((iova >> (12 + 9 * (level - 1))) & 511) * 8, v = get(e);
-
-		if (!v) {
-			v = page() | 7;
-			put(e, v);
-		}
-		table = v & 0xffffffffff000ULL;
-	}
-	put(table + ((iova >> (12 + 9 * (leaf_level - 1))) & 511) * 8,
-	    hpa | bits | (leaf_level > 1 ? 0x80 : 0));
+	img_map(t, &next, false, root, levels, iova, hpa, bits, leaf_level);
 }
 
 /* The leaf entry address for iova in 4-level SL tables at root. */
 static uint64_t leaf_entry(uint64_t root, uint64_t iova)
 {
-	uint64_t table = root;
-
-	for (unsigned level = 4; level > 1; level--)
-		table = get(table + ((iova >> (12 + 9 * (level - 1))) & 511) * 8) & 0xffffffffff000ULL;
-	return table + ((iova >> 12) & 511) * 8;
+	return img_leaf_entry(t, root, 4, iova, 1);
 }
 
 struct got {
@@ -315,11 +288,12 @@ static void test_devices_who(void)
 	CHECK_EQ(g.w[1].iova, 0x3800);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	build();
-	test_devices_who();
-	test_mappings();
+	check_init(argc, argv);
+	CASE("devices_who") test_devices_who();
+	CASE("mappings") test_mappings();
 	ish_target_close(t);
 	return check_report();
 }

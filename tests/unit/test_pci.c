@@ -5,6 +5,7 @@
  * bridges, then config space that lies (loops, buses going backwards,
  * overlapping ranges, random bytes), which must be reported and bounded.
  */
+#include <iommush/backend.h>
 #include <iommush/mem.h>
 #include <iommush/pci.h>
 #include <iommush/vtd/vtd.h>
@@ -253,11 +254,12 @@ static void test_unit_through_bridges(void)
 	ish_target_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_scan();
-	test_hostile_scan();
-	test_resolve();
-	test_unit_through_bridges();
+	check_init(argc, argv);
+	CASE("scan") test_scan();
+	CASE("hostile_scan") test_hostile_scan();
+	CASE("resolve") test_resolve();
+	CASE("unit_through_bridges") test_unit_through_bridges();
 	return check_report();
 }

@@ -219,12 +219,12 @@ static void test_fault_lines(void)
 	CHECK_STR(f.line, lines[1] + 6);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_ring();
-	test_states_and_wrap();
-	test_bad_layout();
-	test_fault_lines();
-	printf("%u passed, %u failed\n", check_passed, check_failed);
-	return check_failed ? 1 : 0;
+	check_init(argc, argv);
+	CASE("ring") test_ring();
+	CASE("states_and_wrap") test_states_and_wrap();
+	CASE("bad_layout") test_bad_layout();
+	CASE("fault_lines") test_fault_lines();
+	return check_report();
 }

@@ -280,11 +280,12 @@ static void test_force_without_kernel(void)
 	ish_target_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_owner();
-	test_refused_without_force();
-	test_cooperative();
-	test_force_without_kernel();
+	check_init(argc, argv);
+	CASE("owner") test_owner();
+	CASE("refused_without_force") test_refused_without_force();
+	CASE("cooperative") test_cooperative();
+	CASE("force_without_kernel") test_force_without_kernel();
 	return check_report();
 }

@@ -662,15 +662,16 @@ static void test_access(void)
 	CHECK_STR(ish_access_words(ISH_ACCESS_RW1C), "write-1-to-clear");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_table();
-	test_access();
-	test_names();
-	test_cap_ecap();
-	test_against_vtd_h();
-	test_other_fields();
-	test_offsets();
-	test_enumerate();
+	check_init(argc, argv);
+	CASE("table") test_table();
+	CASE("access") test_access();
+	CASE("names") test_names();
+	CASE("cap_ecap") test_cap_ecap();
+	CASE("against_vtd_h") test_against_vtd_h();
+	CASE("other_fields") test_other_fields();
+	CASE("offsets") test_offsets();
+	CASE("enumerate") test_enumerate();
 	return check_report();
 }

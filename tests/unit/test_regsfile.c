@@ -304,14 +304,15 @@ static void test_hostile(void)
 	CHECK_EQ(bad, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_debugfs_v61();
-	test_debugfs_v612();
-	test_debugfs_old();
-	test_assignments();
-	test_relative();
-	test_errors();
-	test_hostile();
+	check_init(argc, argv);
+	CASE("debugfs_v61") test_debugfs_v61();
+	CASE("debugfs_v612") test_debugfs_v612();
+	CASE("debugfs_old") test_debugfs_old();
+	CASE("assignments") test_assignments();
+	CASE("relative") test_relative();
+	CASE("errors") test_errors();
+	CASE("hostile") test_hostile();
 	return check_report();
 }

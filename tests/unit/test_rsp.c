@@ -741,25 +741,26 @@ static void test_connect(void)
 	finish(&f, r);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_handshake();
-	test_stop_on_connect();
-	test_packet_size();
-	test_hostile_packet_size();
-	test_checksums();
-	test_peer_naks();
-	test_errors();
-	test_rle_and_escapes();
-	test_bad_encodings();
-	test_monitor();
-	test_scatter();
-	test_dead_peers();
-	test_garbage();
-	test_no_phys_mode();
-	test_stray_stops();
-	test_stop_resume_detach();
-	test_noack();
-	test_connect();
+	check_init(argc, argv);
+	CASE("handshake") test_handshake();
+	CASE("stop_on_connect") test_stop_on_connect();
+	CASE("packet_size") test_packet_size();
+	CASE("hostile_packet_size") test_hostile_packet_size();
+	CASE("checksums") test_checksums();
+	CASE("peer_naks") test_peer_naks();
+	CASE("errors") test_errors();
+	CASE("rle_and_escapes") test_rle_and_escapes();
+	CASE("bad_encodings") test_bad_encodings();
+	CASE("monitor") test_monitor();
+	CASE("scatter") test_scatter();
+	CASE("dead_peers") test_dead_peers();
+	CASE("garbage") test_garbage();
+	CASE("no_phys_mode") test_no_phys_mode();
+	CASE("stray_stops") test_stray_stops();
+	CASE("stop_resume_detach") test_stop_resume_detach();
+	CASE("noack") test_noack();
+	CASE("connect") test_connect();
 	return check_report();
 }

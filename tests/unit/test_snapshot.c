@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <iommush/backend.h>
 #include <iommush/mem.h>
 #include <iommush/regfile.h>
 #include <iommush/snapshot.h>
@@ -482,18 +483,19 @@ static void test_from_mem_target(void)
 	CHECK_EQ(st1.st_mtime, st2.st_mtime);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ish-test-snap-XXXXXX");
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
 	}
-	test_roundtrip();
-	test_write_errors();
-	test_many_segments();
-	test_notes();
-	test_from_mem_target();
+	check_init(argc, argv);
+	CASE("roundtrip") test_roundtrip();
+	CASE("write_errors") test_write_errors();
+	CASE("many_segments") test_many_segments();
+	CASE("notes") test_notes();
+	CASE("from_mem_target") test_from_mem_target();
 	{
 		char cmd[128];
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The target layer: parameters, units, the cache, write gating. */
+#include <iommush/backend.h>
 #include <iommush/mem.h>
 #include <iommush/target.h>
 #include <iommush/vtd/vtd.h>
@@ -135,11 +136,12 @@ static void test_record(void)
 	ish_target_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_record();
-	test_mem_basics();
-	test_params();
-	test_errors();
+	check_init(argc, argv);
+	CASE("record") test_record();
+	CASE("mem_basics") test_mem_basics();
+	CASE("params") test_params();
+	CASE("errors") test_errors();
 	return check_report();
 }

@@ -4,11 +4,13 @@
  * scalable mode, 3/4/5-level second-level, 4/5-level first-level, nested,
  * pass-through, superpages, and every fault reason the tables can raise.
  */
+#include <iommush/backend.h>
 #include <iommush/mem.h>
 #include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
 #include "check.h"
+#include "image.h"
 
 #define RAM_SIZE (32ULL << 20)
 #define REG_BASE 0xfed90000ULL
@@ -28,28 +30,17 @@ struct fx {
 
 static uint64_t get(struct fx *f, uint64_t addr)
 {
-	uint64_t v = 0;
-	uint8_t *p = ish_mem_ptr(f->t, addr, 8);
-
-	for (int i = 7; p && i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	return img_get(f->t, addr);
 }
 
 static void put(struct fx *f, uint64_t addr, uint64_t v)
 {
-	if (!ish_mem_put64(f->t, addr, v)) {
-		fprintf(stderr, "put outside RAM at %#llx\n", (unsigned long long)addr);
-		exit(1);
-	}
+	img_put(f->t, addr, v);
 }
 
 static uint64_t page(struct fx *f)
 {
-	uint64_t p = f->next;
-
-	f->next += 4096;
-	return p;
+	return img_page(&f->next);
 }
 
 static void fx_init(struct fx *f, bool scalable, uint64_t cap, uint64_t ecap)
@@ -123,31 +114,14 @@ static uint64_t sm_pasid(struct fx *f, uint64_t ce, uint32_t pasid, uint64_t v0,
 static void map(struct fx *f, bool fl, uint64_t root, unsigned levels, uint64_t iova, uint64_t hpa,
 		uint64_t bits, unsigned leaf_level)
 {
-	uint64_t table = root;
-
-	for (unsigned level = levels; level > leaf_level; level--) {
-		uint64_t e = table + ((iova >> (12 + 9 * (level - 1))) & 511) * 8, v = get(f, e);
-
-		if (!v) {
-			v = page(f) | 7;	/* FL: P|RW|US; SL: R|W|X */
-			put(f, e, v);
-		}
-		table = v & 0xffffffffff000ULL;
-	}
-	put(f, table + ((iova >> (12 + 9 * (leaf_level - 1))) & 511) * 8,
-	    hpa | bits | (leaf_level > 1 ? 0x80 : 0));
+	img_map(f->t, &f->next, fl, root, levels, iova, hpa, bits, leaf_level);
 }
 
 /* The address of the leaf entry for iova (for corrupting it). */
 static uint64_t leaf_entry(struct fx *f, uint64_t root, unsigned levels, uint64_t iova,
 			   unsigned leaf_level)
 {
-	uint64_t table = root;
-
-	for (unsigned level = levels; level > leaf_level; level--)
-		table = get(f, table + ((iova >> (12 + 9 * (level - 1))) & 511) * 8) &
-			0xffffffffff000ULL;
-	return table + ((iova >> (12 + 9 * (leaf_level - 1))) & 511) * 8;
+	return img_leaf_entry(f->t, root, levels, iova, leaf_level);
 }
 
 static struct ish_translation tr;
@@ -614,13 +588,14 @@ static void test_unit_selection(void)
 	ish_target_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_legacy_4level();
-	test_legacy_levels_superpages();
-	test_legacy_faults();
-	test_scalable_sl_pt();
-	test_scalable_fl_nested();
-	test_unit_selection();
+	check_init(argc, argv);
+	CASE("legacy_4level") test_legacy_4level();
+	CASE("legacy_levels_superpages") test_legacy_levels_superpages();
+	CASE("legacy_faults") test_legacy_faults();
+	CASE("scalable_sl_pt") test_scalable_sl_pt();
+	CASE("scalable_fl_nested") test_scalable_fl_nested();
+	CASE("unit_selection") test_unit_selection();
 	return check_report();
 }

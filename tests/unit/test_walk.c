@@ -12,6 +12,7 @@
 #include <iommush/walk.h>
 
 #include "check.h"
+#include "image.h"
 
 static const struct ish_walk_caps caps_all = { .haw = 48, .mgaw = 48, .sllps = 3, .fl1gp = true,
 					       .snp = true, .slee = false };
@@ -119,42 +120,23 @@ struct fx {
 
 static uint64_t get(struct fx *f, uint64_t a)
 {
-	uint64_t v = 0;
-	uint8_t *p = ish_mem_ptr(f->t, a, 8);
-
-	for (int i = 7; p && i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	return img_get(f->t, a);
 }
 
 static void put(struct fx *f, uint64_t a, uint64_t v)
 {
-	if (!ish_mem_put64(f->t, a, v))
-		exit(1);
+	img_put(f->t, a, v);
 }
 
 static uint64_t page(struct fx *f)
 {
-	f->next += 4096;
-	return f->next - 4096;
+	return img_page(&f->next);
 }
 
 static void map(struct fx *f, bool fl, uint64_t root, unsigned levels, uint64_t iova, uint64_t hpa,
 		uint64_t bits, unsigned leaf_level)
 {
-	uint64_t table = root;
-
-	for (unsigned level = levels; level > leaf_level; level--) {
-		uint64_t e = table + ((iova >> (12 + 9 * (level - 1))) & 511) * 8, v = get(f, e);
-
-		if (!v) {
-			v = page(f) | 7;
-			put(f, e, v);
-		}
-		table = v & 0xffffffffff000ULL;
-	}
-	put(f, table + ((iova >> (12 + 9 * (leaf_level - 1))) & 511) * 8,
-	    hpa | bits | (leaf_level > 1 ? 0x80 : 0));
+	img_map(f->t, &f->next, fl, root, levels, iova, hpa, bits, leaf_level);
 }
 
 static void fx_open(struct fx *f, const struct ish_param *params, size_t n)
@@ -428,13 +410,14 @@ static void test_stream_fl(void)
 	ish_target_close(f.t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_sl_decode();
-	test_fl_decode();
-	test_stream_coalesce();
-	test_stream_hostile();
-	test_stream_limits();
-	test_stream_fl();
+	check_init(argc, argv);
+	CASE("sl_decode") test_sl_decode();
+	CASE("fl_decode") test_fl_decode();
+	CASE("stream_coalesce") test_stream_coalesce();
+	CASE("stream_hostile") test_stream_hostile();
+	CASE("stream_limits") test_stream_limits();
+	CASE("stream_fl") test_stream_fl();
 	return check_report();
 }
