@@ -144,3 +144,10 @@ const char *ish_error_code_name(enum ish_error_code code)
 		return names[code];
 	return "unknown";
 }
+
+bool ish_error_fatal(const struct ish_error *err)
+{
+	return err == &ish_enomem || err->code == ISH_ERROR_NOMEM ||
+	       err->code == ISH_ERROR_INTERRUPTED || err->code == ISH_ERROR_TIMEOUT ||
+	       err->code == ISH_ERROR_PROTOCOL;
+}

@@ -512,6 +512,21 @@ struct ish_error *ish_kernel_va_to_pa(struct ish_kernel *k, uint64_t va, uint64_
 	return translate(k, va, ret, &span);
 }
 
+uint64_t ish_kernel_pa_or_none(struct ish_kernel *k, uint64_t va)
+{
+	uint64_t pa;
+	struct ish_error *err;
+
+	if (!va)
+		return ~0ULL;
+	err = ish_kernel_va_to_pa(k, va, &pa);
+	if (err) {
+		ish_error_destroy(err);
+		return ~0ULL;
+	}
+	return pa;
+}
+
 struct ish_error *ish_kernel_read(struct ish_kernel *k, uint64_t va, void *buf, size_t len)
 {
 	uint8_t *out = buf;

@@ -31,6 +31,9 @@ struct ish_kernel {
 	char *btf_error;	/* why BTF could not be had, once tried */
 };
 
+/* The physical address of va, or ~0 when va is NULL or not mapped (the error is dropped). */
+uint64_t ish_kernel_pa_or_none(struct ish_kernel *k, uint64_t va);
+
 /* Decodes the kallsyms tables VMCOREINFO names into k->syms. */
 struct ish_error *ish_kallsyms_load(struct ish_kernel *k);
 void ish_kallsyms_deinit(struct ish_kallsyms *s);

@@ -13,20 +13,6 @@
 #include <iommush/arch.h>
 #include <iommush/pci.h>
 
-#define BDF_FMT "%02x:%02x.%u"
-#define BDF_ARGS(bdf) ISH_BDF_BUS(bdf), ISH_BDF_DEV(bdf), ISH_BDF_FN(bdf)
-
-/*
- * Errors after which nothing else is worth trying: the user, the peer or
- * memory gave up. Everything else is about one function or one read.
- */
-static bool fatal(const struct ish_error *err)
-{
-	return err == &ish_enomem || err->code == ISH_ERROR_NOMEM ||
-	       err->code == ISH_ERROR_INTERRUPTED || err->code == ISH_ERROR_TIMEOUT ||
-	       err->code == ISH_ERROR_PROTOCOL;
-}
-
 /* --- enumeration --- */
 
 struct pci_build {
@@ -99,8 +85,8 @@ static struct ish_error *cfg32(struct pci_build *b, uint16_t seg, uint16_t bdf, 
 	if (err->code != ISH_ERROR_NOT_FOUND && err->code != ISH_ERROR_FAULT)
 		return err;
 	if (what) {
-		struct ish_error *e = add_finding(b, seg, bdf, BDF_FMT ": %s not readable: %s",
-						  BDF_ARGS(bdf), what, err->message);
+		struct ish_error *e = add_finding(b, seg, bdf, ISH_BDF_FMT ": %s not readable: %s",
+						  ISH_BDF_ARGS(bdf), what, err->message);
 
 		ish_error_destroy(err);
 		return e;
@@ -195,16 +181,16 @@ static struct ish_error *follow(struct pci_build *b, struct bus_queue *q,
 		return NULL;	/* not configured by firmware: nothing behind it yet */
 	if (f->secondary <= bus)
 		return add_finding(b, f->segment, f->bdf,
-				   "bridge " BDF_FMT ": secondary bus %02x is not above its own bus %02x",
-				   BDF_ARGS(f->bdf), f->secondary, bus);
+				   "bridge " ISH_BDF_FMT ": secondary bus %02x is not above its own bus %02x",
+				   ISH_BDF_ARGS(f->bdf), f->secondary, bus);
 	if (f->subordinate < f->secondary)
 		return add_finding(b, f->segment, f->bdf,
-				   "bridge " BDF_FMT ": subordinate bus %02x is below secondary bus %02x",
-				   BDF_ARGS(f->bdf), f->subordinate, f->secondary);
+				   "bridge " ISH_BDF_FMT ": subordinate bus %02x is below secondary bus %02x",
+				   ISH_BDF_ARGS(f->bdf), f->subordinate, f->secondary);
 	if (!enqueue(q, f->secondary))
 		return add_finding(b, f->segment, f->bdf,
-				   "bridge " BDF_FMT ": secondary bus %02x was already reached (a loop or an overlap)",
-				   BDF_ARGS(f->bdf), f->secondary);
+				   "bridge " ISH_BDF_FMT ": secondary bus %02x was already reached (a loop or an overlap)",
+				   ISH_BDF_ARGS(f->bdf), f->secondary);
 	return NULL;
 }
 
@@ -250,7 +236,7 @@ static struct ish_error *scan_segment(struct pci_build *b, uint16_t seg)
 		 */
 		if (pass && arch->pci_start_buses) {
 			err = arch->pci_start_buses(b->t, seg, add_start_bus, q);
-			if (err && !fatal(err)) {
+			if (err && !ish_error_fatal(err)) {
 				/* A table that does not parse just gives no start buses. */
 				ish_error_destroy(err);
 				err = NULL;

@@ -59,6 +59,13 @@ struct ish_error *ish_error_prefix(struct ish_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ish_error_destroy(struct ish_error *err);
 
+/*
+ * Errors after which nothing else is worth trying: the user, the peer or
+ * memory gave up (out of memory, interrupted, timed out, protocol broken).
+ * Everything else is about one function or one read, and a scan goes on.
+ */
+bool ish_error_fatal(const struct ish_error *err);
+
 /* Short name of a code ("fault", "format", ...), for JSON and Lua. */
 const char *ish_error_code_name(enum ish_error_code code);
 

@@ -40,6 +40,9 @@ extern "C" {
 #define ISH_BDF_DEV(bdf) (((bdf) >> 3) & 0x1f)
 #define ISH_BDF_FN(bdf) ((bdf) & 0x7)
 #define ISH_BDF_DEVFN(bdf) ((bdf) & 0xff)
+/* "bb:dd.f", as lspci prints a function of segment 0. */
+#define ISH_BDF_FMT "%02x:%02x.%u"
+#define ISH_BDF_ARGS(bdf) ISH_BDF_BUS(bdf), ISH_BDF_DEV(bdf), ISH_BDF_FN(bdf)
 
 #define PCI_VENDOR_ID		0x00
 #define PCI_CLASS_REVISION	0x08	/* class code in bits 31:8 */

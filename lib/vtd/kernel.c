@@ -22,21 +22,6 @@ static struct ish_error *member(struct ish_kernel *k, uint64_t va, const char *t
 	return ish_kernel_read_member(k, va, type, name, ret);
 }
 
-static uint64_t pa_of(struct ish_kernel *k, uint64_t va)
-{
-	uint64_t pa;
-	struct ish_error *err;
-
-	if (!va)
-		return ~0ULL;
-	err = ish_kernel_va_to_pa(k, va, &pa);
-	if (err) {
-		ish_error_destroy(err);
-		return ~0ULL;
-	}
-	return pa;
-}
-
 static struct ish_error *read_iommu(struct ish_kernel *k, struct ish_kernel_vtd_unit *u)
 {
 	static const char T[] = "struct intel_iommu";
@@ -74,7 +59,7 @@ static struct ish_error *read_iommu(struct ish_kernel *k, struct ish_kernel_vtd_
 		err = member(k, u->iommu_va, T, "ir_table", &u->ir_table_va);
 	if (err)
 		return err;
-	u->root_entry_pa = pa_of(k, u->root_entry_va);
+	u->root_entry_pa = ish_kernel_pa_or_none(k, u->root_entry_va);
 	if (u->qi_va) {
 		static const char Q[] = "struct q_inval";
 		uint64_t h, tl, c;
@@ -91,14 +76,14 @@ static struct ish_error *read_iommu(struct ish_kernel *k, struct ish_kernel_vtd_
 		u->qi_free_head = (int)(int32_t)h;
 		u->qi_free_tail = (int)(int32_t)tl;
 		u->qi_free_cnt = (int)(int32_t)c;
-		u->qi_desc_pa = pa_of(k, u->qi_desc_va);
+		u->qi_desc_pa = ish_kernel_pa_or_none(k, u->qi_desc_va);
 		u->has_qi = true;
 	}
 	if (u->ir_table_va) {
 		err = member(k, u->ir_table_va, "struct ir_table", "base", &u->ir_table_base_va);
 		if (err)
 			return ish_error_prefix(err, "%s's interrupt remapping table", u->name);
-		u->ir_table_base_pa = pa_of(k, u->ir_table_base_va);
+		u->ir_table_base_pa = ish_kernel_pa_or_none(k, u->ir_table_base_va);
 		u->has_ir_table = true;
 	}
 	return NULL;

@@ -28,21 +28,6 @@
 #define DOMAIN_FLAG_USE_FIRST_LEVEL 2
 #define XA_CHUNK_SHIFT 6
 
-static uint64_t pa_of(struct ish_kernel *k, uint64_t va)
-{
-	struct ish_error *err;
-	uint64_t pa;
-
-	if (!va)
-		return ~0ULL;
-	err = ish_kernel_va_to_pa(k, va, &pa);
-	if (err) {
-		ish_error_destroy(err);
-		return ~0ULL;
-	}
-	return pa;
-}
-
 /* An error that only means "not there": false, and the error is dropped. */
 static bool ok(struct ish_error *err)
 {
@@ -187,7 +172,7 @@ static struct ish_error *read_device(struct ish_kernel *k, uint64_t info, uint64
 		if (err)
 			return ish_error_prefix(err, "the PASID table");
 		d->max_pasid = (uint32_t)v;
-		d->pasid_dir_pa = pa_of(k, table);
+		d->pasid_dir_pa = ish_kernel_pa_or_none(k, table);
 	}
 	if (!d->domain_va)
 		return NULL;
@@ -218,7 +203,7 @@ static struct ish_error *read_device(struct ish_kernel *k, uint64_t info, uint64
 	if (err)
 		return ish_error_prefix(err, "the domain at %#" PRIx64, d->domain_va);
 	d->domain_type = (unsigned)v;
-	d->pgd_pa = pa_of(k, d->pgd_va);
+	d->pgd_pa = ish_kernel_pa_or_none(k, d->pgd_va);
 	return domain_did(k, d);
 }
 

@@ -15,20 +15,6 @@
 #include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
-#define BDF_FMT "%02x:%02x.%u"
-#define BDF_ARGS(bdf) ISH_BDF_BUS(bdf), ISH_BDF_DEV(bdf), ISH_BDF_FN(bdf)
-
-/*
- * Errors after which nothing else is worth trying: the user, the peer or
- * memory gave up. Everything else is about one function or one read.
- */
-static bool fatal(const struct ish_error *err)
-{
-	return err == &ish_enomem || err->code == ISH_ERROR_NOMEM ||
-	       err->code == ISH_ERROR_INTERRUPTED || err->code == ISH_ERROR_TIMEOUT ||
-	       err->code == ISH_ERROR_PROTOCOL;
-}
-
 /* --- device scopes --- */
 
 static struct ish_error *why(struct ish_scope_bdf *r, struct ish_error *err, const char *fmt, ...)
@@ -40,7 +26,7 @@ static struct ish_error *why(struct ish_scope_bdf *r, struct ish_error *err, con
 	va_list ap;
 	int n;
 
-	if (err && fatal(err))
+	if (err && ish_error_fatal(err))
 		return err;
 	va_start(ap, fmt);
 	n = vsnprintf(r->why, sizeof(r->why), fmt, ap);
@@ -75,18 +61,18 @@ struct ish_error *ish_dmar_scope_resolve(struct ish_target *t, uint16_t segment,
 			break;
 		err = ish_read_config(t, segment, bdf, PCI_HEADER_TYPE & ~3u, 32, &v);
 		if (err)
-			return why(ret, err, "bridge " BDF_FMT " not readable", BDF_ARGS(bdf));
+			return why(ret, err, "bridge " ISH_BDF_FMT " not readable", ISH_BDF_ARGS(bdf));
 		if ((v & 0xffff) == 0xffff)
-			return why(ret, NULL, "bridge " BDF_FMT " is absent", BDF_ARGS(bdf));
+			return why(ret, NULL, "bridge " ISH_BDF_FMT " is absent", ISH_BDF_ARGS(bdf));
 		if (((v >> 16) & PCI_HEADER_TYPE_MASK) != PCI_HEADER_TYPE_BRIDGE)
-			return why(ret, NULL, BDF_FMT " is not a bridge (header type %u)", BDF_ARGS(bdf),
+			return why(ret, NULL, ISH_BDF_FMT " is not a bridge (header type %u)", ISH_BDF_ARGS(bdf),
 				   (v >> 16) & PCI_HEADER_TYPE_MASK);
 		err = ish_read_config(t, segment, bdf, PCI_PRIMARY_BUS, 32, &v);
 		if (err)
-			return why(ret, err, "bridge " BDF_FMT " not readable", BDF_ARGS(bdf));
+			return why(ret, err, "bridge " ISH_BDF_FMT " not readable", ISH_BDF_ARGS(bdf));
 		if (((v >> 8) & 0xff) <= bus)
-			return why(ret, NULL, "bridge " BDF_FMT ": secondary bus %02x is not above %02x",
-				   BDF_ARGS(bdf), (v >> 8) & 0xff, bus);
+			return why(ret, NULL, "bridge " ISH_BDF_FMT ": secondary bus %02x is not above %02x",
+				   ISH_BDF_ARGS(bdf), (v >> 8) & 0xff, bus);
 		bus = (v >> 8) & 0xff;
 	}
 	ret->resolved = true;
@@ -96,10 +82,10 @@ struct ish_error *ish_dmar_scope_resolve(struct ish_target *t, uint16_t segment,
 		unsigned sec = (v >> 8) & 0xff, sub = (v >> 16) & 0xff;
 
 		if (err)
-			return why(ret, err, "bus range of " BDF_FMT " not readable", BDF_ARGS(bdf));
+			return why(ret, err, "bus range of " ISH_BDF_FMT " not readable", ISH_BDF_ARGS(bdf));
 		if (sec <= ISH_BDF_BUS(bdf) || sub < sec)
-			return why(ret, NULL, "bridge " BDF_FMT " has no valid bus range (%02x-%02x)",
-				   BDF_ARGS(bdf), sec, sub);
+			return why(ret, NULL, "bridge " ISH_BDF_FMT " has no valid bus range (%02x-%02x)",
+				   ISH_BDF_ARGS(bdf), sec, sub);
 		ret->has_range = true;
 		ret->secondary = (uint8_t)sec;
 		ret->subordinate = (uint8_t)sub;
@@ -254,6 +240,6 @@ struct ish_error *ish_unit_scopes_lookup(struct ish_target *t, const struct ish_
 	}
 	*how = ISH_COVER_NONE;
 	return ish_error_format(ISH_ERROR_NOT_FOUND,
-				"no remapping unit covers %04x:" BDF_FMT " (use --unit)", segment,
-				BDF_ARGS(bdf));
+				"no remapping unit covers %04x:" ISH_BDF_FMT " (use --unit)", segment,
+				ISH_BDF_ARGS(bdf));
 }

@@ -13,17 +13,6 @@
 #include <iommush/vtd/vtd.h>
 #include <iommush/walk.h>
 
-/*
- * Errors after which nothing else is worth trying: the user, the peer or
- * memory gave up. Everything else is about one function or one read.
- */
-static bool fatal(const struct ish_error *err)
-{
-	return err == &ish_enomem || err->code == ISH_ERROR_NOMEM ||
-	       err->code == ISH_ERROR_INTERRUPTED || err->code == ISH_ERROR_TIMEOUT ||
-	       err->code == ISH_ERROR_PROTOCOL;
-}
-
 /* --- a function's context entry --- */
 
 struct ish_error *ish_pci_context(struct ish_target *t, const struct ish_unit_scopes *s,
@@ -42,7 +31,7 @@ struct ish_error *ish_pci_context(struct ish_target *t, const struct ish_unit_sc
 	}
 	ret->have_unit = true;
 	err = ish_unit_state_read(t, ret->unit, &us);
-	if (err && !fatal(err)) {
+	if (err && !ish_error_fatal(err)) {
 		/* One unit's registers (not in a dump, say) do not hide the others. */
 		snprintf(ret->why, sizeof(ret->why), "%s", err->message);
 		ish_error_destroy(err);
